@@ -1,0 +1,58 @@
+/**
+ * River's wire protocol: subjects, stream names, message schemas and the
+ * MessagePack codec whose decode validates.
+ *
+ * @example
+ * ```ts
+ * import { decode, encode, Subjects } from '@river/protocol';
+ * const bytes = encode('taskRequest', request);
+ * const again = decode('taskRequest', Subjects.taskRequest, bytes);
+ * ```
+ *
+ * @packageDocumentation
+ */
+export { check, decode, encode, MessageSchemas } from './codec.js';
+export {
+  MessageDecodeError,
+  ProtocolError,
+  ProtocolErrorCode,
+  ServerUnsupportedError,
+} from './errors.js';
+export { Bytes, FileRef, SCHEMA_VERSION } from './schemas/common.js';
+export {
+  EventSchemas,
+  FinalStatus,
+  JobOutline,
+  RUN_EVENT_TYPES,
+  RunEvent,
+} from './schemas/event.js';
+export {
+  LogChunk,
+  LogIndexEntry,
+  LogQuery,
+  LogQueryReply,
+  LogStream,
+  StoredLogChunk,
+} from './schemas/log.js';
+export { RunSubmission } from './schemas/run.js';
+export {
+  AttemptOutcome,
+  AttemptReason,
+  TaskDispatch,
+  TaskRequest,
+  TaskResult,
+  TaskSpec,
+} from './schemas/task.js';
+export {
+  Buckets,
+  Consumers,
+  DEFAULT_POOL,
+  isSubjectToken,
+  SUBJECT_PREFIX,
+  Streams,
+  Subjects,
+  TOKEN_PATTERN,
+} from './subjects.js';
+
+export type { MessageKind, MessageTypes } from './codec.js';
+export type { RunEventOf, RunEventType } from './schemas/event.js';

@@ -1,0 +1,103 @@
+import Type, { type TProperties } from 'typebox';
+import { AttemptOutcome } from './task.js';
+import { SchemaVersion, Timestamp, Token } from './common.js';
+
+function event<T extends string, P extends TProperties>(type: T, fields: P) {
+  return Type.Object({
+    schema: SchemaVersion,
+    type: Type.Literal(type),
+    runId: Token,
+    at: Timestamp,
+    ...fields,
+  });
+}
+
+/** How a job or run ended. */
+export const FinalStatus = Type.Union([
+  Type.Literal('succeeded'),
+  Type.Literal('failed'),
+]);
+
+/** How a job or run ended. */
+export type FinalStatus = Type.Static<typeof FinalStatus>;
+
+/** A job of the project, as the controller read it from the bundle. */
+export const JobOutline = Type.Object({
+  name: Type.String(),
+  needs: Type.Array(Type.String()),
+});
+
+/** Every event type, each with its own fields. */
+export const EventSchemas = {
+  'run.submitted': event('run.submitted', {
+    file: Type.String(),
+    bundleDigest: Type.String(),
+  }),
+  'run.started': event('run.started', {
+    project: Type.String(),
+    jobs: Type.Array(JobOutline),
+    controllerId: Type.String(),
+  }),
+  'job.started': event('job.started', { job: Type.String() }),
+  'job.log': event('job.log', {
+    job: Type.String(),
+    message: Type.String(),
+  }),
+  'job.finished': event('job.finished', {
+    job: Type.String(),
+    status: Type.Union([FinalStatus, Type.Literal('skipped')]),
+    durationMs: Type.Integer({ minimum: 0 }),
+    error: Type.Optional(Type.String()),
+  }),
+  'task.requested': event('task.requested', {
+    job: Type.String(),
+    taskId: Token,
+    name: Type.String(),
+    command: Type.String(),
+    pool: Token,
+  }),
+  'task.dispatched': event('task.dispatched', {
+    taskId: Token,
+    attempt: Type.Integer({ minimum: 1 }),
+    pool: Token,
+  }),
+  'task.started': event('task.started', {
+    taskId: Token,
+    attempt: Type.Integer({ minimum: 1 }),
+    sandboxId: Type.String(),
+  }),
+  'task.retrying': event('task.retrying', {
+    taskId: Token,
+    attempt: Type.Integer({ minimum: 1 }),
+    reason: Type.String(),
+  }),
+  'task.finished': event('task.finished', {
+    job: Type.String(),
+    taskId: Token,
+    name: Type.String(),
+    attempt: Type.Integer({ minimum: 1 }),
+    outcome: AttemptOutcome,
+  }),
+  'run.finished': event('run.finished', {
+    status: FinalStatus,
+    durationMs: Type.Integer({ minimum: 0 }),
+    error: Type.Optional(Type.String()),
+  }),
+} as const;
+
+/** The name of an event type, for example `task.finished`. */
+export type RunEventType = keyof typeof EventSchemas;
+
+/** Every event type's name. */
+export const RUN_EVENT_TYPES = Object.keys(EventSchemas) as RunEventType[];
+
+/** Any event of a run's history. */
+export const RunEvent = Type.Union(Object.values(EventSchemas));
+
+/** Any event of a run's history, discriminated by `type`. */
+export type RunEvent = {
+  [K in RunEventType]: Type.Static<(typeof EventSchemas)[K]>;
+}[RunEventType];
+
+/** The event of one type. */
+export type RunEventOf<K extends RunEventType> = Extract<RunEvent, { type: K }>;

@@ -1,0 +1,17 @@
+import Type from 'typebox';
+import { SchemaVersion, Timestamp, Token } from './common.js';
+
+/** Client to controller: start a run of a bundled project. */
+export const RunSubmission = Type.Object({
+  schema: SchemaVersion,
+  /** Chosen by the client so it can watch before submitting. */
+  runId: Token,
+  /** SHA-256 of the bundle in the bundles object store. */
+  bundleDigest: Type.String({ pattern: '^[0-9a-f]{64}$' }),
+  /** The project file as the user named it, for messages. */
+  file: Type.String(),
+  submittedAt: Timestamp,
+});
+
+/** Client to controller: start a run of a bundled project. */
+export type RunSubmission = Type.Static<typeof RunSubmission>;
