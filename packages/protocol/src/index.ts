@@ -11,6 +11,16 @@
  *
  * @packageDocumentation
  */
+
+export type {
+  BundleJob,
+  BundleProject,
+  HostJobRuntime,
+  HostTaskRequest,
+  HostTaskResult,
+} from './bundle.js';
+export { BUNDLE_API_VERSION } from './bundle.js';
+export type { MessageKind, MessageTypes } from './codec.js';
 export { check, decode, encode, MessageSchemas } from './codec.js';
 export {
   MessageDecodeError,
@@ -19,6 +29,7 @@ export {
   ServerUnsupportedError,
 } from './errors.js';
 export { Bytes, FileRef, SCHEMA_VERSION } from './schemas/common.js';
+export type { RunEventOf, RunEventType } from './schemas/event.js';
 export {
   EventSchemas,
   FinalStatus,
@@ -48,11 +59,8 @@ export {
   Consumers,
   DEFAULT_POOL,
   isSubjectToken,
-  SUBJECT_PREFIX,
   Streams,
+  SUBJECT_PREFIX,
   Subjects,
   TOKEN_PATTERN,
 } from './subjects.js';
-
-export type { MessageKind, MessageTypes } from './codec.js';
-export type { RunEventOf, RunEventType } from './schemas/event.js';

@@ -66,6 +66,8 @@ export const Buckets = {
   bundles: 'river-bundles',
   /** Task input and output files, by content digest. */
   artifacts: 'river-artifacts',
+  /** Task requests in flight, kept by the scheduler for retries. */
+  tasks: 'river-tasks',
   /** Per-task log index kept by the log-collector. */
   logIndex: 'river-log-index',
 } as const;

@@ -1,7 +1,7 @@
 import {
-  jetstream,
   type JetStreamClient,
   type JetStreamManager,
+  jetstream,
   jetstreamManager,
 } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';

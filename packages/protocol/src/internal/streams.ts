@@ -4,8 +4,8 @@ import {
   DeliverPolicy,
   type JetStreamManager,
   RetentionPolicy,
-  type StreamConfig,
   StorageType,
+  type StreamConfig,
 } from '@nats-io/jetstream';
 import { Streams, Subjects } from '../subjects.js';
 
@@ -57,7 +57,11 @@ export function streamConfigs(
     ),
     [Streams.dispatch]: workQueue(Streams.dispatch, Subjects.dispatchAll),
     [Streams.taskResults]: workQueue(Streams.taskResults, Subjects.taskResult),
-    [Streams.events]: history(Streams.events, Subjects.allEvents, retentionDays),
+    [Streams.events]: history(
+      Streams.events,
+      Subjects.allEvents,
+      retentionDays,
+    ),
     [Streams.logs]: history(Streams.logs, Subjects.allLogChunks, retentionDays),
   };
 }

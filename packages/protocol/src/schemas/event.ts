@@ -1,6 +1,6 @@
 import Type, { type TProperties } from 'typebox';
-import { AttemptOutcome } from './task.js';
 import { SchemaVersion, Timestamp, Token } from './common.js';
+import { AttemptOutcome } from './task.js';
 
 function event<T extends string, P extends TProperties>(type: T, fields: P) {
   return Type.Object({

@@ -1,5 +1,5 @@
 import Type from 'typebox';
-import { SchemaVersion, Timestamp, Token } from './common.js';
+import { FileRef, SchemaVersion, Timestamp, Token } from './common.js';
 
 /** Client to controller: start a run of a bundled project. */
 export const RunSubmission = Type.Object({
@@ -11,6 +11,8 @@ export const RunSubmission = Type.Object({
   /** The project file as the user named it, for messages. */
   file: Type.String(),
   submittedAt: Timestamp,
+  /** The project's declared source files, uploaded by the client. */
+  sources: Type.Array(FileRef),
 });
 
 /** Client to controller: start a run of a bundled project. */

@@ -1,0 +1,60 @@
+import type { FileRef } from './schemas/common.js';
+import type { AttemptOutcome, TaskSpec } from './schemas/task.js';
+
+/**
+ * The contract between a bundled project module and the controller that
+ * evaluates it. The SDK builds these objects; the controller only calls
+ * them. Bumping {@link BUNDLE_API_VERSION} is a breaking change.
+ */
+export const BUNDLE_API_VERSION = 1;
+
+/** What a job asks the controller for when it calls for a task. */
+export interface HostTaskRequest {
+  /** A display name, for example the command's first word. */
+  name: string;
+  spec: TaskSpec;
+}
+
+/** What the controller answers once the task has finished. */
+export interface HostTaskResult {
+  taskId: string;
+  attempt: number;
+  outcome: AttemptOutcome;
+}
+
+/** The controller's side of one running job. */
+export interface HostJobRuntime {
+  /** The job's name. */
+  job: string;
+  /** Upstream results by job name. */
+  upstream: Readonly<Record<string, unknown>>;
+  /** The project's source files, uploaded by the client at submit. */
+  sources: readonly FileRef[];
+  /** Sends a task to the sandboxes and resolves with its final outcome. */
+  requestTask(request: HostTaskRequest): Promise<HostTaskResult>;
+  /** Records a message of the job logic in the run's events. */
+  log(message: string): void;
+}
+
+/** One job as the bundle exposes it. */
+export interface BundleJob {
+  name: string;
+  needs: readonly string[];
+  start(host: HostJobRuntime): Promise<unknown>;
+}
+
+/** The default export of a bundled project module. */
+export interface BundleProject {
+  kind: 'river.project';
+  apiVersion: typeof BUNDLE_API_VERSION;
+  name: string;
+  /**
+   * Paths relative to the project file (files or directories) that the
+   * client uploads at submit and jobs receive as `ctx.sources`.
+   */
+  sources: readonly string[];
+  jobs: readonly BundleJob[];
+}
+
+/** A file moved between tasks; re-exported for the bundle's users. */
+export type { FileRef };

@@ -1,0 +1,152 @@
+import type { BundleJob, FileRef, HostJobRuntime } from '@river/protocol';
+import { DefinitionError } from './errors.js';
+import {
+  type ShOptions,
+  shellTaskRequest,
+  TaskFailedError,
+  type TaskResult,
+  taskResultOf,
+} from './task.js';
+
+const JOB_NAME_PATTERN = /^[A-Za-z0-9_-]+$/;
+
+declare const resultType: unique symbol;
+
+/** A job: a name, its upstream jobs and the logic that runs it. */
+export interface Job<Name extends string = string, Result = unknown>
+  extends BundleJob {
+  readonly name: Name;
+  /** Carries the result type for upstream maps; never set at run time. */
+  readonly [resultType]?: Result;
+}
+
+/** An upstream reference: a job value, or a job's name. */
+export type Upstream = Job<string, unknown> | string;
+
+/** The upstream results a job receives, by job name. */
+export type UpstreamResults<Needs extends readonly Upstream[]> = {
+  [Item in Needs[number] as Item extends Job<infer Name, unknown>
+    ? Name
+    : Item extends string
+      ? Item
+      : never]: Item extends Job<string, infer Result> ? Result : unknown;
+};
+
+/** What job logic is handed when it runs. */
+export interface JobContext<UpstreamMap = Record<string, never>> {
+  /** The job's name. */
+  readonly job: string;
+  /** Results of the upstream jobs, by name. */
+  readonly upstream: UpstreamMap;
+  /** The project's source files, to pass as a task's `inputs`. */
+  readonly sources: readonly FileRef[];
+  /**
+   * Runs a shell command on a sandbox and resolves with its result.
+   * A string runs through `/bin/sh -c`; an array runs as is.
+   *
+   * @throws TaskFailedError when the task fails, unless `check: false`.
+   */
+  sh(
+    command: string | readonly string[],
+    options?: ShOptions,
+  ): Promise<TaskResult>;
+  /** Writes a line to the run's events, shown by `river run`. */
+  log(...values: unknown[]): void;
+}
+
+/** The logic of a job. */
+export type JobLogic<UpstreamMap, Result> = (
+  context: JobContext<UpstreamMap>,
+) => Promise<Result> | Result;
+
+/** Options of a job. */
+export interface JobOptions<Needs extends readonly Upstream[]> {
+  /** Jobs whose results this job needs; it starts after they succeed. */
+  needs: Needs;
+}
+
+function formatValue(value: unknown): string {
+  if (typeof value === 'string') {
+    return value;
+  }
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
+
+function contextFor<UpstreamMap>(
+  host: HostJobRuntime,
+): JobContext<UpstreamMap> {
+  return {
+    job: host.job,
+    upstream: host.upstream as UpstreamMap,
+    sources: host.sources,
+    async sh(command, options = {}) {
+      const request = shellTaskRequest(command, options);
+      const result = taskResultOf(await host.requestTask(request));
+      if (!result.ok && options.check !== false) {
+        throw new TaskFailedError(request.name, result);
+      }
+      return result;
+    },
+    log(...values) {
+      host.log(values.map(formatValue).join(' '));
+    },
+  };
+}
+
+/**
+ * Declares a job.
+ *
+ * @example
+ * ```ts
+ * const build = job('build', { needs: [configure] }, async (ctx) => {
+ *   const config = ctx.upstream.configure;
+ *   return (await ctx.sh('make', { inputs: config.files })).exitCode;
+ * });
+ * ```
+ * @throws DefinitionError when the name is not made of letters, digits,
+ *   '-' and '_'.
+ */
+export function job<const Name extends string, Result>(
+  name: Name,
+  logic: JobLogic<Record<string, never>, Result>,
+): Job<Name, Awaited<Result>>;
+export function job<
+  const Name extends string,
+  const Needs extends readonly Upstream[],
+  Result,
+>(
+  name: Name,
+  options: JobOptions<Needs>,
+  logic: JobLogic<UpstreamResults<Needs>, Result>,
+): Job<Name, Awaited<Result>>;
+export function job(
+  name: string,
+  optionsOrLogic: JobOptions<readonly Upstream[]> | JobLogic<never, unknown>,
+  maybeLogic?: JobLogic<never, unknown>,
+): Job {
+  const options =
+    typeof optionsOrLogic === 'function' ? { needs: [] } : optionsOrLogic;
+  const logic =
+    typeof optionsOrLogic === 'function' ? optionsOrLogic : maybeLogic;
+  if (typeof name !== 'string' || !JOB_NAME_PATTERN.test(name)) {
+    throw new DefinitionError(
+      `Job name ${JSON.stringify(name)} may only hold letters, digits, ` +
+        "'-' and '_'.",
+    );
+  }
+  if (typeof logic !== 'function') {
+    throw new DefinitionError(`Job ${name} has no logic function.`);
+  }
+  const needs = (options.needs ?? []).map((item) =>
+    typeof item === 'string' ? item : item.name,
+  );
+  return {
+    name,
+    needs,
+    start: async (host) => logic(contextFor<never>(host)),
+  };
+}

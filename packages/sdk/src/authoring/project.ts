@@ -1,0 +1,46 @@
+import type { BundleProject } from '@river/protocol';
+import { DefinitionError } from './errors.js';
+import type { Job } from './job.js';
+
+/** Options of a project. */
+export interface ProjectOptions {
+  /** The project's name, shown in status and events. */
+  name: string;
+  /**
+   * Files or directories, relative to the project file, that `river run`
+   * uploads and every job receives as `ctx.sources`, ready to pass to a
+   * task's `inputs`. `node_modules`, `.git` and `dist` are skipped.
+   */
+  sources?: readonly string[];
+  /** Every job of the project, in any order. */
+  jobs: readonly Job<string, unknown>[];
+}
+
+/**
+ * Declares a project: a DAG of jobs. The project file's default export.
+ *
+ * @example
+ * ```ts
+ * export default project({ name: 'hello', jobs: [greet] });
+ * ```
+ * @throws DefinitionError when the name or job list is missing. Cycles,
+ *   duplicate names and unknown upstream jobs are reported by the
+ *   controller when the run starts, all of them at once.
+ */
+export function project(options: ProjectOptions): BundleProject {
+  if (typeof options?.name !== 'string' || options.name.trim() === '') {
+    throw new DefinitionError('project() needs a name.');
+  }
+  if (!Array.isArray(options.jobs) || options.jobs.length === 0) {
+    throw new DefinitionError(
+      `Project ${options.name} has no jobs: pass them as project({ jobs }).`,
+    );
+  }
+  return {
+    kind: 'river.project',
+    apiVersion: 1,
+    name: options.name,
+    sources: [...(options.sources ?? [])],
+    jobs: [...options.jobs],
+  };
+}

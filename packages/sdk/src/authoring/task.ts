@@ -1,0 +1,125 @@
+import type {
+  AttemptOutcome,
+  FileRef,
+  HostTaskRequest,
+  HostTaskResult,
+} from '@river/protocol';
+import { DefinitionError, RiverError, RiverErrorCode } from './errors.js';
+
+/** How long a task may run when it names no timeout: 30 minutes. */
+export const DEFAULT_TASK_TIMEOUT_MS = 30 * 60 * 1_000;
+
+const POOL_PATTERN = /^[A-Za-z0-9_-]+$/;
+
+/** Options of a shell task. */
+export interface ShOptions {
+  /** A display name; defaults to the command's first word. */
+  name?: string;
+  /** Environment variables; nothing else of the sandbox's leaks in. */
+  env?: Record<string, string>;
+  /** Working directory inside the task's workspace. */
+  cwd?: string;
+  /** Wall-clock limit; past it the whole process tree is killed. */
+  timeoutMs?: number;
+  /** Files to place in the workspace first, for example another task's. */
+  inputs?: readonly FileRef[];
+  /** Workspace paths (files or directories) to keep afterwards. */
+  outputs?: readonly string[];
+  /** The sandbox pool that runs it; `default` unless named. */
+  pool?: string;
+  /** Extra attempts after a failed one; 0 unless named. */
+  retries?: number;
+  /**
+   * When true (the default) a failed task throws {@link TaskFailedError};
+   * when false the result is returned for the job logic to inspect.
+   */
+  check?: boolean;
+}
+
+/** What a finished task produced. */
+export interface TaskResult extends AttemptOutcome {
+  /** The task's id within the run, for `river logs`. */
+  taskId: string;
+  /** The attempt whose outcome this is. */
+  attempt: number;
+}
+
+/** A task failed and its job did not say `check: false`. */
+export class TaskFailedError extends RiverError {
+  /** The failed task's result. */
+  readonly result: TaskResult;
+
+  constructor(name: string, result: TaskResult) {
+    super(RiverErrorCode.taskFailed, describeFailure(name, result));
+    this.result = result;
+  }
+}
+
+/** A one-sentence account of why a task failed. */
+export function describeFailure(name: string, result: TaskResult): string {
+  const task = `Task ${result.taskId} (${name})`;
+  switch (result.reason) {
+    case 'command-not-found':
+      return `${task} failed: command not found (exit 127).`;
+    case 'timeout':
+      return `${task} was killed after its timeout of ${result.durationMs} ms.`;
+    case 'signaled':
+      return `${task} was killed by ${result.signal}.`;
+    case 'exited':
+      return `${task} failed with exit code ${result.exitCode}.`;
+    default:
+      return `${task} failed: ${result.message ?? result.reason}.`;
+  }
+}
+
+function displayName(command: string | readonly string[]): string {
+  const first = typeof command === 'string' ? command.trim() : command[0];
+  const word = (first ?? '').split(/\s+/)[0] ?? '';
+  return word.split('/').pop() || 'task';
+}
+
+/** Turns `sh(...)` arguments into the request the controller sends. */
+export function shellTaskRequest(
+  command: string | readonly string[],
+  options: ShOptions = {},
+): HostTaskRequest {
+  if (
+    (typeof command === 'string' && command.trim() === '') ||
+    (typeof command !== 'string' && command.length === 0)
+  ) {
+    throw new DefinitionError('sh() needs a command; it was given none.');
+  }
+  const pool = options.pool ?? 'default';
+  if (!POOL_PATTERN.test(pool)) {
+    throw new DefinitionError(
+      `sh() pool ${JSON.stringify(pool)} may only hold letters, digits, ` +
+        "'-' and '_'.",
+    );
+  }
+  const retries = options.retries ?? 0;
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TASK_TIMEOUT_MS;
+  if (!Number.isInteger(retries) || retries < 0 || retries > 99) {
+    throw new DefinitionError('sh() retries must be an integer from 0 to 99.');
+  }
+  if (!Number.isInteger(timeoutMs) || timeoutMs < 1) {
+    throw new DefinitionError('sh() timeoutMs must be a positive integer.');
+  }
+  return {
+    name: options.name ?? displayName(command),
+    spec: {
+      command: typeof command === 'string' ? command : [...command],
+      env: { ...options.env },
+      cwd: options.cwd ?? '',
+      timeoutMs,
+      inputs: [...(options.inputs ?? [])],
+      outputs: [...(options.outputs ?? [])],
+      pool,
+      maxAttempts: retries + 1,
+    },
+  };
+}
+
+/** Merges the controller's answer into the result job logic sees. */
+export function taskResultOf(answer: HostTaskResult): TaskResult {
+  return { ...answer.outcome, taskId: answer.taskId, attempt: answer.attempt };
+}

@@ -1,0 +1,46 @@
+/**
+ * River's authoring API: what a project file imports. It runs inside the
+ * controller, so it touches no filesystem, network or process; every side
+ * effect is a task run on a sandbox through `ctx.sh`.
+ *
+ * @example
+ * ```ts
+ * import { job, project } from '@river/sdk';
+ *
+ * const hello = job('hello', async (ctx) => {
+ *   const result = await ctx.sh('echo hello from $(hostname)');
+ *   return result.stdout.trim();
+ * });
+ *
+ * export default project({ name: 'hello', jobs: [hello] });
+ * ```
+ *
+ * The client (submit, watch, logs) lives at `@river/sdk/client`.
+ *
+ * @packageDocumentation
+ */
+
+export type { FileRef } from '@river/protocol';
+export {
+  DefinitionError,
+  RiverError,
+  RiverErrorCode,
+} from './authoring/errors.js';
+export { placeUnder, takeFrom } from './authoring/files.js';
+export type {
+  Job,
+  JobContext,
+  JobLogic,
+  JobOptions,
+  Upstream,
+  UpstreamResults,
+} from './authoring/job.js';
+export { job } from './authoring/job.js';
+export type { ProjectOptions } from './authoring/project.js';
+export { project } from './authoring/project.js';
+export type { ShOptions, TaskResult } from './authoring/task.js';
+export {
+  DEFAULT_TASK_TIMEOUT_MS,
+  describeFailure,
+  TaskFailedError,
+} from './authoring/task.js';
