@@ -5,12 +5,18 @@
  * @packageDocumentation
  */
 export {
+  type BundleGlobals,
+  BundleLoadError,
+  loadBundle,
+} from './bundle-loader.js';
+export {
   type ConsumeLoop,
   type ConsumeOptions,
   consumeMessages,
   delay,
   type HandlerVerdict,
 } from './consume.js';
+export { publishEvent } from './events.js';
 export { createServiceLogger, type Logger, taskFields } from './logger.js';
 export {
   type ConnectOptions,

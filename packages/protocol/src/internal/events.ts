@@ -1,0 +1,34 @@
+import type { JetStreamClient } from '@nats-io/jetstream';
+import { encode } from '../codec.js';
+import { SCHEMA_VERSION } from '../schemas/common.js';
+import type { RunEvent, RunEventType } from '../schemas/event.js';
+import { Subjects } from '../subjects.js';
+
+type Fields<K extends RunEventType> = Omit<
+  Extract<RunEvent, { type: K }>,
+  'schema' | 'type' | 'runId' | 'at'
+>;
+
+/**
+ * Publishes one event of a run's history. `msgId` makes a repeated publish
+ * a no-op inside JetStream's duplicate window, so pass an id derived from
+ * what the event is about (for example `${runId}.${taskId}.finished`).
+ */
+export async function publishEvent<K extends RunEventType>(
+  js: JetStreamClient,
+  runId: string,
+  type: K,
+  fields: Fields<K>,
+  msgId: string,
+): Promise<void> {
+  const event = {
+    schema: SCHEMA_VERSION,
+    type,
+    runId,
+    at: Date.now(),
+    ...fields,
+  } as unknown as RunEvent;
+  await js.publish(Subjects.event(runId, type), encode('event', event), {
+    msgID: msgId,
+  });
+}
