@@ -1,0 +1,100 @@
+import type { RunEvent } from '@river/protocol';
+import type { RiverClient } from '@river/sdk/client';
+import { describeEvent } from '../format.js';
+import { openSession } from './context.js';
+
+/** Log lines shown under a failed task. */
+const FAILED_TASK_LOG_LINES = 20;
+
+/** Options of `river run`. */
+export interface RunOptions {
+  file: string;
+  json: boolean;
+  quiet: boolean;
+}
+
+async function lastLogLines(
+  client: RiverClient,
+  runId: string,
+  taskId: string,
+): Promise<string[]> {
+  const chunks: Uint8Array[] = [];
+  for await (const chunk of client.logs(runId, { taskId })) {
+    chunks.push(chunk.data);
+  }
+  const text = new TextDecoder().decode(Buffer.concat(chunks));
+  return text.trimEnd().split('\n').slice(-FAILED_TASK_LOG_LINES);
+}
+
+async function printFailedTask(
+  client: RiverClient,
+  event: Extract<RunEvent, { type: 'task.finished' }>,
+  print: (line: string) => void,
+): Promise<void> {
+  let lines: string[];
+  try {
+    lines = await lastLogLines(client, event.runId, event.taskId);
+  } catch {
+    // The collector may be gone; the event carries the output's tail.
+    const { stdout, stderr } = event.outcome;
+    lines = `${stdout}${stderr}`.trimEnd().split('\n');
+    lines = lines.slice(-FAILED_TASK_LOG_LINES);
+  }
+  if (lines.length === 0 || (lines.length === 1 && lines[0] === '')) {
+    print(`      (task ${event.taskId} printed nothing)`);
+    return;
+  }
+  print(`      last ${lines.length} log lines of ${event.taskId}:`);
+  for (const line of lines) {
+    print(`      │ ${line}`);
+  }
+}
+
+/**
+ * `river run <file>`: bundles, submits and follows a run, printing one
+ * line per step. Resolves with the process exit code: 0 when the run
+ * succeeded, 1 when it failed.
+ */
+export async function runCommand(options: RunOptions): Promise<number> {
+  const print = (line: string) => process.stdout.write(`${line}\n`);
+  const note = (line: string) => {
+    if (!options.json) {
+      process.stderr.write(`${line}\n`);
+    }
+  };
+  const session = await openSession(note);
+  try {
+    const { runId } = await session.client.submit(options.file);
+    const failedTasks: Extract<RunEvent, { type: 'task.finished' }>[] = [];
+    let status: string | undefined;
+    for await (const event of session.client.watch(runId)) {
+      if (options.json) {
+        print(JSON.stringify(event));
+      } else if (!options.quiet || event.type === 'run.finished') {
+        const line = describeEvent(event);
+        if (line !== undefined) {
+          print(line);
+        }
+      }
+      if (event.type === 'task.finished' && !event.outcome.ok) {
+        failedTasks.push(event);
+        if (!options.json) {
+          await printFailedTask(session.client, event, print);
+        }
+      }
+      if (event.type === 'run.finished') {
+        status = event.status;
+      }
+    }
+    if (status !== 'succeeded' && !options.json) {
+      note(
+        `Run ${runId} failed. Logs: river logs ${runId}${
+          failedTasks[0] ? ` ${failedTasks[0].taskId}` : ''
+        }`,
+      );
+    }
+    return status === 'succeeded' ? 0 : 1;
+  } finally {
+    await session.close();
+  }
+}

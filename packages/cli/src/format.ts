@@ -1,0 +1,68 @@
+import type { RunEvent } from '@river/protocol';
+
+/** Seconds with one decimal, for durations in status lines. */
+export function seconds(ms: number): string {
+  return `${(ms / 1_000).toFixed(1)}s`;
+}
+
+function clock(at: number): string {
+  return new Date(at).toISOString().slice(11, 19);
+}
+
+function outcomeText(event: Extract<RunEvent, { type: 'task.finished' }>) {
+  const { outcome } = event;
+  if (outcome.ok) {
+    return `ok in ${seconds(outcome.durationMs)}`;
+  }
+  switch (outcome.reason) {
+    case 'command-not-found':
+      return `command not found (exit 127)${
+        outcome.message ? `: ${outcome.message}` : ''
+      }`;
+    case 'timeout':
+      return `timed out after ${seconds(outcome.durationMs)}, process tree killed`;
+    case 'signaled':
+      return `killed by ${outcome.signal}`;
+    case 'exited':
+      return `failed with exit code ${outcome.exitCode}`;
+    default:
+      return `failed (${outcome.reason}): ${outcome.message ?? ''}`;
+  }
+}
+
+/**
+ * One human line for an event, or undefined for events not worth a line.
+ * Lines start with the event's time so that CI logs read as a timeline.
+ */
+export function describeEvent(event: RunEvent): string | undefined {
+  const time = clock(event.at);
+  switch (event.type) {
+    case 'run.submitted':
+      return `${time} run ${event.runId} submitted (${event.file})`;
+    case 'run.started':
+      return `${time} project ${event.project}: ${event.jobs.length} jobs`;
+    case 'job.started':
+      return `${time} ▶ ${event.job}`;
+    case 'job.log':
+      return `${time}   ${event.job || 'project'}: ${event.message}`;
+    case 'job.finished': {
+      const mark = { succeeded: '✓', failed: '✗', skipped: '-' }[event.status];
+      const detail = event.error === undefined ? '' : `: ${event.error}`;
+      return `${time} ${mark} ${event.job} ${event.status} in ${seconds(
+        event.durationMs,
+      )}${detail}`;
+    }
+    case 'task.requested':
+      return `${time}   · ${event.taskId} ${event.command}`;
+    case 'task.retrying':
+      return `${time}   ↻ ${event.taskId} attempt ${event.attempt} failed (${event.reason}); retrying`;
+    case 'task.finished':
+      return `${time}   ${event.outcome.ok ? '✓' : '✗'} ${event.taskId} ${outcomeText(event)}`;
+    case 'run.finished':
+      return `${time} run ${event.status} in ${seconds(event.durationMs)}${
+        event.error === undefined ? '' : `: ${event.error}`
+      }`;
+    default:
+      return undefined;
+  }
+}

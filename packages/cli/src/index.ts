@@ -1,0 +1,22 @@
+/**
+ * The `river` command line, and the pieces it is built from that tests
+ * and tools reuse: the embedded nats-server and the local stack.
+ *
+ * @packageDocumentation
+ */
+
+export type { EmbeddedNats, EmbeddedNatsOptions } from './embedded-nats.js';
+export {
+  freePort,
+  natsServerBinary,
+  startEmbeddedNats,
+} from './embedded-nats.js';
+export { describeEvent } from './format.js';
+export type { ServiceName, ServiceProcess } from './services.js';
+export {
+  SERVICE_PACKAGES,
+  serviceBin,
+  startServiceProcess,
+} from './services.js';
+export type { LocalStack, LocalStackOptions } from './stack.js';
+export { natsAnswers, startLocalStack } from './stack.js';

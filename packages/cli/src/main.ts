@@ -1,0 +1,74 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { devCommand } from './commands/dev.js';
+import { eventsCommand } from './commands/events.js';
+import { logsCommand } from './commands/logs.js';
+import { runCommand } from './commands/run.js';
+
+const USAGE = `Usage: river <command> [options]
+
+Commands:
+  run <file.ts> [--json] [--quiet]   bundle, submit and follow a run
+  dev [--store <dir>]                run NATS and the four services
+  logs <runId> [task]                print a run's stored logs
+  events <runId> [--follow] [--json] print a run's events
+
+Without NATS_URL, 'river run' starts an embedded River for the run.
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      json: { type: 'boolean', default: false },
+      quiet: { type: 'boolean', default: false },
+      follow: { type: 'boolean', short: 'f', default: false },
+      store: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  const [command, first, second] = positionals;
+  if (values.help || command === undefined || command === 'help') {
+    process.stdout.write(USAGE);
+    return command === undefined && !values.help ? 2 : 0;
+  }
+  const need = (value: string | undefined, what: string): string => {
+    if (value === undefined) {
+      throw new UsageError(`river ${command} needs ${what}.`);
+    }
+    return value;
+  };
+  switch (command) {
+    case 'run':
+      return runCommand({
+        file: need(first, 'a project file'),
+        json: values.json,
+        quiet: values.quiet,
+      });
+    case 'dev':
+      return devCommand({ storeDir: values.store });
+    case 'logs':
+      return logsCommand(need(first, 'a run id'), second);
+    case 'events':
+      return eventsCommand(need(first, 'a run id'), {
+        follow: values.follow,
+        json: values.json,
+      });
+    default:
+      throw new UsageError(`Unknown command '${command}'.`);
+  }
+}
+
+class UsageError extends Error {}
+
+try {
+  process.exitCode = await main(process.argv.slice(2));
+} catch (error) {
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`river: ${message}\n`);
+  if (error instanceof UsageError) {
+    process.stderr.write(`\n${USAGE}`);
+  }
+  process.exitCode = error instanceof UsageError ? 2 : 1;
+}

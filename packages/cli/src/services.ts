@@ -1,0 +1,105 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** How long a service may take to report that it started. */
+const SERVICE_START_TIMEOUT_MS = 20_000;
+/** How long a service may take to drain after SIGTERM. */
+const SERVICE_STOP_TIMEOUT_MS = 10_000;
+
+/** The four services, by name, with the package holding each bin. */
+export const SERVICE_PACKAGES = {
+  controller: '@river/controller',
+  scheduler: '@river/scheduler',
+  sandbox: '@river/sandbox',
+  'log-collector': '@river/log-collector',
+} as const;
+
+/** One of River's services. */
+export type ServiceName = keyof typeof SERVICE_PACKAGES;
+
+/** A service running as its own process. */
+export interface ServiceProcess {
+  name: ServiceName;
+  child: ChildProcess;
+  /** Where its pino output goes. */
+  logFile: string;
+  /** SIGTERM, then SIGKILL if it has not exited in time. */
+  stop(): Promise<void>;
+}
+
+/** The path of a service's bin script. */
+export function serviceBin(name: ServiceName): string {
+  const entry = fileURLToPath(import.meta.resolve(SERVICE_PACKAGES[name]));
+  return join(dirname(entry), 'bin.js');
+}
+
+function waitForStart(
+  name: string,
+  child: ChildProcess,
+  log: WriteStream,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let output = '';
+    const timer = setTimeout(() => {
+      reject(new Error(`${name} did not start:\n${output.slice(-2_000)}`));
+    }, SERVICE_START_TIMEOUT_MS);
+    const onData = (data: Buffer) => {
+      log.write(data);
+      output += data.toString();
+      // Every service logs one line ending in "started" once it is ready.
+      if (/"msg":"[^"]* started"/.test(output)) {
+        clearTimeout(timer);
+        child.stdout?.off('data', onData);
+        child.stdout?.pipe(log);
+        resolve();
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.pipe(log);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(
+        new Error(`${name} exited with ${code}:\n${output.slice(-2_000)}`),
+      );
+    });
+  });
+}
+
+/**
+ * Starts a service's bin as a child process and waits for its start-up
+ * line. Its output goes to `<logDir>/<name>.log`.
+ */
+export async function startServiceProcess(
+  name: ServiceName,
+  env: NodeJS.ProcessEnv,
+  logDir: string,
+): Promise<ServiceProcess> {
+  const logFile = join(logDir, `${name}.log`);
+  const log = createWriteStream(logFile, { flags: 'a' });
+  const child = spawn(process.execPath, [serviceBin(name)], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  await waitForStart(name, child, log);
+  return {
+    name,
+    child,
+    logFile,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) {
+        return;
+      }
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      const timer = setTimeout(
+        () => child.kill('SIGKILL'),
+        SERVICE_STOP_TIMEOUT_MS,
+      );
+      await exited;
+      clearTimeout(timer);
+      log.end();
+    },
+  };
+}

@@ -1,0 +1,93 @@
+import { mkdir, mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect } from '@nats-io/transport-node';
+import { type EmbeddedNats, startEmbeddedNats } from './embedded-nats.js';
+import {
+  SERVICE_PACKAGES,
+  type ServiceName,
+  type ServiceProcess,
+  startServiceProcess,
+} from './services.js';
+
+/** NATS plus the four services, started on this machine. */
+export interface LocalStack {
+  natsUrl: string;
+  /** Set when River started its own nats-server. */
+  embedded: EmbeddedNats | undefined;
+  services: ServiceProcess[];
+  /** Where the services' logs are written. */
+  logDir: string;
+  /** Stops the services, then the embedded nats-server if any. */
+  stop(): Promise<void>;
+}
+
+/** Options of {@link startLocalStack}. */
+export interface LocalStackOptions {
+  /** Use this server when it answers; otherwise start one. */
+  natsUrl?: string | undefined;
+  /** Keep the embedded server's JetStream data here. */
+  storeDir?: string;
+  /** Extra environment for the services, for example RIVER_SLOTS. */
+  env?: NodeJS.ProcessEnv;
+  /** Services to start; all four unless named. */
+  services?: readonly ServiceName[];
+}
+
+/** Whether a NATS server answers at `url` within a short time. */
+export async function natsAnswers(url: string): Promise<boolean> {
+  try {
+    const nc = await connect({
+      servers: url,
+      timeout: 2_000,
+      reconnect: false,
+    });
+    await nc.close();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Starts River on this machine: uses the NATS at `natsUrl` when one
+ * answers, otherwise an embedded nats-server with JetStream on a free
+ * port; then each service as its own process.
+ */
+export async function startLocalStack(
+  options: LocalStackOptions = {},
+): Promise<LocalStack> {
+  const useGiven =
+    options.natsUrl !== undefined && (await natsAnswers(options.natsUrl));
+  const embedded = useGiven
+    ? undefined
+    : await startEmbeddedNats(
+        options.storeDir === undefined ? {} : { storeDir: options.storeDir },
+      );
+  const natsUrl = embedded?.url ?? (options.natsUrl as string);
+  const logDir = await mkdtemp(join(tmpdir(), 'river-logs-'));
+  await mkdir(logDir, { recursive: true });
+
+  const services: ServiceProcess[] = [];
+  const stop = async () => {
+    await Promise.allSettled(services.map((service) => service.stop()));
+    await embedded?.dispose();
+  };
+  try {
+    const names = options.services ?? Object.keys(SERVICE_PACKAGES);
+    const started = await Promise.all(
+      (names as ServiceName[]).map((name) =>
+        startServiceProcess(
+          name,
+          { ...options.env, NATS_URL: natsUrl },
+          logDir,
+        ),
+      ),
+    );
+    services.push(...started);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { natsUrl, embedded, services, logDir, stop };
+}

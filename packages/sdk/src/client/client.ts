@@ -1,0 +1,228 @@
+import {
+  Buckets,
+  decode,
+  encode,
+  type RunEvent,
+  type RunSubmission,
+  SCHEMA_VERSION,
+  type StoredLogChunk,
+  Streams,
+  Subjects,
+} from '@river/protocol';
+import {
+  connectRiver,
+  loadBundle,
+  type RiverConnection,
+} from '@river/protocol/internal';
+import { RiverError, RiverErrorCode } from '../authoring/errors.js';
+import { bundleProject } from './bundler.js';
+import { BundleError, ConnectionError } from './errors.js';
+import { newRunId } from './run-id.js';
+import { uploadSources } from './sources.js';
+
+/** How long a log query waits for the log-collector. */
+const LOG_QUERY_TIMEOUT_MS = 10_000;
+
+/** Options of {@link RiverClient.connect}. */
+export interface ClientOptions {
+  /** NATS server URL(s), comma-separated. */
+  servers: string;
+  /** The connection's name on the server. */
+  name?: string;
+}
+
+/** A run that has been submitted. */
+export interface SubmittedRun {
+  runId: string;
+  /** The project's name as the bundle declares it. */
+  project: string;
+  /** Digest of the bundled project module. */
+  bundleDigest: string;
+}
+
+/** Options of {@link RiverClient.watch}. */
+export interface WatchOptions {
+  /**
+   * True (the default): wait for new events until `run.finished`.
+   * False: stop once the events stored so far have been read.
+   */
+  follow?: boolean;
+}
+
+/**
+ * Submits projects and reads runs' events and logs.
+ *
+ * @example
+ * ```ts
+ * const client = await RiverClient.connect({ servers: 'nats://127.0.0.1:4222' });
+ * const { runId } = await client.submit('pipeline.ts');
+ * for await (const event of client.watch(runId)) console.log(event.type);
+ * await client.close();
+ * ```
+ */
+export class RiverClient {
+  readonly #connection: RiverConnection;
+
+  private constructor(connection: RiverConnection) {
+    this.#connection = connection;
+  }
+
+  /**
+   * Connects to NATS and checks that the server suits River.
+   *
+   * @throws ConnectionError when no server answers or it lacks JetStream.
+   */
+  static async connect(options: ClientOptions): Promise<RiverClient> {
+    try {
+      const connection = await connectRiver({
+        servers: options.servers,
+        name: options.name ?? 'river-client',
+      });
+      return new RiverClient(connection);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new ConnectionError(
+        `Cannot use the NATS server at ${options.servers}: ${reason}`,
+        error,
+      );
+    }
+  }
+
+  /**
+   * Bundles a project file, uploads it with its declared sources and
+   * submits a run of it. Watch the run with {@link RiverClient.watch}.
+   *
+   * @throws BundleError when the file is missing, does not compile or
+   *   does not export a project; DefinitionError for a missing source.
+   */
+  async submit(file: string): Promise<SubmittedRun> {
+    const bundle = await bundleProject(file);
+    let project: ReturnType<typeof loadBundle>;
+    try {
+      project = loadBundle(bundle.code, file, { print: () => undefined });
+    } catch (error) {
+      throw new BundleError(file, (error as Error).message, undefined, error);
+    }
+
+    const { objm, js } = this.#connection;
+    const bundles = await objm.create(Buckets.bundles);
+    if ((await bundles.info(bundle.digest)) === null) {
+      await bundles.putBlob({ name: bundle.digest }, Buffer.from(bundle.code));
+    }
+    const artifacts = await objm.create(Buckets.artifacts);
+    const sources = await uploadSources(file, project.sources, artifacts);
+
+    const runId = newRunId();
+    const submission: RunSubmission = {
+      schema: SCHEMA_VERSION,
+      runId,
+      bundleDigest: bundle.digest,
+      file,
+      submittedAt: Date.now(),
+      sources,
+    };
+    await js.publish(Subjects.submit, encode('submission', submission), {
+      msgID: runId,
+    });
+    return { runId, project: project.name, bundleDigest: bundle.digest };
+  }
+
+  /**
+   * Streams a run's events from its first, in order, as they happen. Ends
+   * after `run.finished`, or with `follow: false` once caught up.
+   *
+   * @throws RiverError (code NOT_FOUND) when `follow` is false and the run
+   *   has no events.
+   */
+  async *watch(
+    runId: string,
+    options: WatchOptions = {},
+  ): AsyncGenerator<RunEvent> {
+    const follow = options.follow !== false;
+    if (!follow && (await this.#countEvents(runId)) === 0) {
+      throw new RiverError(
+        RiverErrorCode.notFound,
+        `Run ${runId} has no events on this server: check the run id and ` +
+          'NATS_URL.',
+      );
+    }
+    const consumer = await this.#connection.js.consumers.get(Streams.events, {
+      filter_subjects: Subjects.runEvents(runId),
+    });
+    const messages = await consumer.consume();
+    try {
+      for await (const msg of messages) {
+        const event = decode('event', msg.subject, msg.data);
+        yield event;
+        if (
+          event.type === 'run.finished' ||
+          (!follow && msg.info.pending === 0)
+        ) {
+          return;
+        }
+      }
+    } finally {
+      await messages.close();
+    }
+  }
+
+  /**
+   * Reads a run's stored log chunks in order, page by page, from the
+   * log-collector; only one task's when `taskId` is given.
+   *
+   * @throws RiverError when no log-collector answers.
+   */
+  async *logs(
+    runId: string,
+    options: { taskId?: string } = {},
+  ): AsyncGenerator<StoredLogChunk> {
+    let after: number | undefined;
+    do {
+      const request = encode('logQuery', {
+        schema: SCHEMA_VERSION,
+        runId,
+        ...(options.taskId === undefined ? {} : { taskId: options.taskId }),
+        ...(after === undefined ? {} : { after }),
+      });
+      const reply = await this.#queryLogs(request);
+      if (reply.error !== undefined) {
+        throw new RiverError(RiverErrorCode.notFound, reply.error);
+      }
+      yield* reply.chunks;
+      after = reply.next;
+    } while (after !== undefined);
+  }
+
+  async #countEvents(runId: string): Promise<number> {
+    const info = await this.#connection.jsm.streams.info(Streams.events, {
+      subjects_filter: Subjects.runEvents(runId),
+    });
+    return Object.values(info.state.subjects ?? {}).reduce(
+      (sum, count) => sum + count,
+      0,
+    );
+  }
+
+  async #queryLogs(request: Uint8Array) {
+    try {
+      const msg = await this.#connection.nc.request(
+        Subjects.logQuery,
+        request,
+        { timeout: LOG_QUERY_TIMEOUT_MS },
+      );
+      return decode('logQueryReply', msg.subject, msg.data);
+    } catch (error) {
+      throw new RiverError(
+        RiverErrorCode.connection,
+        `No log-collector answered on ${Subjects.logQuery}: ` +
+          `${(error as Error).message}. Is river-log-collector running?`,
+        error,
+      );
+    }
+  }
+
+  /** Closes the connection after flushing what was published. */
+  async close(): Promise<void> {
+    await this.#connection.nc.drain();
+  }
+}

@@ -1,0 +1,147 @@
+import {
+  Consumers,
+  type RunSubmission,
+  Streams,
+  Subjects,
+} from '@river/protocol';
+import {
+  type ConsumeLoop,
+  connectRiver,
+  consumeMessages,
+  createServiceLogger,
+  ensureDurable,
+  ensureStreams,
+  type Logger,
+  publishEvent,
+} from '@river/protocol/internal';
+import type { ControllerConfig } from './config.js';
+import { RunDriver } from './run-driver.js';
+import { TaskOutcomes } from './task-outcomes.js';
+
+/** How long a submission may stay unacknowledged before redelivery. */
+const SUBMISSION_ACK_WAIT_MS = 60_000;
+/** How long a finished-task event may stay unacknowledged. */
+const OUTCOME_ACK_WAIT_MS = 30_000;
+
+/** A running controller. */
+export interface RunningController {
+  /** Stops taking submissions, abandons active runs, closes NATS. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a controller: it takes run submissions, drives each run's job
+ * logic and publishes the run's events.
+ *
+ * @throws ServerUnsupportedError when the NATS server is unsuitable.
+ */
+export async function startController(
+  config: ControllerConfig,
+  options: { log?: Logger } = {},
+): Promise<RunningController> {
+  const log = options.log ?? createServiceLogger('controller', config.logLevel);
+  const connection = await connectRiver({
+    servers: config.natsUrl,
+    name: config.controllerId,
+  });
+  const { js, jsm } = connection;
+  await ensureStreams(jsm);
+  await ensureDurable(jsm, {
+    stream: Streams.submissions,
+    name: Consumers.controllerSubmissions,
+    filterSubject: Subjects.submit,
+    ackWaitMs: SUBMISSION_ACK_WAIT_MS,
+  });
+  await ensureDurable(jsm, {
+    stream: Streams.events,
+    name: Consumers.controllerTaskOutcomes,
+    filterSubject: Subjects.taskFinishedEvents,
+    ackWaitMs: OUTCOME_ACK_WAIT_MS,
+    deliverNew: true,
+  });
+
+  const outcomes = new TaskOutcomes();
+  const active = new Map<string, RunDriver>();
+  const deps = {
+    connection,
+    outcomes,
+    log,
+    controllerId: config.controllerId,
+    memoryLimitMb: config.runMemoryLimitMb,
+  };
+
+  async function takeSubmission(submission: RunSubmission): Promise<void> {
+    const { runId } = submission;
+    if (active.has(runId)) {
+      log.debug(
+        { runId, subject: Subjects.submit },
+        'Ignored repeated submission',
+      );
+      return;
+    }
+    await publishEvent(
+      js,
+      runId,
+      'run.submitted',
+      { file: submission.file, bundleDigest: submission.bundleDigest },
+      `${runId}.submitted`,
+    );
+    log.info({ runId, file: submission.file }, 'Run submitted');
+    const driver = new RunDriver(deps, submission);
+    active.set(runId, driver);
+    driver
+      .run()
+      .catch((error: unknown) => log.error({ runId, err: error }, 'Run failed'))
+      .finally(() => active.delete(runId));
+  }
+
+  const loops: ConsumeLoop[] = [
+    consumeMessages({
+      js,
+      stream: Streams.submissions,
+      consumer: Consumers.controllerSubmissions,
+      kind: 'submission',
+      concurrency: 1,
+      log,
+      handle: async (submission) => {
+        await takeSubmission(submission);
+        return 'ack';
+      },
+    }),
+    consumeMessages({
+      js,
+      stream: Streams.events,
+      consumer: Consumers.controllerTaskOutcomes,
+      kind: 'event',
+      concurrency: 4,
+      log,
+      handle: async (event) => {
+        if (event.type === 'task.finished' && !outcomes.deliver(event)) {
+          log.debug(
+            { runId: event.runId, taskId: event.taskId },
+            'Ignored outcome of a task no run here waits for',
+          );
+        }
+        return 'ack';
+      },
+    }),
+  ];
+  log.info({ controllerId: config.controllerId }, 'Controller started');
+
+  return {
+    async close() {
+      for (const step of [
+        () => Promise.all(loops.map((loop) => loop.stop())),
+        () => Promise.all([...active.values()].map((run) => run.abandon())),
+        () => connection.nc.drain(),
+      ]) {
+        try {
+          await step();
+        } catch (error) {
+          log.warn({ err: error }, 'Shutdown step failed');
+        }
+      }
+      log.info('Controller stopped');
+    },
+  };
+}

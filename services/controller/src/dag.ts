@@ -1,0 +1,67 @@
+/** A job as far as the graph is concerned. */
+export interface GraphJob {
+  name: string;
+  needs: readonly string[];
+}
+
+/**
+ * Finds every problem of a job graph at once: duplicate names, upstream
+ * jobs that do not exist, and cycles (each named as a path). An empty list
+ * means the graph is a DAG.
+ */
+export function findGraphProblems(jobs: readonly GraphJob[]): string[] {
+  const problems: string[] = [];
+  const names = new Set<string>();
+  for (const job of jobs) {
+    if (names.has(job.name)) {
+      problems.push(`two jobs are named '${job.name}'`);
+    }
+    names.add(job.name);
+  }
+  for (const job of jobs) {
+    for (const upstream of job.needs) {
+      if (!names.has(upstream)) {
+        problems.push(
+          `job '${job.name}' needs '${upstream}', which is not a job of ` +
+            'this project',
+        );
+      }
+    }
+  }
+  for (const cycle of findCycles(jobs)) {
+    problems.push(`jobs form a cycle: ${cycle.join(' → ')}`);
+  }
+  return problems;
+}
+
+function findCycles(jobs: readonly GraphJob[]): string[][] {
+  const needs = new Map(jobs.map((job) => [job.name, job.needs]));
+  const state = new Map<string, 'visiting' | 'done'>();
+  const path: string[] = [];
+  const cycles: string[][] = [];
+
+  function visit(name: string): void {
+    state.set(name, 'visiting');
+    path.push(name);
+    for (const upstream of needs.get(name) ?? []) {
+      if (!needs.has(upstream)) {
+        continue;
+      }
+      const seen = state.get(upstream);
+      if (seen === 'visiting') {
+        cycles.push([...path.slice(path.indexOf(upstream)), upstream]);
+      } else if (seen === undefined) {
+        visit(upstream);
+      }
+    }
+    path.pop();
+    state.set(name, 'done');
+  }
+
+  for (const job of jobs) {
+    if (!state.has(job.name)) {
+      visit(job.name);
+    }
+  }
+  return cycles;
+}

@@ -1,0 +1,11 @@
+/**
+ * River's controller: takes run submissions, runs their job logic isolated
+ * from itself and owns each run's state and events.
+ *
+ * @packageDocumentation
+ */
+export { ControllerConfig, loadControllerConfig } from './config.js';
+export type { RunningController } from './controller.js';
+export { startController } from './controller.js';
+export type { GraphJob } from './dag.js';
+export { findGraphProblems } from './dag.js';

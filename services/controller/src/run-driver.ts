@@ -1,0 +1,368 @@
+import { Worker } from 'node:worker_threads';
+import {
+  encode,
+  type FinalStatus,
+  type HostTaskRequest,
+  type RunSubmission,
+  SCHEMA_VERSION,
+  Subjects,
+} from '@river/protocol';
+import {
+  type Logger,
+  publishEvent,
+  type RiverConnection,
+} from '@river/protocol/internal';
+import { fetchBundle } from './bundles.js';
+import { findGraphProblems, type GraphJob } from './dag.js';
+import type { TaskOutcomes } from './task-outcomes.js';
+import type { FromWorker, ToWorker, WorkerData } from './worker-messages.js';
+
+/** What a run driver needs from its controller. */
+export interface RunDriverDeps {
+  connection: RiverConnection;
+  outcomes: TaskOutcomes;
+  log: Logger;
+  controllerId: string;
+  /** Heap limit of the run's job logic. */
+  memoryLimitMb: number;
+}
+
+type JobState = 'waiting' | 'running' | 'succeeded' | 'failed' | 'skipped';
+
+interface JobRecord extends GraphJob {
+  state: JobState;
+  startedAt: number;
+  nextTaskSeq: number;
+  value?: unknown;
+}
+
+const WORKER_URL = new URL('./job-worker.js', import.meta.url);
+
+/**
+ * Drives one run from its submission to its final event: loads the bundle
+ * in a worker, checks the job graph, starts jobs as their upstream jobs
+ * succeed, turns their task calls into task requests and feeds the
+ * outcomes back.
+ */
+export class RunDriver {
+  readonly #deps: RunDriverDeps;
+  readonly #submission: RunSubmission;
+  readonly #log: Logger;
+  readonly #jobs = new Map<string, JobRecord>();
+  readonly #startedAt = Date.now();
+  #worker: Worker | undefined;
+  #finish: ((status: FinalStatus) => void) | undefined;
+  #finished = false;
+  #logLines = 0;
+
+  constructor(deps: RunDriverDeps, submission: RunSubmission) {
+    this.#deps = deps;
+    this.#submission = submission;
+    this.#log = deps.log.child({ runId: submission.runId });
+  }
+
+  get #runId(): string {
+    return this.#submission.runId;
+  }
+
+  /** Runs the run to its end; resolves with its final status. */
+  async run(): Promise<FinalStatus> {
+    const done = new Promise<FinalStatus>((resolve) => {
+      this.#finish = resolve;
+    });
+    try {
+      const code = await fetchBundle(
+        this.#deps.connection.objm,
+        this.#submission.bundleDigest,
+      );
+      this.#startWorker({ code, file: this.#submission.file });
+    } catch (error) {
+      await this.#end('failed', errorMessage(error));
+    }
+    return done;
+  }
+
+  /** Stops the run's job logic without publishing anything. */
+  async abandon(): Promise<void> {
+    this.#finished = true;
+    await this.#worker?.terminate();
+  }
+
+  #startWorker(data: WorkerData): void {
+    const worker = new Worker(WORKER_URL, {
+      workerData: data,
+      resourceLimits: { maxOldGenerationSizeMb: this.#deps.memoryLimitMb },
+      stdout: true,
+      stderr: true,
+    });
+    this.#worker = worker;
+    worker.on('message', (message: FromWorker) => {
+      this.#onWorkerMessage(message).catch((error: unknown) => {
+        this.#log.error({ err: error }, 'Run driver failed');
+        void this.#end('failed', `controller error: ${errorMessage(error)}`);
+      });
+    });
+    worker.on('error', (error) => {
+      const reason =
+        (error as { code?: string }).code === 'ERR_WORKER_OUT_OF_MEMORY'
+          ? `job logic exceeded its memory limit of ${this.#deps.memoryLimitMb} MB`
+          : `job logic crashed: ${error.message}`;
+      void this.#end('failed', reason);
+    });
+    worker.on('exit', (code) => {
+      if (!this.#finished) {
+        void this.#end('failed', `job logic stopped with exit code ${code}`);
+      }
+    });
+  }
+
+  #post(message: ToWorker): void {
+    this.#worker?.postMessage(message);
+  }
+
+  async #onWorkerMessage(message: FromWorker): Promise<void> {
+    switch (message.type) {
+      case 'load-failed':
+        await this.#end('failed', message.message);
+        return;
+      case 'loaded':
+        await this.#onLoaded(message.project.name, message.project.jobs);
+        return;
+      case 'task':
+        await this.#onTask(message.job, message.requestId, message.request);
+        return;
+      case 'log':
+        await publishEvent(
+          this.#deps.connection.js,
+          this.#runId,
+          'job.log',
+          { job: message.job, message: message.message },
+          `${this.#runId}.${message.job}.log.${this.#logLines++}`,
+        );
+        return;
+      case 'job-succeeded':
+        await this.#onJobEnded(message.job, 'succeeded', message.value);
+        return;
+      case 'job-failed':
+        await this.#onJobEnded(message.job, 'failed', message.message);
+        return;
+    }
+  }
+
+  async #onLoaded(
+    project: string,
+    jobs: { name: string; needs: string[] }[],
+  ): Promise<void> {
+    const problems = findGraphProblems(jobs);
+    if (problems.length > 0) {
+      await this.#end(
+        'failed',
+        `project ${project} in ${this.#submission.file} is not a valid ` +
+          `job graph: ${problems.join('; ')}`,
+      );
+      return;
+    }
+    for (const job of jobs) {
+      this.#jobs.set(job.name, {
+        ...job,
+        state: 'waiting',
+        startedAt: 0,
+        nextTaskSeq: 1,
+      });
+    }
+    await publishEvent(
+      this.#deps.connection.js,
+      this.#runId,
+      'run.started',
+      { project, jobs, controllerId: this.#deps.controllerId },
+      `${this.#runId}.started`,
+    );
+    this.#log.info({ project, jobs: jobs.length }, 'Run started');
+    await this.#advance();
+  }
+
+  /** Starts ready jobs, skips doomed ones, and ends the run when idle. */
+  async #advance(): Promise<void> {
+    let changed = true;
+    while (changed) {
+      changed = false;
+      for (const job of this.#jobs.values()) {
+        if (job.state !== 'waiting') {
+          continue;
+        }
+        const upstream = job.needs.map((name) => this.#jobs.get(name));
+        if (
+          upstream.some((u) => u?.state === 'failed' || u?.state === 'skipped')
+        ) {
+          job.state = 'skipped';
+          changed = true;
+          await this.#publishJobFinished(
+            job,
+            'skipped',
+            'an upstream job failed',
+          );
+        } else if (upstream.every((u) => u?.state === 'succeeded')) {
+          await this.#startJob(job);
+        }
+      }
+    }
+    const jobs = [...this.#jobs.values()];
+    if (
+      jobs.some((job) => job.state === 'running' || job.state === 'waiting')
+    ) {
+      return;
+    }
+    const failed = jobs.filter((job) => job.state === 'failed');
+    await this.#end(
+      failed.length === 0 ? 'succeeded' : 'failed',
+      failed.length === 0
+        ? undefined
+        : `job${failed.length > 1 ? 's' : ''} ${failed.map((job) => job.name).join(', ')} failed`,
+    );
+  }
+
+  async #startJob(job: JobRecord): Promise<void> {
+    job.state = 'running';
+    job.startedAt = Date.now();
+    await publishEvent(
+      this.#deps.connection.js,
+      this.#runId,
+      'job.started',
+      { job: job.name },
+      `${this.#runId}.${job.name}.started`,
+    );
+    const upstream: Record<string, unknown> = {};
+    for (const name of job.needs) {
+      upstream[name] = this.#jobs.get(name)?.value;
+    }
+    this.#post({
+      type: 'start-job',
+      job: job.name,
+      upstream,
+      sources: this.#submission.sources,
+    });
+  }
+
+  async #onTask(
+    jobName: string,
+    requestId: number,
+    request: HostTaskRequest,
+  ): Promise<void> {
+    const job = this.#jobs.get(jobName);
+    if (job === undefined || job.state !== 'running') {
+      return;
+    }
+    const taskId = `${jobName}-${job.nextTaskSeq++}`;
+    const { js } = this.#deps.connection;
+    const finished = this.#deps.outcomes.expect(this.#runId, taskId);
+    await publishEvent(
+      js,
+      this.#runId,
+      'task.requested',
+      {
+        job: jobName,
+        taskId,
+        name: request.name,
+        command: commandText(request.spec.command),
+        pool: request.spec.pool,
+      },
+      `${this.#runId}.${taskId}.requested`,
+    );
+    await js.publish(
+      Subjects.taskRequest,
+      encode('taskRequest', {
+        schema: SCHEMA_VERSION,
+        runId: this.#runId,
+        taskId,
+        job: jobName,
+        name: request.name,
+        requestedAt: Date.now(),
+        spec: request.spec,
+      }),
+      { msgID: `${this.#runId}.${taskId}.request` },
+    );
+    this.#log.debug(
+      { taskId, subject: Subjects.taskRequest },
+      'Task requested',
+    );
+
+    const event = await finished;
+    this.#post({
+      type: 'task-result',
+      requestId,
+      result: { taskId, attempt: event.attempt, outcome: event.outcome },
+    });
+  }
+
+  async #onJobEnded(
+    jobName: string,
+    state: 'succeeded' | 'failed',
+    valueOrError: unknown,
+  ): Promise<void> {
+    const job = this.#jobs.get(jobName);
+    if (job === undefined || job.state !== 'running') {
+      return;
+    }
+    job.state = state;
+    if (state === 'succeeded') {
+      job.value = valueOrError;
+      await this.#publishJobFinished(job, state);
+    } else {
+      await this.#publishJobFinished(job, state, String(valueOrError));
+    }
+    this.#log.info({ job: jobName, status: state }, 'Job finished');
+    await this.#advance();
+  }
+
+  async #publishJobFinished(
+    job: JobRecord,
+    status: JobState & ('succeeded' | 'failed' | 'skipped'),
+    error?: string,
+  ): Promise<void> {
+    await publishEvent(
+      this.#deps.connection.js,
+      this.#runId,
+      'job.finished',
+      {
+        job: job.name,
+        status,
+        durationMs: job.startedAt === 0 ? 0 : Date.now() - job.startedAt,
+        ...(error === undefined ? {} : { error }),
+      },
+      `${this.#runId}.${job.name}.finished`,
+    );
+  }
+
+  async #end(status: FinalStatus, error?: string): Promise<void> {
+    if (this.#finished) {
+      return;
+    }
+    this.#finished = true;
+    try {
+      await publishEvent(
+        this.#deps.connection.js,
+        this.#runId,
+        'run.finished',
+        {
+          status,
+          durationMs: Date.now() - this.#startedAt,
+          ...(error === undefined ? {} : { error }),
+        },
+        `${this.#runId}.finished`,
+      );
+      this.#log.info({ status, error }, 'Run finished');
+    } finally {
+      this.#deps.outcomes.forget(this.#runId);
+      await this.#worker?.terminate();
+      this.#finish?.(status);
+    }
+  }
+}
+
+function commandText(command: string | string[]): string {
+  return typeof command === 'string' ? command : command.join(' ');
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
