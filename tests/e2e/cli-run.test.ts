@@ -1,0 +1,150 @@
+import { execFileSync } from 'node:child_process';
+import type { LocalStack } from '@river/cli';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  river,
+  runIdOf,
+  servicesAlive,
+  startTestStack,
+} from '../helpers/river.js';
+
+let stack: LocalStack;
+
+beforeAll(async () => {
+  stack = await startTestStack();
+});
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+describe('river run', () => {
+  it('runs a two-job pipeline whose second job loops over the first one’s result', async () => {
+    const result = await river(
+      ['run', 'tests/fixtures/hello.ts'],
+      stack.natsUrl,
+    );
+
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/✓ greet succeeded/);
+    expect(result.stdout).toMatch(/shout: shouted 2 words/);
+    expect(result.stdout).toMatch(/run succeeded/);
+  });
+
+  it('prints the stored log of a run with river logs', async () => {
+    const run = await river(['run', 'tests/fixtures/hello.ts'], stack.natsUrl);
+    const runId = runIdOf(run.stdout);
+
+    const logs = await river(['logs', runId, 'greet-1'], stack.natsUrl);
+
+    expect(logs.code).toBe(0);
+    expect(logs.stdout).toBe('hello from river\n');
+  });
+
+  it('prints a run’s events as JSON lines with river events --json', async () => {
+    const run = await river(['run', 'tests/fixtures/hello.ts'], stack.natsUrl);
+    const runId = runIdOf(run.stdout);
+
+    const events = await river(['events', runId, '--json'], stack.natsUrl);
+    const types = events.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line).type);
+
+    expect(events.code).toBe(0);
+    expect(types[0]).toBe('run.submitted');
+    expect(types.at(-1)).toBe('run.finished');
+    expect(types.filter((type) => type === 'task.finished')).toHaveLength(3);
+  });
+
+  it('fails the run when a task fails, and shows the task’s last log lines', async () => {
+    const result = await river(
+      ['run', 'tests/fixtures/failing-task.ts'],
+      stack.natsUrl,
+    );
+
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/fails-1 failed with exit code 3/);
+    expect(result.stdout).toMatch(/│ something broke/);
+    expect(result.stdout).toMatch(/- after skipped/);
+    expect(result.stdout).toMatch(/run failed/);
+    expect(servicesAlive(stack)).toBe(true);
+  });
+
+  it('reports a missing command as exit 127 instead of crashing', async () => {
+    const result = await river(
+      ['run', 'tests/fixtures/missing-command.ts'],
+      stack.natsUrl,
+    );
+
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/exit code 127 command-not-found/);
+    expect(result.stdout).toMatch(/missing-2 command not found \(exit 127\)/);
+    expect(servicesAlive(stack)).toBe(true);
+  });
+
+  it('kills the whole process tree of a task that exceeds its timeout', async () => {
+    const result = await river(
+      ['run', 'tests/fixtures/timeout.ts'],
+      stack.natsUrl,
+    );
+
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/slow-1 timed out after/);
+    const survivors = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' })
+      .split('\n')
+      .filter((line) => /^sleep 30[01]$/.test(line.trim()));
+    expect(survivors).toEqual([]);
+    expect(servicesAlive(stack)).toBe(true);
+  });
+});
+
+describe('river run with a broken project', () => {
+  it('names a project file that does not exist', async () => {
+    const result = await river(
+      ['run', 'tests/fixtures/nope.ts'],
+      stack.natsUrl,
+    );
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(
+      /Project file tests\/fixtures\/nope.ts does not exist/,
+    );
+  });
+
+  it('shows file and line of a TypeScript syntax error', async () => {
+    const result = await river(
+      ['run', 'tests/fixtures/syntax-error.ts'],
+      stack.natsUrl,
+    );
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/tests\/fixtures\/syntax-error.ts:5:\d+: /);
+  });
+
+  it('names every job of a cycle and a dependency on a missing job', async () => {
+    const result = await river(
+      ['run', 'tests/fixtures/cycle.ts'],
+      stack.natsUrl,
+    );
+
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/jobs form a cycle: a → c → b → a/);
+    expect(result.stdout).toMatch(
+      /job 'd' needs 'nowhere', which is not a job/,
+    );
+    expect(servicesAlive(stack)).toBe(true);
+  });
+
+  it('refuses job logic that imports a Node module', async () => {
+    const result = await river(
+      ['run', 'tests/fixtures/imports-fs.ts'],
+      stack.natsUrl,
+    );
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(
+      /imported 'node:fs'.*Do that work in a task/s,
+    );
+  });
+});

@@ -1,0 +1,80 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { type LocalStack, startLocalStack } from '@river/cli';
+
+/** The repository's root directory. */
+export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+const CLI = fileURLToPath(
+  new URL('../../packages/cli/dist/main.js', import.meta.url),
+);
+
+/** What a `river` command printed and how it exited. */
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Starts nats-server (embedded, free port) and the four services. */
+export async function startTestStack(
+  options: { storeDir?: string } = {},
+): Promise<LocalStack> {
+  return startLocalStack({ env: { LOG_LEVEL: 'debug' }, ...options });
+}
+
+/** Runs the real `river` CLI against a stack and collects its output. */
+export function river(
+  args: string[],
+  natsUrl: string | undefined,
+  timeoutMs = 120_000,
+): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const env = { ...process.env };
+    if (natsUrl === undefined) {
+      delete env.NATS_URL;
+    } else {
+      env.NATS_URL = natsUrl;
+    }
+    const child = spawn(process.execPath, [CLI, ...args], {
+      cwd: REPO_ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (data) => {
+      stdout += data;
+    });
+    child.stderr.on('data', (data) => {
+      stderr += data;
+    });
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(
+        new Error(`river ${args.join(' ')} timed out:\n${stdout}\n${stderr}`),
+      );
+    }, timeoutMs);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** Whether every service process of the stack is still alive. */
+export function servicesAlive(stack: LocalStack): boolean {
+  return stack.services.every(
+    (service) =>
+      service.child.exitCode === null && service.child.signalCode === null,
+  );
+}
+
+/** The run id `river run` printed in its first line. */
+export function runIdOf(output: string): string {
+  const match = /run (run-[a-z0-9-]+) submitted/.exec(output);
+  if (match?.[1] === undefined) {
+    throw new Error(`No run id in output:\n${output}`);
+  }
+  return match[1];
+}
