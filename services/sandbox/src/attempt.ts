@@ -1,0 +1,282 @@
+import { mkdir } from 'node:fs/promises';
+import type {
+  AttemptOutcome,
+  AttemptReason,
+  FileRef,
+  TaskDispatch,
+  TaskSpec,
+} from '@river/protocol';
+import { type Logger, taskFields } from '@river/protocol/internal';
+import { AttemptFailedError } from './errors.js';
+import { placeInputs } from './inputs.js';
+import { LogPublisher } from './log-stream.js';
+import type { ArtifactStore, JetStream } from './nats-types.js';
+import { collectOutputs } from './outputs.js';
+import { type OutputSink, type ProcessEnd, runProcess } from './runner.js';
+import { OutputTail } from './tail.js';
+import { resolveInside, type Workspace } from './workspace.js';
+
+/** PATH for tasks when the sandbox itself has none. */
+const FALLBACK_PATH = '/usr/local/bin:/usr/bin:/bin';
+/** Longest command text quoted in an outcome's message. */
+const MESSAGE_COMMAND_CHARS = 200;
+
+/** What an attempt needs from the service around it. */
+export interface AttemptContext {
+  js: JetStream;
+  artifacts: ArtifactStore;
+  log: Logger;
+}
+
+/** How an attempt ended, before its captured output is added. */
+interface Verdict {
+  reason: AttemptReason;
+  exitCode: number | null;
+  signal: string | null;
+  message?: string;
+}
+
+/**
+ * Runs one attempt in its workspace: places the inputs, runs the command
+ * while streaming its logs, and stores the outputs when it exited with 0.
+ * Every failure of the task becomes the outcome's reason; this only throws
+ * on a fault of the sandbox itself.
+ */
+export async function runAttempt(
+  dispatch: TaskDispatch,
+  workspace: Workspace,
+  context: AttemptContext,
+  startedAt: number,
+): Promise<AttemptOutcome> {
+  const { spec } = dispatch;
+  const logs = new LogPublisher(context.js, dispatch, context.log);
+  const stdout = new OutputTail();
+  const stderr = new OutputTail();
+  const sink: OutputSink = {
+    write(stream, data) {
+      (stream === 'stdout' ? stdout : stderr).push(data);
+      return logs.write(stream, data);
+    },
+    drained: () => logs.drained(),
+  };
+
+  let verdict = await execute(context.artifacts, workspace, spec, sink);
+  let files: FileRef[] = [];
+  await logs.finish();
+
+  if (verdict.reason === 'exited' && verdict.exitCode === 0) {
+    try {
+      files = await collectOutputs(
+        context.artifacts,
+        workspace.root,
+        spec.outputs,
+        (path, why) =>
+          context.log.warn(
+            { ...taskFields(dispatch), path, why },
+            'Skipped an entry of an output directory',
+          ),
+      );
+    } catch (error) {
+      verdict = { ...failure('output-failed', error), exitCode: 0 };
+    }
+  }
+
+  return {
+    ok: verdict.reason === 'exited' && verdict.exitCode === 0,
+    reason: verdict.reason,
+    exitCode: verdict.exitCode,
+    signal: verdict.signal,
+    durationMs: Math.max(0, Date.now() - startedAt),
+    stdout: stdout.text(),
+    stderr: stderr.text(),
+    stdoutTruncated: stdout.truncated,
+    stderrTruncated: stderr.truncated,
+    files,
+    ...(verdict.message === undefined ? {} : { message: verdict.message }),
+  };
+}
+
+/**
+ * The outcome of an attempt that could not even get a workspace, for
+ * example because the sandbox's disk is full.
+ */
+export function workspaceFailedOutcome(
+  error: unknown,
+  startedAt: number,
+): AttemptOutcome {
+  return {
+    ok: false,
+    reason: 'spawn-failed',
+    exitCode: null,
+    signal: null,
+    durationMs: Math.max(0, Date.now() - startedAt),
+    stdout: '',
+    stderr: '',
+    stdoutTruncated: false,
+    stderrTruncated: false,
+    files: [],
+    message: `The sandbox could not create a workspace: ${messageOf(error)}.`,
+  };
+}
+
+/** Prepares the workspace and runs the command in it. */
+async function execute(
+  artifacts: ArtifactStore,
+  workspace: Workspace,
+  spec: TaskSpec,
+  sink: OutputSink,
+): Promise<Verdict> {
+  let cwd: string;
+  try {
+    cwd = await prepare(artifacts, workspace, spec);
+  } catch (error) {
+    return failure('input-failed', error);
+  }
+
+  try {
+    const end = await runProcess(
+      {
+        command: spec.command,
+        cwd,
+        env: environment(spec, workspace),
+        timeoutMs: spec.timeoutMs,
+      },
+      sink,
+    );
+    return judge(end, spec);
+  } catch (error) {
+    return failure('spawn-failed', error);
+  }
+}
+
+/** Places the inputs and makes the working directory; returns its path. */
+async function prepare(
+  artifacts: ArtifactStore,
+  workspace: Workspace,
+  spec: TaskSpec,
+): Promise<string> {
+  await placeInputs(artifacts, workspace.root, spec.inputs);
+  if (spec.cwd === '' || spec.cwd === '.') {
+    return workspace.root;
+  }
+  const cwd = resolveInside(workspace.root, spec.cwd);
+  if (cwd === undefined) {
+    throw new AttemptFailedError(
+      'input-failed',
+      spec.cwd,
+      `Working directory "${spec.cwd}" is absolute or leaves the ` +
+        'workspace; use a path relative to the workspace.',
+    );
+  }
+  try {
+    await mkdir(cwd, { recursive: true });
+  } catch (error) {
+    throw new AttemptFailedError(
+      'input-failed',
+      spec.cwd,
+      `Working directory "${spec.cwd}" could not be created: ` +
+        `${messageOf(error)}.`,
+      error,
+    );
+  }
+  return cwd;
+}
+
+/**
+ * The task's whole environment: what it declared, the sandbox's PATH
+ * unless it declared its own, and HOME and TMPDIR inside the workspace.
+ */
+function environment(
+  spec: TaskSpec,
+  workspace: Workspace,
+): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? FALLBACK_PATH,
+    ...spec.env,
+    HOME: workspace.root,
+    TMPDIR: workspace.tmp,
+  };
+}
+
+function judge(end: ProcessEnd, spec: TaskSpec): Verdict {
+  const command = quoted(spec.command);
+  if (end.kind === 'spawn-error') {
+    if (end.error.code === 'ENOENT' && typeof spec.command !== 'string') {
+      return {
+        reason: 'command-not-found',
+        exitCode: 127,
+        signal: null,
+        message: `Command ${command} was not found; check its name and PATH.`,
+      };
+    }
+    return {
+      reason: 'spawn-failed',
+      exitCode: null,
+      signal: null,
+      message: `Command ${command} could not be started: ${end.error.message}.`,
+    };
+  }
+
+  const { exitCode, signal } = end;
+  if (end.timedOut) {
+    return {
+      reason: 'timeout',
+      exitCode,
+      signal,
+      message:
+        `The task ran past its ${spec.timeoutMs} ms timeout, so its ` +
+        'processes were killed.',
+    };
+  }
+  if (signal !== null) {
+    return {
+      reason: 'signaled',
+      exitCode: null,
+      signal,
+      message: `Command ${command} was killed by ${signal}.`,
+    };
+  }
+  if (exitCode === 127 && typeof spec.command === 'string') {
+    return {
+      reason: 'command-not-found',
+      exitCode,
+      signal: null,
+      message: `The shell found no command to run in ${command} (exit 127).`,
+    };
+  }
+  if (exitCode !== 0) {
+    return {
+      reason: 'exited',
+      exitCode,
+      signal: null,
+      message: `Command ${command} exited with code ${exitCode}.`,
+    };
+  }
+  return { reason: 'exited', exitCode, signal: null };
+}
+
+function failure(reason: AttemptReason, error: unknown): Verdict {
+  return {
+    reason: error instanceof AttemptFailedError ? error.reason : reason,
+    exitCode: null,
+    signal: null,
+    message:
+      error instanceof AttemptFailedError
+        ? error.message
+        : `The sandbox failed while handling the task: ${messageOf(error)}.`,
+  };
+}
+
+/** The command as an outcome's message quotes it: its first word, for argv. */
+function quoted(command: string | readonly string[]): string {
+  const text = typeof command === 'string' ? command : (command[0] ?? '');
+  return JSON.stringify(
+    text.length > MESSAGE_COMMAND_CHARS
+      ? `${text.slice(0, MESSAGE_COMMAND_CHARS)}…`
+      : text,
+  );
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,62 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadSandboxConfig } from './config.js';
+import { ConfigError } from './errors.js';
+
+const NATS_URL = 'nats://127.0.0.1:4999';
+
+describe('sandbox configuration', () => {
+  it('fills in defaults when only NATS_URL is set', () => {
+    const config = loadSandboxConfig({ NATS_URL });
+
+    expect(config).toMatchObject({
+      natsUrl: NATS_URL,
+      pool: 'default',
+      slots: 2,
+      workDir: join(tmpdir(), 'river-sandbox'),
+      logLevel: 'info',
+    });
+    expect(config.sandboxId).toMatch(new RegExp(`-${process.pid}$`));
+  });
+
+  it('reads every setting from its variable', () => {
+    const config = loadSandboxConfig({
+      NATS_URL,
+      RIVER_POOL: 'gpu_2',
+      RIVER_SLOTS: '8',
+      RIVER_WORK_DIR: '/var/lib/river',
+      RIVER_SANDBOX_ID: 'box-1',
+      LOG_LEVEL: 'debug',
+    });
+
+    expect(config).toEqual({
+      natsUrl: NATS_URL,
+      pool: 'gpu_2',
+      slots: 8,
+      workDir: '/var/lib/river',
+      sandboxId: 'box-1',
+      logLevel: 'debug',
+    });
+  });
+
+  it.each([
+    [{}, 'NATS_URL'],
+    [{ NATS_URL, RIVER_POOL: 'a.b' }, 'RIVER_POOL'],
+    [{ NATS_URL, RIVER_SLOTS: 'two' }, 'RIVER_SLOTS'],
+    [{ NATS_URL, RIVER_SLOTS: '0' }, 'RIVER_SLOTS'],
+    [{ NATS_URL, RIVER_SLOTS: '1.5' }, 'RIVER_SLOTS'],
+    [{ NATS_URL, LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+  ])('names the bad variable in %j', (env, variable) => {
+    let error: unknown;
+    try {
+      loadSandboxConfig(env);
+    } catch (caught) {
+      error = caught;
+    }
+
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).variable).toBe(variable);
+    expect((error as ConfigError).message).toContain(variable);
+  });
+});

@@ -1,0 +1,102 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { delay } from '@river/protocol/internal';
+
+/** Time between SIGTERM and SIGKILL for a task's process group. */
+export const KILL_GRACE_MS = 2_000;
+/** How often a terminating group is checked for survivors. */
+const GROUP_POLL_MS = 25;
+
+/**
+ * The process group of one task: its first process was spawned detached,
+ * so the group id is that process's pid and every descendant that did not
+ * leave the group can be signalled at once.
+ */
+export class ProcessGroup {
+  readonly #pgid: number;
+  #killAt: number | undefined;
+  #killTimer: NodeJS.Timeout | undefined;
+
+  constructor(pgid: number) {
+    this.#pgid = pgid;
+  }
+
+  /**
+   * Sends SIGTERM to the whole group and SIGKILL {@link KILL_GRACE_MS}
+   * later. Calling it again does not restart the grace period.
+   */
+  terminate(): void {
+    if (this.#killAt !== undefined) {
+      return;
+    }
+    this.#killAt = Date.now() + KILL_GRACE_MS;
+    this.#signal('SIGTERM');
+    this.#killTimer = setTimeout(() => this.#signal('SIGKILL'), KILL_GRACE_MS);
+  }
+
+  /**
+   * Ends every process left in the group: those that outlive SIGTERM past
+   * the grace period get SIGKILL. Resolves once the group is empty or was
+   * sent SIGKILL.
+   */
+  async settle(): Promise<void> {
+    if (await this.#alive()) {
+      this.terminate();
+      while (Date.now() < (this.#killAt ?? 0) && (await this.#alive())) {
+        await delay(GROUP_POLL_MS);
+      }
+      this.#signal('SIGKILL');
+    }
+    clearTimeout(this.#killTimer);
+  }
+
+  /** Whether a process of the group still runs; zombies do not count. */
+  async #alive(): Promise<boolean> {
+    if (!this.#signal(0)) {
+      return false;
+    }
+    // Orphans that died are reaped by pid 1, which in some containers
+    // takes seconds; until then they would make the group look alive.
+    try {
+      return await hasLivingMember(this.#pgid);
+    } catch {
+      return true;
+    }
+  }
+
+  #signal(signal: NodeJS.Signals | 0): boolean {
+    try {
+      process.kill(-this.#pgid, signal);
+      return true;
+    } catch {
+      // ESRCH: the group is gone.
+      return false;
+    }
+  }
+}
+
+/**
+ * Whether /proc lists a process of group `pgid` that is not a zombie.
+ *
+ * @throws when /proc cannot be read, for example off Linux.
+ */
+async function hasLivingMember(pgid: number): Promise<boolean> {
+  const entries = await readdir('/proc');
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) {
+      continue;
+    }
+    let stat: string;
+    try {
+      stat = await readFile(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue;
+    }
+    // Fields after the command name, which may itself hold spaces or ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const [state, , group] = fields;
+    if (Number(group) === pgid && state !== 'Z' && state !== 'X') {
+      return true;
+    }
+  }
+  return false;
+}

@@ -1,0 +1,148 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import type { Readable } from 'node:stream';
+import type { LogStream } from '@river/protocol';
+import { ProcessGroup } from './process-group.js';
+
+/** Longest a timer may wait in Node, about 24.8 days. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+/** How long output pipes may stay open once the group is gone. */
+const PIPE_CLOSE_GRACE_MS = 5_000;
+
+/** What to run and how. */
+export interface ProcessSpec {
+  /** A shell line for `/bin/sh -c`, or an argument vector. */
+  command: string | readonly string[];
+  /** Absolute working directory; it must exist. */
+  cwd: string;
+  /** The complete environment of the process. */
+  env: Record<string, string>;
+  timeoutMs: number;
+}
+
+/** Where the process's output goes. */
+export interface OutputSink {
+  /** Takes output; false asks the runner to pause reading. */
+  write(stream: LogStream, data: Buffer): boolean;
+  /** Resolves when reading may resume. */
+  drained(): Promise<void>;
+}
+
+/** How a process ended. */
+export type ProcessEnd =
+  | {
+      kind: 'spawn-error';
+      /** The error of `spawn`, with its `code` such as ENOENT. */
+      error: NodeJS.ErrnoException;
+    }
+  | {
+      kind: 'ended';
+      exitCode: number | null;
+      signal: NodeJS.Signals | null;
+      /** Set when the timeout fired, however the process then ended. */
+      timedOut: boolean;
+    };
+
+/**
+ * Runs a command in its own process group and waits until it has ended
+ * and its output was read. Past the timeout the whole group gets SIGTERM,
+ * then SIGKILL; once the first process has exited, whatever it left
+ * running in the group is ended the same way.
+ */
+export async function runProcess(
+  spec: ProcessSpec,
+  sink: OutputSink,
+): Promise<ProcessEnd> {
+  const [file, args] =
+    typeof spec.command === 'string'
+      ? ['/bin/sh', ['-c', spec.command]]
+      : [spec.command[0] ?? '', spec.command.slice(1)];
+  const child = spawn(file, args, {
+    cwd: spec.cwd,
+    env: spec.env,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+
+  const spawnError = await spawned(child);
+  if (spawnError !== undefined || child.pid === undefined) {
+    return {
+      kind: 'spawn-error',
+      error: spawnError ?? new Error('The process got no pid.'),
+    };
+  }
+
+  const group = new ProcessGroup(child.pid);
+  const pipes = [
+    readPipe(child.stdout, 'stdout', sink),
+    readPipe(child.stderr, 'stderr', sink),
+  ];
+  let timedOut = false;
+  const timer = setTimeout(
+    () => {
+      timedOut = true;
+      group.terminate();
+    },
+    Math.min(spec.timeoutMs, MAX_TIMER_MS),
+  );
+
+  const [exitCode, signal] = await exited(child);
+  clearTimeout(timer);
+  await group.settle();
+  await closePipes(child, pipes);
+  return { kind: 'ended', exitCode, signal, timedOut };
+}
+
+function spawned(
+  child: ChildProcess,
+): Promise<NodeJS.ErrnoException | undefined> {
+  return new Promise((resolve) => {
+    child.once('spawn', () => resolve(undefined));
+    child.once('error', (error) => resolve(error));
+  });
+}
+
+function exited(
+  child: ChildProcess,
+): Promise<[number | null, NodeJS.Signals | null]> {
+  if (child.exitCode !== null || child.signalCode !== null) {
+    return Promise.resolve([child.exitCode, child.signalCode]);
+  }
+  return new Promise((resolve) => {
+    child.once('exit', (code, signal) => resolve([code, signal]));
+  });
+}
+
+function readPipe(
+  pipe: Readable | null,
+  stream: LogStream,
+  sink: OutputSink,
+): Promise<void> {
+  if (pipe === null) {
+    return Promise.resolve();
+  }
+  pipe.on('data', (data: Buffer) => {
+    if (!sink.write(stream, data)) {
+      pipe.pause();
+      void sink.drained().then(() => pipe.resume());
+    }
+  });
+  return new Promise((resolve) => {
+    pipe.once('close', () => resolve());
+  });
+}
+
+async function closePipes(
+  child: ChildProcess,
+  pipes: Promise<void>[],
+): Promise<void> {
+  // A process that left the group may still hold the pipes open; its
+  // output is not waited for past the grace period.
+  let timer: NodeJS.Timeout | undefined;
+  const grace = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, PIPE_CLOSE_GRACE_MS);
+  });
+  await Promise.race([Promise.all(pipes), grace]);
+  clearTimeout(timer);
+  child.stdout?.destroy();
+  child.stderr?.destroy();
+}

@@ -1,0 +1,190 @@
+import {
+  type AttemptOutcome,
+  decode,
+  encode,
+  MessageDecodeError,
+  SCHEMA_VERSION,
+  Subjects,
+  type TaskDispatch,
+} from '@river/protocol';
+import { type Logger, taskFields } from '@river/protocol/internal';
+import { runAttempt, workspaceFailedOutcome } from './attempt.js';
+import type { ArtifactStore, DeliveredMsg, JetStream } from './nats-types.js';
+import { publishWithRetry } from './publish.js';
+import {
+  createWorkspace,
+  removeWorkspace,
+  type Workspace,
+} from './workspace.js';
+
+/** How often a running task tells JetStream it is still being worked on. */
+export const HEARTBEAT_INTERVAL_MS = 10_000;
+/** Publish tries for a result before the dispatch is handed back. */
+const RESULT_PUBLISH_TRIES = 10;
+/** Redelivery delay for a dispatch whose result could not be published. */
+const REDELIVERY_DELAY_MS = 5_000;
+
+/** What the handler needs from the running service. */
+export interface HandlerContext {
+  js: JetStream;
+  artifacts: ArtifactStore;
+  workDir: string;
+  sandboxId: string;
+  log: Logger;
+}
+
+/**
+ * Handles one delivered dispatch: announces the attempt, runs it in a
+ * fresh workspace, publishes its result, acks the dispatch and removes
+ * the workspace. A malformed dispatch is logged and acked.
+ */
+export async function handleDispatch(
+  msg: DeliveredMsg,
+  context: HandlerContext,
+): Promise<void> {
+  const { log } = context;
+  let dispatch: TaskDispatch;
+  try {
+    dispatch = decode('taskDispatch', msg.subject, msg.data);
+  } catch (error) {
+    if (!(error instanceof MessageDecodeError)) {
+      throw error;
+    }
+    log.warn(
+      { subject: msg.subject, field: error.field, err: error },
+      'Rejected malformed task dispatch',
+    );
+    msg.ack();
+    return;
+  }
+
+  const fields = { ...taskFields(dispatch), subject: msg.subject };
+  const heartbeat = setInterval(() => {
+    try {
+      msg.working();
+    } catch (error) {
+      log.warn({ ...fields, err: error }, 'Could not extend the ack wait');
+    }
+  }, HEARTBEAT_INTERVAL_MS);
+  let workspace: Workspace | undefined;
+  try {
+    const startedAt = Date.now();
+    await announceStart(dispatch, context);
+    log.info(fields, 'Task attempt started');
+
+    let outcome: AttemptOutcome;
+    try {
+      workspace = await createWorkspace(context.workDir, attemptId(dispatch));
+      outcome = await runAttempt(dispatch, workspace, context, startedAt);
+    } catch (error) {
+      if (workspace !== undefined) {
+        throw error;
+      }
+      log.error({ ...fields, err: error }, 'Could not create a workspace');
+      outcome = workspaceFailedOutcome(error, startedAt);
+    }
+
+    await publishResult(dispatch, outcome, context);
+    await acknowledge(msg, fields, log);
+    log.info(
+      {
+        ...fields,
+        ok: outcome.ok,
+        reason: outcome.reason,
+        exitCode: outcome.exitCode,
+        durationMs: outcome.durationMs,
+      },
+      'Task attempt finished',
+    );
+  } catch (error) {
+    log.error(
+      { ...fields, err: error },
+      'Task attempt could not be reported; it will be redelivered',
+    );
+    msg.nak(REDELIVERY_DELAY_MS);
+  } finally {
+    clearInterval(heartbeat);
+    if (workspace !== undefined) {
+      await removeWorkspace(workspace.root).catch((error: unknown) =>
+        log.warn(
+          { ...fields, path: workspace?.root, err: error },
+          'Could not remove a workspace',
+        ),
+      );
+    }
+  }
+}
+
+/**
+ * Acks the dispatch and waits for the server to confirm. A lost ack only
+ * means a redelivery, whose repeated result JetStream drops by message id.
+ */
+async function acknowledge(
+  msg: DeliveredMsg,
+  fields: Record<string, unknown>,
+  log: Logger,
+): Promise<void> {
+  try {
+    await msg.ackAck();
+  } catch (error) {
+    log.warn({ ...fields, err: error }, 'Could not confirm the dispatch ack');
+  }
+}
+
+function attemptId(dispatch: TaskDispatch): string {
+  return `${dispatch.runId}.${dispatch.taskId}.${dispatch.attempt}`;
+}
+
+async function announceStart(
+  dispatch: TaskDispatch,
+  context: HandlerContext,
+): Promise<void> {
+  const { runId, taskId, attempt } = dispatch;
+  const subject = Subjects.event(runId, 'task.started');
+  const event = encode('event', {
+    schema: SCHEMA_VERSION,
+    type: 'task.started',
+    runId,
+    at: Date.now(),
+    taskId,
+    attempt,
+    sandboxId: context.sandboxId,
+  });
+  try {
+    await publishWithRetry(
+      context.js,
+      subject,
+      event,
+      `${attemptId(dispatch)}.started`,
+    );
+  } catch (error) {
+    // The result still tells the scheduler how the attempt went.
+    context.log.warn(
+      { ...taskFields(dispatch), subject, err: error },
+      'Could not publish the task started event',
+    );
+  }
+}
+
+async function publishResult(
+  dispatch: TaskDispatch,
+  outcome: AttemptOutcome,
+  context: HandlerContext,
+): Promise<void> {
+  const result = encode('taskResult', {
+    schema: SCHEMA_VERSION,
+    runId: dispatch.runId,
+    taskId: dispatch.taskId,
+    attempt: dispatch.attempt,
+    sandboxId: context.sandboxId,
+    finishedAt: Date.now(),
+    outcome,
+  });
+  await publishWithRetry(
+    context.js,
+    Subjects.taskResult,
+    result,
+    `${attemptId(dispatch)}.result`,
+    RESULT_PUBLISH_TRIES,
+  );
+}
