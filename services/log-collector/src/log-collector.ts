@@ -1,0 +1,114 @@
+import { Buckets, Consumers, Streams, Subjects } from '@river/protocol';
+import {
+  type ConsumeLoop,
+  connectRiver,
+  consumeMessages,
+  createServiceLogger,
+  ensureDurable,
+  ensureStreams,
+  type Logger,
+  type RiverConnection,
+} from '@river/protocol/internal';
+import { createChunkHandler } from './chunks.js';
+import type { LogCollectorConfig } from './config.js';
+import { LogIndexStore } from './index-store.js';
+import { serveLogQueries } from './query-server.js';
+import { runShutdown } from './shutdown.js';
+
+/** How long a delivered chunk may stay unacknowledged. */
+const ACK_WAIT_MS = 30_000;
+const DAY_MS = 24 * 60 * 60 * 1_000;
+
+/** A running log-collector. */
+export interface LogCollector {
+  /** Stops indexing and answering, finishes work in hand, disconnects. */
+  close(): Promise<void>;
+}
+
+/** Options of {@link startLogCollector}. */
+export interface LogCollectorOptions {
+  /** The logger to use; a pino logger on stdout by default. */
+  log?: Logger;
+}
+
+/**
+ * Connects to NATS, makes sure River's streams, the collector's durable
+ * consumer and the log index bucket exist, then indexes every log chunk
+ * and answers log queries until closed.
+ *
+ * @throws ServerUnsupportedError when the server is too old or lacks
+ *   JetStream; any connection error when no server answers.
+ *
+ * @example
+ * ```ts
+ * const collector = await startLogCollector(loadLogCollectorConfig());
+ * process.once('SIGTERM', () => void collector.close());
+ * ```
+ */
+export async function startLogCollector(
+  config: LogCollectorConfig,
+  options: LogCollectorOptions = {},
+): Promise<LogCollector> {
+  const log =
+    options.log ?? createServiceLogger('log-collector', config.logLevel);
+  const connection = await connectRiver({
+    servers: config.natsUrl,
+    name: 'river-log-collector',
+  });
+
+  let store: LogIndexStore;
+  try {
+    store = await prepare(connection, config);
+  } catch (error) {
+    await connection.nc.close();
+    throw error;
+  }
+
+  // One worker keeps each attempt's chunks in stream order, so a gap is
+  // reported only when a chunk really is missing.
+  const indexing: ConsumeLoop = consumeMessages({
+    js: connection.js,
+    stream: Streams.logs,
+    consumer: Consumers.logCollector,
+    kind: 'logChunk',
+    concurrency: 1,
+    log,
+    handle: createChunkHandler(store, log),
+  });
+  const queries = serveLogQueries(connection.nc, connection.js, log);
+  // Once the server has the subscription, the collector can be asked.
+  await connection.nc.flush();
+  log.info({ server: connection.nc.getServer() }, 'Log-collector started');
+
+  let closing: Promise<void> | undefined;
+  return {
+    close() {
+      closing ??= runShutdown(log, [
+        ['stop answering queries', () => queries.stop()],
+        ['stop indexing', () => indexing.stop()],
+        ['drain connection', () => connection.nc.drain()],
+      ]).then(() => log.info('Log-collector stopped'));
+      return closing;
+    },
+  };
+}
+
+async function prepare(
+  connection: RiverConnection,
+  config: LogCollectorConfig,
+): Promise<LogIndexStore> {
+  const { jsm, kvm } = connection;
+  await ensureStreams(jsm, config.retentionDays);
+  await ensureDurable(jsm, {
+    stream: Streams.logs,
+    name: Consumers.logCollector,
+    filterSubject: Subjects.allLogChunks,
+    ackWaitMs: ACK_WAIT_MS,
+  });
+  // Index entries expire with the chunks they describe.
+  const kv = await kvm.create(Buckets.logIndex, {
+    history: 1,
+    ttl: config.retentionDays * DAY_MS,
+  });
+  return new LogIndexStore(kv);
+}

@@ -1,0 +1,98 @@
+import {
+  type LogChunk,
+  type LogIndexEntry,
+  SCHEMA_VERSION,
+} from '@river/protocol';
+
+/**
+ * The most chunk sequences one entry lists as missing. A sandbox that jumps
+ * far ahead would otherwise grow the entry past the server's payload limit.
+ */
+export const MAX_MISSING_SEQUENCES = 10_000;
+
+/** What a chunk did to its attempt's index entry. */
+export type ChunkEffect =
+  /** It was the next chunk expected. */
+  | 'appended'
+  /** It came after a gap, now listed in `missing`. */
+  | 'gap'
+  /** It filled a gap recorded earlier. */
+  | 'filled'
+  /** Its sequence was seen before; the entry is unchanged. */
+  | 'duplicate';
+
+/** The entry after a chunk, and how the chunk changed it. */
+export interface IndexUpdate {
+  entry: LogIndexEntry;
+  effect: ChunkEffect;
+  /** Sequences found missing by this chunk (for `gap`), in order. */
+  missed: number[];
+}
+
+/** The key of a task attempt's entry in the log index bucket. */
+export function logIndexKey(chunk: {
+  runId: string;
+  taskId: string;
+  attempt: number;
+}): string {
+  return `${chunk.runId}.${chunk.taskId}.${chunk.attempt}`;
+}
+
+/** The entry of an attempt before its first chunk. */
+export function emptyLogIndexEntry(chunk: LogChunk): LogIndexEntry {
+  return {
+    schema: SCHEMA_VERSION,
+    runId: chunk.runId,
+    taskId: chunk.taskId,
+    attempt: chunk.attempt,
+    chunks: 0,
+    bytes: 0,
+    nextSeq: 0,
+    missing: [],
+    complete: false,
+  };
+}
+
+/**
+ * Counts a chunk into its attempt's entry. A sequence beyond `nextSeq`
+ * records the ones skipped as missing; a sequence seen before is never
+ * counted twice.
+ */
+export function applyChunk(entry: LogIndexEntry, chunk: LogChunk): IndexUpdate {
+  let effect: ChunkEffect = 'appended';
+  let missing = entry.missing;
+  let nextSeq = entry.nextSeq;
+  const missed: number[] = [];
+
+  if (chunk.seq < entry.nextSeq) {
+    if (!entry.missing.includes(chunk.seq)) {
+      return { entry, effect: 'duplicate', missed };
+    }
+    effect = 'filled';
+    missing = entry.missing.filter((seq) => seq !== chunk.seq);
+  } else {
+    if (chunk.seq > entry.nextSeq) {
+      effect = 'gap';
+      const room = MAX_MISSING_SEQUENCES - entry.missing.length;
+      const end = Math.min(chunk.seq, entry.nextSeq + Math.max(room, 0));
+      for (let seq = entry.nextSeq; seq < end; seq++) {
+        missed.push(seq);
+      }
+      missing = [...entry.missing, ...missed];
+    }
+    nextSeq = chunk.seq + 1;
+  }
+
+  return {
+    entry: {
+      ...entry,
+      chunks: entry.chunks + 1,
+      bytes: entry.bytes + chunk.data.length,
+      nextSeq,
+      missing,
+      complete: entry.complete || chunk.last,
+    },
+    effect,
+    missed,
+  };
+}

@@ -1,0 +1,83 @@
+import type { JetStreamClient } from '@nats-io/jetstream';
+import { SCHEMA_VERSION } from '@river/protocol';
+import { type Logger, taskFields } from '@river/protocol/internal';
+import { publishDispatch, publishEvent } from './publish.js';
+import type { StoredTask, TaskStore } from './task-store.js';
+
+/** What the scheduler's message handlers share. */
+export interface SchedulerContext {
+  js: JetStreamClient;
+  store: TaskStore;
+  log: Logger;
+}
+
+/**
+ * Publishes the entry's current attempt (after a `task.retrying` event when
+ * it is a retry), then marks it dispatched. Every publish carries a message
+ * id, so running this again for the same attempt queues nothing new.
+ */
+export async function dispatchAttempt(
+  context: SchedulerContext,
+  key: string,
+  stored: StoredTask,
+): Promise<void> {
+  const { js, store, log } = context;
+  const { request, attempt } = stored.entry;
+  const { runId, taskId } = request;
+  const prefix = `${runId}.${taskId}.${attempt}`;
+
+  if (attempt > 1) {
+    await publishEvent(
+      js,
+      {
+        schema: SCHEMA_VERSION,
+        type: 'task.retrying',
+        runId,
+        at: Date.now(),
+        taskId,
+        attempt,
+        reason: stored.entry.retryReason ?? 'the previous attempt failed',
+      },
+      `${prefix}.retrying`,
+    );
+  }
+  const subject = await publishDispatch(js, {
+    runId,
+    taskId,
+    job: request.job,
+    name: request.name,
+    attempt,
+    spec: request.spec,
+  });
+  await publishEvent(
+    js,
+    {
+      schema: SCHEMA_VERSION,
+      type: 'task.dispatched',
+      runId,
+      at: Date.now(),
+      taskId,
+      attempt,
+      pool: request.spec.pool,
+    },
+    `${prefix}.dispatched`,
+  );
+  log.info(
+    { ...taskFields({ runId, taskId, attempt }), subject },
+    'Dispatched task attempt',
+  );
+
+  // A conflict means a result already moved the task on (a fast sandbox
+  // can answer before this line runs); its state is the newer one.
+  const marked = await store.update(
+    key,
+    { ...stored.entry, dispatched: true },
+    stored.revision,
+  );
+  if (marked === undefined) {
+    log.debug(
+      { ...taskFields({ runId, taskId, attempt }), subject },
+      'Task entry changed while dispatching; kept the newer state',
+    );
+  }
+}

@@ -1,0 +1,38 @@
+import type { JetStreamClient } from '@nats-io/jetstream';
+import {
+  encode,
+  type RunEvent,
+  SCHEMA_VERSION,
+  Subjects,
+  type TaskDispatch,
+} from '@river/protocol';
+
+/** Publishes a run event; `msgId` makes a repeated publish a no-op. */
+export async function publishEvent(
+  js: JetStreamClient,
+  event: RunEvent,
+  msgId: string,
+): Promise<void> {
+  await js.publish(
+    Subjects.event(event.runId, event.type),
+    encode('event', event),
+    { msgID: msgId },
+  );
+}
+
+/**
+ * Publishes one attempt of a task to its pool's dispatch queue and returns
+ * the subject. The message id names the attempt, so a scheduler that
+ * repeats itself after a crash does not queue the attempt twice.
+ */
+export async function publishDispatch(
+  js: JetStreamClient,
+  dispatch: Omit<TaskDispatch, 'schema'>,
+): Promise<string> {
+  const subject = Subjects.dispatch(dispatch.spec.pool);
+  const message: TaskDispatch = { schema: SCHEMA_VERSION, ...dispatch };
+  await js.publish(subject, encode('taskDispatch', message), {
+    msgID: `${dispatch.runId}.${dispatch.taskId}.${dispatch.attempt}.dispatch`,
+  });
+  return subject;
+}

@@ -1,0 +1,43 @@
+import type { JsMsg } from '@nats-io/jetstream';
+import type { TaskRequest } from '@river/protocol';
+import { taskFields } from '@river/protocol/internal';
+import { dispatchAttempt, type SchedulerContext } from './dispatch.js';
+import { contended, MAX_CONFLICT_RETRIES } from './retry.js';
+import { taskKey } from './task-entry.js';
+
+/**
+ * Stores a task request and dispatches its first attempt. A request seen
+ * before (a redelivery, or a second replica) dispatches nothing new.
+ */
+export function createRequestHandler(context: SchedulerContext) {
+  const { store, log } = context;
+
+  return async (request: TaskRequest, msg: JsMsg): Promise<undefined> => {
+    const key = taskKey(request);
+    const fields = { ...taskFields(request), subject: msg.subject };
+
+    for (let round = 0; round < MAX_CONFLICT_RETRIES; round++) {
+      let stored = await store.read(key);
+      if (stored === undefined) {
+        const entry = { request, attempt: 1, dispatched: false };
+        const revision = await store.create(key, entry);
+        if (revision === undefined) {
+          continue;
+        }
+        stored = { entry, revision };
+        log.info(fields, 'Accepted task request');
+      }
+
+      if (stored.entry.dispatched) {
+        log.debug(
+          { ...fields, attempt: stored.entry.attempt },
+          'Ignored repeated task request',
+        );
+        return;
+      }
+      await dispatchAttempt(context, key, stored);
+      return;
+    }
+    throw contended(key);
+  };
+}

@@ -1,0 +1,111 @@
+import type { JsMsg } from '@nats-io/jetstream';
+import {
+  type AttemptOutcome,
+  SCHEMA_VERSION,
+  type TaskResult,
+} from '@river/protocol';
+import { taskFields } from '@river/protocol/internal';
+import { dispatchAttempt, type SchedulerContext } from './dispatch.js';
+import { publishEvent } from './publish.js';
+import { contended, MAX_CONFLICT_RETRIES } from './retry.js';
+import { type TaskEntry, taskKey } from './task-entry.js';
+
+/**
+ * Handles an attempt's result: retries a failed attempt while attempts are
+ * left, otherwise reports `task.finished` and forgets the task. A result
+ * for an unknown task or another attempt changes nothing.
+ */
+export function createResultHandler(context: SchedulerContext) {
+  const { js, store, log } = context;
+
+  return async (result: TaskResult, msg: JsMsg): Promise<undefined> => {
+    const key = taskKey(result);
+    const fields = { ...taskFields(result), subject: msg.subject };
+
+    for (let round = 0; round < MAX_CONFLICT_RETRIES; round++) {
+      const stored = await store.read(key);
+      if (stored === undefined) {
+        log.warn(fields, 'Ignored result of an unknown task');
+        return;
+      }
+      const { entry } = stored;
+
+      // The retry of this very result was stored but not yet published:
+      // a crash or a racing replica stopped half-way, so finish the job.
+      if (result.attempt === entry.attempt - 1 && !entry.dispatched) {
+        await dispatchAttempt(context, key, stored);
+        return;
+      }
+      if (result.attempt !== entry.attempt) {
+        log.warn(
+          { ...fields, currentAttempt: entry.attempt },
+          'Ignored result of an attempt that is not the current one',
+        );
+        return;
+      }
+
+      const { maxAttempts } = entry.request.spec;
+      if (result.outcome.ok || result.attempt >= maxAttempts) {
+        await finish(entry, result);
+        await store.remove(key);
+        log.info(
+          { ...fields, ok: result.outcome.ok, reason: result.outcome.reason },
+          'Task finished',
+        );
+        return;
+      }
+
+      const next: TaskEntry = {
+        request: entry.request,
+        attempt: entry.attempt + 1,
+        dispatched: false,
+        retryReason: describeFailure(result.outcome),
+      };
+      const revision = await store.update(key, next, stored.revision);
+      if (revision === undefined) {
+        continue;
+      }
+      log.info(
+        { ...fields, reason: next.retryReason, maxAttempts },
+        'Retrying failed task attempt',
+      );
+      await dispatchAttempt(context, key, { entry: next, revision });
+      return;
+    }
+    throw contended(key);
+  };
+
+  async function finish(entry: TaskEntry, result: TaskResult) {
+    const { request } = entry;
+    await publishEvent(
+      js,
+      {
+        schema: SCHEMA_VERSION,
+        type: 'task.finished',
+        runId: request.runId,
+        at: Date.now(),
+        job: request.job,
+        taskId: request.taskId,
+        name: request.name,
+        attempt: result.attempt,
+        outcome: result.outcome,
+      },
+      `${request.runId}.${request.taskId}.finished`,
+    );
+  }
+}
+
+/** One sentence on why an attempt failed, for the `task.retrying` event. */
+export function describeFailure(outcome: AttemptOutcome): string {
+  if (outcome.message !== undefined && outcome.message !== '') {
+    return outcome.message;
+  }
+  switch (outcome.reason) {
+    case 'exited':
+      return `exited with code ${outcome.exitCode ?? 'unknown'}`;
+    case 'signaled':
+      return `killed by signal ${outcome.signal ?? 'unknown'}`;
+    default:
+      return outcome.reason;
+  }
+}

@@ -1,0 +1,127 @@
+import { Buckets, Consumers, Streams, Subjects } from '@river/protocol';
+import {
+  type ConsumeLoop,
+  connectRiver,
+  consumeMessages,
+  createServiceLogger,
+  ensureDurable,
+  ensureStreams,
+  type Logger,
+  type RiverConnection,
+} from '@river/protocol/internal';
+import type { SchedulerConfig } from './config.js';
+import type { SchedulerContext } from './dispatch.js';
+import { createRequestHandler } from './requests.js';
+import { createResultHandler } from './results.js';
+import { runShutdown } from './shutdown.js';
+import { TaskStore } from './task-store.js';
+
+/** How long a delivered request or result may stay unacknowledged. */
+const ACK_WAIT_MS = 30_000;
+/** Requests, and results, handled at once by one scheduler. */
+const CONCURRENCY = 4;
+
+/** A running scheduler. */
+export interface Scheduler {
+  /** Stops consuming, lets messages in hand finish and disconnects. */
+  close(): Promise<void>;
+}
+
+/** Options of {@link startScheduler}. */
+export interface SchedulerOptions {
+  /** The logger to use; a pino logger on stdout by default. */
+  log?: Logger;
+}
+
+/**
+ * Connects to NATS, makes sure River's streams, the scheduler's durable
+ * consumers and the tasks bucket exist, then places task requests on their
+ * pools and handles attempt results until closed.
+ *
+ * @throws ServerUnsupportedError when the server is too old or lacks
+ *   JetStream; any connection error when no server answers.
+ *
+ * @example
+ * ```ts
+ * const scheduler = await startScheduler(loadSchedulerConfig());
+ * process.once('SIGTERM', () => void scheduler.close());
+ * ```
+ */
+export async function startScheduler(
+  config: SchedulerConfig,
+  options: SchedulerOptions = {},
+): Promise<Scheduler> {
+  const log = options.log ?? createServiceLogger('scheduler', config.logLevel);
+  const connection = await connectRiver({
+    servers: config.natsUrl,
+    name: 'river-scheduler',
+  });
+
+  let store: TaskStore;
+  try {
+    store = await prepare(connection, config);
+  } catch (error) {
+    await connection.nc.close();
+    throw error;
+  }
+
+  const context: SchedulerContext = { js: connection.js, store, log };
+  const loops: ConsumeLoop[] = [
+    consumeMessages({
+      js: connection.js,
+      stream: Streams.taskRequests,
+      consumer: Consumers.schedulerRequests,
+      kind: 'taskRequest',
+      concurrency: CONCURRENCY,
+      log,
+      handle: createRequestHandler(context),
+    }),
+    consumeMessages({
+      js: connection.js,
+      stream: Streams.taskResults,
+      consumer: Consumers.schedulerResults,
+      kind: 'taskResult',
+      concurrency: CONCURRENCY,
+      log,
+      handle: createResultHandler(context),
+    }),
+  ];
+  log.info({ server: connection.nc.getServer() }, 'Scheduler started');
+
+  let closing: Promise<void> | undefined;
+  return {
+    close() {
+      closing ??= runShutdown(log, [
+        ['stop consumers', () => stopAll(loops)],
+        ['drain connection', () => connection.nc.drain()],
+      ]).then(() => log.info('Scheduler stopped'));
+      return closing;
+    },
+  };
+}
+
+async function prepare(
+  connection: RiverConnection,
+  config: SchedulerConfig,
+): Promise<TaskStore> {
+  const { jsm, kvm } = connection;
+  await ensureStreams(jsm, config.retentionDays);
+  await ensureDurable(jsm, {
+    stream: Streams.taskRequests,
+    name: Consumers.schedulerRequests,
+    filterSubject: Subjects.taskRequest,
+    ackWaitMs: ACK_WAIT_MS,
+  });
+  await ensureDurable(jsm, {
+    stream: Streams.taskResults,
+    name: Consumers.schedulerResults,
+    filterSubject: Subjects.taskResult,
+    ackWaitMs: ACK_WAIT_MS,
+  });
+  const kv = await kvm.create(Buckets.tasks, { history: 1 });
+  return new TaskStore(kv);
+}
+
+async function stopAll(loops: readonly ConsumeLoop[]): Promise<void> {
+  await Promise.all(loops.map((loop) => loop.stop()));
+}
