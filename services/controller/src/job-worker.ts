@@ -24,8 +24,11 @@ function send(message: FromWorker): void {
   port?.postMessage(message);
 }
 
+// Errors thrown by job logic come from the bundle's own realm, where
+// `instanceof Error` is false, so read the message by shape.
 function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  const message = (error as { message?: unknown } | null)?.message;
+  return typeof message === 'string' ? message : String(error);
 }
 
 function startJob(

@@ -67,20 +67,26 @@ export function streamConfigs(
 }
 
 /**
- * Creates River's streams, or brings existing ones up to date. Safe to call
- * from every service at start-up, concurrently.
+ * Creates River's streams that do not exist yet. An existing stream is left
+ * as it is, so that a service started with other defaults never undoes an
+ * operator's settings. Safe to call from every service at once.
  */
 export async function ensureStreams(
   jsm: JetStreamManager,
   retentionDays = DEFAULT_RETENTION_DAYS,
 ): Promise<void> {
   for (const config of Object.values(streamConfigs(retentionDays))) {
-    try {
-      await jsm.streams.add(config);
-    } catch {
-      // It exists already (possibly created by a sibling just now): update
-      // the settings that may change in place.
-      await jsm.streams.update(config.name, config);
+    const exists = await jsm.streams.info(config.name).then(
+      () => true,
+      () => false,
+    );
+    if (!exists) {
+      // A sibling service may create it between the check and the add.
+      await jsm.streams.add(config).catch(async (error: unknown) => {
+        await jsm.streams.info(config.name).catch(() => {
+          throw error;
+        });
+      });
     }
   }
 }
