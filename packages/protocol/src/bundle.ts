@@ -24,6 +24,8 @@ export interface HostTaskResult {
 
 /** The controller's side of one running job. */
 export interface HostJobRuntime {
+  /** The run's id, as `river logs` and `river events` take it. */
+  runId: string;
   /** The job's name. */
   job: string;
   /** Upstream results by job name. */

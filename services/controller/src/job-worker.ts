@@ -41,6 +41,7 @@ function startJob(
     return;
   }
   const host: HostJobRuntime = {
+    runId: message.runId,
     job: message.job,
     upstream: message.upstream,
     sources: message.sources,

@@ -237,6 +237,7 @@ export class RunDriver {
     }
     this.#post({
       type: 'start-job',
+      runId: this.#runId,
       job: job.name,
       upstream,
       sources: this.#submission.sources,

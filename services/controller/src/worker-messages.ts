@@ -4,6 +4,7 @@ import type { FileRef, HostTaskRequest, HostTaskResult } from '@river/protocol';
 export type ToWorker =
   | {
       type: 'start-job';
+      runId: string;
       job: string;
       upstream: Record<string, unknown>;
       sources: FileRef[];

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   startNatsServer,
   type TestNatsServer,
-} from '../../../tests/helpers/nats-server.ts';
+} from '../../../tests/helpers/nats-server.js';
 import {
   binaryData,
   captureLogger,
@@ -16,7 +16,7 @@ import {
   publishChunks,
   queryLogs,
   readAllPages,
-} from '../test/helpers.ts';
+} from '../test/helpers.js';
 import { type LogCollector, startLogCollector } from './log-collector.js';
 import { MAX_PAGE_BYTES } from './log-page.js';
 

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   startNatsServer,
   type TestNatsServer,
-} from '../../../tests/helpers/nats-server.ts';
+} from '../../../tests/helpers/nats-server.js';
 import {
   binaryData,
   captureLogger,
@@ -14,7 +14,7 @@ import {
   joined,
   publishChunks,
   readAllPages,
-} from '../test/helpers.ts';
+} from '../test/helpers.js';
 import { type LogCollector, startLogCollector } from './log-collector.js';
 
 let server: TestNatsServer;

@@ -183,8 +183,8 @@ async function prepare(
 }
 
 /**
- * The task's whole environment: what it declared, the sandbox's PATH
- * unless it declared its own, and HOME and TMPDIR inside the workspace.
+ * The task's whole environment: what it declared, over defaults of the
+ * sandbox's PATH and a HOME and TMPDIR inside the workspace.
  */
 function environment(
   spec: TaskSpec,
@@ -192,9 +192,9 @@ function environment(
 ): Record<string, string> {
   return {
     PATH: process.env.PATH ?? FALLBACK_PATH,
-    ...spec.env,
     HOME: workspace.root,
     TMPDIR: workspace.tmp,
+    ...spec.env,
   };
 }
 

@@ -19,7 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   startNatsServer,
   type TestNatsServer,
-} from '../../../tests/helpers/nats-server.ts';
+} from '../../../tests/helpers/nats-server.js';
 import { type Scheduler, startScheduler } from './scheduler.js';
 
 const WAIT_MS = 10_000;

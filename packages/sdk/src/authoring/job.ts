@@ -34,6 +34,8 @@ export type UpstreamResults<Needs extends readonly Upstream[]> = {
 
 /** What job logic is handed when it runs. */
 export interface JobContext<UpstreamMap = Record<string, never>> {
+  /** The run's id, as `river logs` and `river events` take it. */
+  readonly runId: string;
   /** The job's name. */
   readonly job: string;
   /** Results of the upstream jobs, by name. */
@@ -80,6 +82,7 @@ function contextFor<UpstreamMap>(
   host: HostJobRuntime,
 ): JobContext<UpstreamMap> {
   return {
+    runId: host.runId,
     job: host.job,
     upstream: host.upstream as UpstreamMap,
     sources: host.sources,

@@ -10,6 +10,9 @@ import { DefinitionError } from '../authoring/errors.js';
 /** Directories never uploaded as sources. */
 const SKIPPED_DIRECTORIES = new Set(['node_modules', '.git', 'dist']);
 
+/** Build state that would describe a `dist` the upload leaves out. */
+const SKIPPED_FILE_PATTERN = /\.tsbuildinfo$/;
+
 /**
  * The workspace path of a source: its path relative to the project file's
  * directory, without leading `../` steps, so `../../src/a.c` lands at
@@ -32,7 +35,7 @@ async function listFiles(path: string, into: string[]): Promise<void> {
         await listFiles(join(path, entry), into);
       }
     }
-  } else if (info.isFile()) {
+  } else if (info.isFile() && !SKIPPED_FILE_PATTERN.test(path)) {
     into.push(path);
   }
 }
