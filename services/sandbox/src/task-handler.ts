@@ -52,7 +52,7 @@ export async function handleDispatch(
     }
     log.warn(
       { subject: msg.subject, field: error.field, err: error },
-      'Rejected malformed task dispatch',
+      'Rejected malformed message',
     );
     msg.ack();
     return;
