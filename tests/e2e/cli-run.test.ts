@@ -136,6 +136,28 @@ describe('river run with a broken project', () => {
     expect(servicesAlive(stack)).toBe(true);
   });
 
+  it('stops job logic stuck in an endless loop and fails its run', async () => {
+    const result = await river(
+      ['run', 'tests/fixtures/endless-loop.ts'],
+      stack.natsUrl,
+    );
+
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/job logic did not yield for 2000 ms/);
+    expect(servicesAlive(stack)).toBe(true);
+  });
+
+  it('fails a run whose job logic exceeds its memory limit', async () => {
+    const result = await river(
+      ['run', 'tests/fixtures/memory-hog.ts'],
+      stack.natsUrl,
+    );
+
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/exceeded its memory limit of 256 MB/);
+    expect(servicesAlive(stack)).toBe(true);
+  });
+
   it('refuses job logic that imports a Node module', async () => {
     const result = await river(
       ['run', 'tests/fixtures/imports-fs.ts'],

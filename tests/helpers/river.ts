@@ -20,7 +20,9 @@ export interface CliResult {
 export async function startTestStack(
   options: { storeDir?: string } = {},
 ): Promise<LocalStack> {
-  return startLocalStack({ env: { LOG_LEVEL: 'debug' }, ...options });
+  // A short stall limit keeps the endless-loop test quick.
+  const env = { LOG_LEVEL: 'debug', RIVER_JOB_STALL_MS: '2000' };
+  return startLocalStack({ env, ...options });
 }
 
 /** Runs the real `river` CLI against a stack and collects its output. */

@@ -10,6 +10,8 @@ export const ControllerConfig = Type.Object({
   controllerId: Type.String({ minLength: 1 }),
   /** Heap limit of one run's job logic, in MiB. */
   runMemoryLimitMb: Type.Integer({ minimum: 16 }),
+  /** How long job logic may hold its thread without yielding. */
+  jobStallLimitMs: Type.Integer({ minimum: 100 }),
   /** Submissions taken on at once by this replica. */
   maxConcurrentRuns: Type.Integer({ minimum: 1 }),
   logLevel: Type.String(),
@@ -50,6 +52,7 @@ export function loadControllerConfig(
     controllerId:
       env.RIVER_CONTROLLER_ID || `controller-${hostname()}-${process.pid}`,
     runMemoryLimitMb: integer(env, 'RIVER_RUN_MEMORY_MB', 256),
+    jobStallLimitMs: integer(env, 'RIVER_JOB_STALL_MS', 30_000),
     maxConcurrentRuns: integer(env, 'RIVER_MAX_RUNS', 64),
     logLevel: env.LOG_LEVEL || 'info',
   };

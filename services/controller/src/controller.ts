@@ -68,6 +68,7 @@ export async function startController(
     log,
     controllerId: config.controllerId,
     memoryLimitMb: config.runMemoryLimitMb,
+    stallLimitMs: config.jobStallLimitMs,
   };
 
   async function takeSubmission(submission: RunSubmission): Promise<void> {

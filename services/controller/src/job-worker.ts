@@ -1,15 +1,11 @@
 /**
- * The worker thread that holds one run's job logic. The bundle is evaluated
- * in a V8 context without Node's APIs (see `loadBundle`); the worker itself
- * only relays task requests and results to the controller's main thread.
+ * The worker thread that holds one run's job logic, in a {@link JobRealm}.
+ * It relays the realm's messages to the controller's main thread and the
+ * controller's answers back, and answers pings so that the controller can
+ * tell a busy job from one stuck in an endless loop.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type {
-  BundleProject,
-  HostJobRuntime,
-  HostTaskResult,
-} from '@river/protocol';
-import { loadBundle } from '@river/protocol/internal';
+import { JobRealm } from '@river/protocol/internal';
 import type { FromWorker, ToWorker, WorkerData } from './worker-messages.js';
 
 const port = parentPort;
@@ -17,92 +13,31 @@ if (port === null) {
   throw new Error('job-worker.js must run as a worker thread.');
 }
 const data = workerData as WorkerData;
-const pendingTasks = new Map<number, (result: HostTaskResult) => void>();
-let nextRequestId = 0;
 
 function send(message: FromWorker): void {
   port?.postMessage(message);
 }
 
-// Errors thrown by job logic come from the bundle's own realm, where
-// `instanceof Error` is false, so read the message by shape.
-function errorMessage(error: unknown): string {
-  const message = (error as { message?: unknown } | null)?.message;
-  return typeof message === 'string' ? message : String(error);
-}
-
-function startJob(
-  project: BundleProject,
-  message: Extract<ToWorker, { type: 'start-job' }>,
-): void {
-  const definition = project.jobs.find((job) => job.name === message.job);
-  if (definition === undefined) {
-    send({ type: 'job-failed', job: message.job, message: 'job not found' });
-    return;
-  }
-  const host: HostJobRuntime = {
-    runId: message.runId,
-    job: message.job,
-    upstream: message.upstream,
-    sources: message.sources,
-    requestTask(request) {
-      const requestId = nextRequestId++;
-      return new Promise<HostTaskResult>((resolve) => {
-        pendingTasks.set(requestId, resolve);
-        send({ type: 'task', job: message.job, requestId, request });
-      });
-    },
-    log(text: string) {
-      send({ type: 'log', job: message.job, message: text });
-    },
-  };
-  definition.start(host).then(
-    (value) => {
-      try {
-        send({ type: 'job-succeeded', job: message.job, value });
-      } catch (error) {
-        send({
-          type: 'job-failed',
-          job: message.job,
-          message:
-            'its return value cannot be passed to other jobs ' +
-            `(${errorMessage(error)}); return plain data`,
-        });
-      }
-    },
-    (error: unknown) => {
-      send({
-        type: 'job-failed',
-        job: message.job,
-        message: errorMessage(error),
-      });
-    },
-  );
-}
-
-let project: BundleProject;
 try {
-  project = loadBundle(data.code, data.file, {
-    print: (_level, text) => send({ type: 'log', job: '', message: text }),
-  });
+  const realm = new JobRealm(data.code, data.file, send);
   send({
     type: 'loaded',
-    project: {
-      name: String(project.name),
-      jobs: project.jobs.map((job) => ({
-        name: String(job.name),
-        needs: [...job.needs].map(String),
-      })),
-    },
+    project: { name: realm.project.name, jobs: realm.project.jobs },
   });
   port.on('message', (message: ToWorker) => {
     if (message.type === 'start-job') {
-      startJob(project, message);
+      const { type: _type, ...start } = message;
+      realm.startJob(start);
+    } else if (message.type === 'task-result') {
+      realm.deliver(message.requestId, message.result);
     } else {
-      pendingTasks.get(message.requestId)?.(message.result);
-      pendingTasks.delete(message.requestId);
+      send({ type: 'pong' });
     }
   });
 } catch (error) {
-  send({ type: 'load-failed', message: errorMessage(error) });
+  const message = (error as { message?: unknown } | null)?.message;
+  send({
+    type: 'load-failed',
+    message: typeof message === 'string' ? message : String(error),
+  });
 }

@@ -25,6 +25,8 @@ export interface RunDriverDeps {
   controllerId: string;
   /** Heap limit of the run's job logic. */
   memoryLimitMb: number;
+  /** How long job logic may keep its thread busy without yielding. */
+  stallLimitMs: number;
 }
 
 type JobState = 'waiting' | 'running' | 'succeeded' | 'failed' | 'skipped';
@@ -54,6 +56,8 @@ export class RunDriver {
   #finish: ((status: FinalStatus) => void) | undefined;
   #finished = false;
   #logLines = 0;
+  #watchdog: NodeJS.Timeout | undefined;
+  #lastPongAt = Date.now();
 
   constructor(deps: RunDriverDeps, submission: RunSubmission) {
     this.#deps = deps;
@@ -85,6 +89,7 @@ export class RunDriver {
   /** Stops the run's job logic without publishing anything. */
   async abandon(): Promise<void> {
     this.#finished = true;
+    clearInterval(this.#watchdog);
     await this.#worker?.terminate();
   }
 
@@ -92,10 +97,12 @@ export class RunDriver {
     const worker = new Worker(WORKER_URL, {
       workerData: data,
       resourceLimits: { maxOldGenerationSizeMb: this.#deps.memoryLimitMb },
+      env: {},
       stdout: true,
       stderr: true,
     });
     this.#worker = worker;
+    this.#startWatchdog();
     worker.on('message', (message: FromWorker) => {
       this.#onWorkerMessage(message).catch((error: unknown) => {
         this.#log.error({ err: error }, 'Run driver failed');
@@ -116,14 +123,40 @@ export class RunDriver {
     });
   }
 
+  /**
+   * Job logic that never yields (an endless loop, even an async one)
+   * blocks its worker; a worker that misses its pongs fails the run.
+   */
+  #startWatchdog(): void {
+    const interval = Math.max(50, Math.floor(this.#deps.stallLimitMs / 4));
+    this.#watchdog = setInterval(() => {
+      if (Date.now() - this.#lastPongAt > this.#deps.stallLimitMs) {
+        void this.#end(
+          'failed',
+          `job logic did not yield for ${this.#deps.stallLimitMs} ms ` +
+            '(an endless loop?); it was stopped',
+        );
+        return;
+      }
+      this.#post({ type: 'ping' });
+    }, interval);
+    this.#watchdog.unref();
+  }
+
   #post(message: ToWorker): void {
     this.#worker?.postMessage(message);
   }
 
   async #onWorkerMessage(message: FromWorker): Promise<void> {
     switch (message.type) {
+      case 'pong':
+        this.#lastPongAt = Date.now();
+        return;
       case 'load-failed':
         await this.#end('failed', message.message);
+        return;
+      case 'print':
+        await this.#publishLog('', message.text);
         return;
       case 'loaded':
         await this.#onLoaded(message.project.name, message.project.jobs);
@@ -132,21 +165,29 @@ export class RunDriver {
         await this.#onTask(message.job, message.requestId, message.request);
         return;
       case 'log':
-        await publishEvent(
-          this.#deps.connection.js,
-          this.#runId,
-          'job.log',
-          { job: message.job, message: message.message },
-          `${this.#runId}.${message.job}.log.${this.#logLines++}`,
-        );
+        await this.#publishLog(message.job, message.message);
         return;
       case 'job-succeeded':
-        await this.#onJobEnded(message.job, 'succeeded', message.value);
+        await this.#onJobEnded(
+          message.job,
+          'succeeded',
+          JSON.parse(message.valueJson),
+        );
         return;
       case 'job-failed':
         await this.#onJobEnded(message.job, 'failed', message.message);
         return;
     }
+  }
+
+  async #publishLog(job: string, message: string): Promise<void> {
+    await publishEvent(
+      this.#deps.connection.js,
+      this.#runId,
+      'job.log',
+      { job, message },
+      `${this.#runId}.log.${this.#logLines++}`,
+    );
   }
 
   async #onLoaded(
@@ -353,6 +394,7 @@ export class RunDriver {
       );
       this.#log.info({ status, error }, 'Run finished');
     } finally {
+      clearInterval(this.#watchdog);
       this.#deps.outcomes.forget(this.#runId);
       await this.#worker?.terminate();
       this.#finish?.(status);

@@ -1,15 +1,11 @@
-import type { FileRef, HostTaskRequest, HostTaskResult } from '@river/protocol';
+import type { HostTaskResult } from '@river/protocol';
+import type { JobStart, RealmMessage } from '@river/protocol/internal';
 
 /** What the controller tells a run's job worker. */
 export type ToWorker =
-  | {
-      type: 'start-job';
-      runId: string;
-      job: string;
-      upstream: Record<string, unknown>;
-      sources: FileRef[];
-    }
-  | { type: 'task-result'; requestId: number; result: HostTaskResult };
+  | ({ type: 'start-job' } & JobStart)
+  | { type: 'task-result'; requestId: number; result: HostTaskResult }
+  | { type: 'ping' };
 
 /** What a run's job worker tells the controller. */
 export type FromWorker =
@@ -21,15 +17,8 @@ export type FromWorker =
       };
     }
   | { type: 'load-failed'; message: string }
-  | {
-      type: 'task';
-      job: string;
-      requestId: number;
-      request: HostTaskRequest;
-    }
-  | { type: 'log'; job: string; message: string }
-  | { type: 'job-succeeded'; job: string; value: unknown }
-  | { type: 'job-failed'; job: string; message: string };
+  | { type: 'pong' }
+  | RealmMessage;
 
 /** What the worker is started with. */
 export interface WorkerData {

@@ -4,11 +4,7 @@
  *
  * @packageDocumentation
  */
-export {
-  type BundleGlobals,
-  BundleLoadError,
-  loadBundle,
-} from './bundle-loader.js';
+
 export {
   type ConsumeLoop,
   type ConsumeOptions,
@@ -17,6 +13,13 @@ export {
   type HandlerVerdict,
 } from './consume.js';
 export { publishEvent } from './events.js';
+export {
+  BundleLoadError,
+  JobRealm,
+  type JobStart,
+  type ProjectOutline,
+  type RealmMessage,
+} from './job-realm.js';
 export { createServiceLogger, type Logger, taskFields } from './logger.js';
 export {
   type ConnectOptions,

@@ -11,7 +11,8 @@ import {
 } from '@river/protocol';
 import {
   connectRiver,
-  loadBundle,
+  JobRealm,
+  type ProjectOutline,
   type RiverConnection,
 } from '@river/protocol/internal';
 import { RiverError, RiverErrorCode } from '../authoring/errors.js';
@@ -97,9 +98,10 @@ export class RiverClient {
    */
   async submit(file: string): Promise<SubmittedRun> {
     const bundle = await bundleProject(file);
-    let project: ReturnType<typeof loadBundle>;
+    let project: ProjectOutline;
     try {
-      project = loadBundle(bundle.code, file, { print: () => undefined });
+      // Reading the project's name and sources runs only its top level.
+      project = new JobRealm(bundle.code, file, () => undefined).project;
     } catch (error) {
       throw new BundleError(file, (error as Error).message, undefined, error);
     }

@@ -1,0 +1,171 @@
+import { createContext, Script } from 'node:vm';
+import type { HostTaskRequest, HostTaskResult } from '../bundle.js';
+import { BUNDLE_API_VERSION } from '../bundle.js';
+import type { FileRef } from '../schemas/common.js';
+import { REALM_BOOTSTRAP } from './realm-bootstrap.js';
+
+/** How long a bundle's top-level code may run while it is loaded. */
+const LOAD_TIMEOUT_MS = 5_000;
+
+/** A bundle could not be loaded or does not export a project. */
+export class BundleLoadError extends Error {
+  /** The project file the bundle was made from. */
+  readonly file: string;
+
+  constructor(file: string, message: string, cause?: unknown) {
+    super(message, cause === undefined ? undefined : { cause });
+    this.name = 'BundleLoadError';
+    this.file = file;
+  }
+}
+
+/** A project as its bundle describes it. */
+export interface ProjectOutline {
+  name: string;
+  sources: string[];
+  jobs: { name: string; needs: string[] }[];
+}
+
+/** What job logic in a realm tells its host. */
+export type RealmMessage =
+  | { type: 'print'; level: 'log' | 'warn' | 'error'; text: string }
+  | { type: 'task'; job: string; requestId: number; request: HostTaskRequest }
+  | { type: 'log'; job: string; message: string }
+  | { type: 'job-succeeded'; job: string; valueJson: string }
+  | { type: 'job-failed'; job: string; message: string };
+
+/** What a job is started with. */
+export interface JobStart {
+  runId: string;
+  job: string;
+  upstream: Record<string, unknown>;
+  sources: FileRef[];
+}
+
+interface RealmSide {
+  module: { exports: Record<string, unknown> };
+  require: (name: string) => never;
+  describe(): string;
+  startJob(json: string): void;
+  deliver(json: string): void;
+}
+
+/**
+ * A bundled project evaluated in a fresh V8 context holding the language's
+ * built-ins and nothing of Node: no `require`, `process`, timers,
+ * filesystem, network, or `eval`. Only strings cross between the realm
+ * and the host (see `REALM_BOOTSTRAP`), so job logic gets no handle on a
+ * host object.
+ *
+ * This is not a security boundary against hostile code on its own: the
+ * controller also runs each realm in its own worker thread with a heap
+ * limit.
+ */
+export class JobRealm {
+  /** The project the bundle exports. */
+  readonly project: ProjectOutline;
+  readonly #side: RealmSide;
+
+  /**
+   * Evaluates the bundle. `onMessage` receives what job logic sends,
+   * asynchronously and never while realm code is on the stack.
+   *
+   * @throws BundleLoadError when the code throws, runs too long, or does
+   *   not default-export a `project(...)`.
+   */
+  constructor(
+    code: string,
+    file: string,
+    onMessage: (message: RealmMessage) => void,
+  ) {
+    // A null prototype: with `{}` the realm's `globalThis.constructor`
+    // would be the host's Object, and its constructor the host's Function.
+    const context = createContext(
+      Object.create(null) as Record<string, unknown>,
+      { codeGeneration: { strings: false, wasm: false }, name: file },
+    );
+    const hostSend = (json: unknown) => {
+      // Nothing may be thrown back into the realm: a host error object
+      // would be a way out of it.
+      try {
+        if (typeof json === 'string') {
+          queueMicrotask(() => deliverParsed(json, onMessage));
+        }
+      } catch {}
+    };
+    const bootstrap = new Script(REALM_BOOTSTRAP, {
+      filename: 'river-realm-bootstrap.js',
+    }).runInContext(context);
+    this.#side = bootstrap(hostSend) as RealmSide;
+
+    // The call must happen inside runInContext for its timeout to apply,
+    // so the realm side is handed over through a global it removes first.
+    context.__riverSide = this.#side;
+    try {
+      new Script(
+        '(function (side) { delete globalThis.__riverSide;' +
+          `(function (module, exports, require) {${code}\n})` +
+          '(side.module, side.module.exports, side.require); })' +
+          '(globalThis.__riverSide);',
+        { filename: file },
+      ).runInContext(context, { timeout: LOAD_TIMEOUT_MS });
+    } catch (error) {
+      throw new BundleLoadError(
+        file,
+        `Loading ${file} failed: ${messageOf(error)}`,
+      );
+    }
+    this.project = describeProject(this.#side.describe(), file);
+  }
+
+  /** Starts a job; its progress arrives through `onMessage`. */
+  startJob(start: JobStart): void {
+    this.#side.startJob(JSON.stringify(start));
+  }
+
+  /** Hands a task's result to the job logic waiting for it. */
+  deliver(requestId: number, result: HostTaskResult): void {
+    this.#side.deliver(JSON.stringify({ requestId, result }));
+  }
+}
+
+function deliverParsed(
+  json: string,
+  onMessage: (message: RealmMessage) => void,
+): void {
+  let message: RealmMessage;
+  try {
+    message = JSON.parse(json) as RealmMessage;
+  } catch {
+    return;
+  }
+  onMessage(message);
+}
+
+function describeProject(json: string, file: string): ProjectOutline {
+  const outline = JSON.parse(json) as
+    | ProjectOutline
+    | { error: 'no-project' }
+    | { error: 'api-version'; apiVersion: string };
+  if (!('error' in outline)) {
+    return outline;
+  }
+  if (outline.error === 'no-project') {
+    throw new BundleLoadError(
+      file,
+      `${file} does not export a project: end it with ` +
+        '`export default project({ name, jobs })`.',
+    );
+  }
+  throw new BundleLoadError(
+    file,
+    `${file} was built for River bundle API ${outline.apiVersion}, but ` +
+      `this River runs version ${BUNDLE_API_VERSION}.`,
+  );
+}
+
+// Errors from realm code are realm objects: read their message by shape.
+function messageOf(error: unknown): string {
+  const message = (error as { message?: unknown } | null)?.message;
+  return typeof message === 'string' ? message : String(error);
+}

@@ -1,0 +1,114 @@
+/**
+ * Source of the code that runs first inside a job realm. It builds, inside
+ * the realm, everything the bundle may touch (console, module, require and
+ * the job host), so that no object or function of the host realm is ever
+ * reachable from job logic: a host object would lead, through its
+ * constructor, to the host's `Function` and from there to `process`.
+ *
+ * It talks to the host through one function, `hostSend`, which takes a JSON
+ * string and returns nothing; the host answers by calling the returned
+ * `startJob` and `deliver` with JSON strings.
+ */
+export const REALM_BOOTSTRAP = `(function (hostSend) {
+  'use strict';
+  const stringify = JSON.stringify;
+  const parse = JSON.parse;
+  const PromiseCtor = Promise;
+  const pending = new Map();
+  let nextRequestId = 0;
+  let project;
+
+  const send = (message) => { hostSend(stringify(message)); };
+  const messageOf = (error) =>
+    error !== null && typeof error === 'object' &&
+    typeof error.message === 'string' ? error.message : String(error);
+  const format = (values) => values.map((value) => {
+    if (typeof value === 'string') return value;
+    try {
+      const text = stringify(value);
+      return text === undefined ? String(value) : text;
+    } catch (error) {
+      return String(value);
+    }
+  }).join(' ');
+  const printer = (level) => (...values) =>
+    send({ type: 'print', level, text: format(values) });
+  globalThis.console = {
+    log: printer('log'), info: printer('log'), debug: printer('log'),
+    warn: printer('warn'), error: printer('error'),
+  };
+
+  const module = { exports: {} };
+  const require = (name) => {
+    throw new Error("Job logic imported '" + name + "', which is not " +
+      'available on the controller: job logic has no filesystem, network ' +
+      'or processes. Do that work in a task (ctx.sh) instead.');
+  };
+
+  function describe() {
+    const candidate = module.exports.default;
+    if (candidate === null || typeof candidate !== 'object' ||
+        candidate.kind !== 'river.project') {
+      return stringify({ error: 'no-project' });
+    }
+    if (candidate.apiVersion !== 1) {
+      return stringify({ error: 'api-version', apiVersion:
+        String(candidate.apiVersion) });
+    }
+    project = candidate;
+    return stringify({
+      name: String(candidate.name),
+      sources: Array.from(candidate.sources || [], String),
+      jobs: Array.from(candidate.jobs, (job) => ({
+        name: String(job.name),
+        needs: Array.from(job.needs || [], String),
+      })),
+    });
+  }
+
+  function startJob(json) {
+    const init = parse(json);
+    const definition = project.jobs.find((job) => job.name === init.job);
+    const host = {
+      runId: init.runId,
+      job: init.job,
+      upstream: init.upstream,
+      sources: init.sources,
+      requestTask(request) {
+        return new PromiseCtor((resolve) => {
+          const requestId = nextRequestId++;
+          pending.set(requestId, resolve);
+          send({ type: 'task', job: init.job, requestId, request });
+        });
+      },
+      log(text) {
+        send({ type: 'log', job: init.job, message: String(text) });
+      },
+    };
+    PromiseCtor.resolve()
+      .then(() => definition.start(host))
+      .then((value) => {
+        let valueJson;
+        try {
+          valueJson = stringify(value === undefined ? null : value);
+        } catch (error) {
+          send({ type: 'job-failed', job: init.job, message:
+            'its return value cannot be passed to other jobs (' +
+            messageOf(error) + '); return plain data' });
+          return;
+        }
+        send({ type: 'job-succeeded', job: init.job, valueJson });
+      }, (error) => {
+        send({ type: 'job-failed', job: init.job, message: messageOf(error) });
+      });
+  }
+
+  function deliver(json) {
+    const answer = parse(json);
+    const resolve = pending.get(answer.requestId);
+    pending.delete(answer.requestId);
+    if (resolve !== undefined) resolve(answer.result);
+  }
+
+  return { module, require, describe, startJob, deliver };
+})`;
