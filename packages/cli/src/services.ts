@@ -5,7 +5,9 @@ import { fileURLToPath } from 'node:url';
 
 /** How long a service may take to report that it started. */
 const SERVICE_START_TIMEOUT_MS = 20_000;
-/** How long a service may take to drain after SIGTERM. */
+/** How long a service may drain after SIGTERM before it is hurried. */
+const SERVICE_DRAIN_MS = 3_000;
+/** How long a hurried service may take before it is killed. */
 const SERVICE_STOP_TIMEOUT_MS = 10_000;
 
 /** The four services, by name, with the package holding each bin. */
@@ -25,7 +27,10 @@ export interface ServiceProcess {
   child: ChildProcess;
   /** Where its pino output goes. */
   logFile: string;
-  /** SIGTERM, then SIGKILL if it has not exited in time. */
+  /**
+   * SIGTERM; a second SIGTERM if it is still draining after a while (a
+   * sandbox then kills its running tasks); SIGKILL as a last resort.
+   */
   stop(): Promise<void>;
 }
 
@@ -93,12 +98,12 @@ export async function startServiceProcess(
       }
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');
-      const timer = setTimeout(
-        () => child.kill('SIGKILL'),
-        SERVICE_STOP_TIMEOUT_MS,
-      );
+      const timers = [
+        setTimeout(() => child.kill('SIGTERM'), SERVICE_DRAIN_MS),
+        setTimeout(() => child.kill('SIGKILL'), SERVICE_STOP_TIMEOUT_MS),
+      ];
       await exited;
-      clearTimeout(timer);
+      timers.forEach(clearTimeout);
       log.end();
     },
   };

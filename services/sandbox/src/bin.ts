@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { createServiceLogger } from '@river/protocol/internal';
 import { loadSandboxConfig, type SandboxConfig } from './config.js';
+import { killAllTaskGroups } from './process-group.js';
 import { type RunningSandbox, startSandbox } from './sandbox.js';
 
 let config: SandboxConfig;
@@ -27,7 +28,7 @@ try {
 let stopping = false;
 async function stop(signal: NodeJS.Signals): Promise<void> {
   if (stopping) {
-    log.warn({ signal }, 'Stopping at once; running tasks are abandoned');
+    log.warn({ signal }, 'Stopping at once; running tasks are killed');
     process.exit(1);
   }
   stopping = true;
@@ -36,5 +37,7 @@ async function stop(signal: NodeJS.Signals): Promise<void> {
   process.exit(0);
 }
 
+// However the sandbox ends, no task process may outlive it.
+process.on('exit', killAllTaskGroups);
 process.on('SIGINT', (signal) => void stop(signal));
 process.on('SIGTERM', (signal) => void stop(signal));

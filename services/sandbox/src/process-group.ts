@@ -6,6 +6,20 @@ export const KILL_GRACE_MS = 2_000;
 /** How often a terminating group is checked for survivors. */
 const GROUP_POLL_MS = 25;
 
+/** Groups of tasks still running in this process, for an abrupt exit. */
+const liveGroups = new Set<ProcessGroup>();
+
+/**
+ * Sends SIGKILL to every task process group still running. Synchronous, so
+ * it may run in a process `exit` handler: a sandbox that exits abruptly
+ * leaves no task processes behind.
+ */
+export function killAllTaskGroups(): void {
+  for (const group of liveGroups) {
+    group.kill();
+  }
+}
+
 /**
  * The process group of one task: its first process was spawned detached,
  * so the group id is that process's pid and every descendant that did not
@@ -18,6 +32,12 @@ export class ProcessGroup {
 
   constructor(pgid: number) {
     this.#pgid = pgid;
+    liveGroups.add(this);
+  }
+
+  /** Sends SIGKILL to the whole group at once. */
+  kill(): void {
+    this.#signal('SIGKILL');
   }
 
   /**
@@ -47,6 +67,7 @@ export class ProcessGroup {
       this.#signal('SIGKILL');
     }
     clearTimeout(this.#killTimer);
+    liveGroups.delete(this);
   }
 
   /** Whether a process of the group still runs; zombies do not count. */

@@ -63,38 +63,62 @@ export async function runCommand(options: RunOptions): Promise<number> {
     }
   };
   const session = await openSession(note);
+  const interrupted = new Promise<number>((resolve) => {
+    process.once('SIGINT', () => resolve(130));
+    process.once('SIGTERM', () => resolve(143));
+  });
   try {
-    const { runId } = await session.client.submit(options.file);
-    const failedTasks: Extract<RunEvent, { type: 'task.finished' }>[] = [];
-    let status: string | undefined;
-    for await (const event of session.client.watch(runId)) {
-      if (options.json) {
-        print(JSON.stringify(event));
-      } else if (!options.quiet || event.type === 'run.finished') {
-        const line = describeEvent(event);
-        if (line !== undefined) {
-          print(line);
-        }
-      }
-      if (event.type === 'task.finished' && !event.outcome.ok) {
-        failedTasks.push(event);
-        if (!options.json) {
-          await printFailedTask(session.client, event, print);
-        }
-      }
-      if (event.type === 'run.finished') {
-        status = event.status;
-      }
-    }
-    if (status !== 'succeeded' && !options.json) {
-      note(
-        `Run ${runId} failed. Logs: river logs ${runId}${
-          failedTasks[0] ? ` ${failedTasks[0].taskId}` : ''
-        }`,
-      );
-    }
-    return status === 'succeeded' ? 0 : 1;
+    return await Promise.race([
+      followRun(session.client, options, print, note),
+      interrupted.then((code) => {
+        note(
+          session.stack === undefined
+            ? 'Interrupted; the run goes on in River.'
+            : 'Interrupted; stopping the embedded River.',
+        );
+        return code;
+      }),
+    ]);
   } finally {
     await session.close();
   }
+}
+
+async function followRun(
+  client: RiverClient,
+  options: RunOptions,
+  print: (line: string) => void,
+  note: (line: string) => void,
+): Promise<number> {
+  const { runId } = await client.submit(options.file);
+  const failedTasks: Extract<RunEvent, { type: 'task.finished' }>[] = [];
+  let status: string | undefined;
+  for await (const event of client.watch(runId)) {
+    if (options.json) {
+      print(JSON.stringify(event));
+    } else if (!options.quiet || event.type === 'run.finished') {
+      const line = describeEvent(event);
+      if (line !== undefined) {
+        print(line);
+      }
+    }
+    if (event.type === 'task.finished' && !event.outcome.ok) {
+      failedTasks.push(event);
+      if (!options.json) {
+        await printFailedTask(client, event, print);
+      }
+    }
+    if (event.type === 'run.finished') {
+      status = event.status;
+    }
+  }
+  // No final status means the watch was cut short, by an interruption.
+  if (status === 'failed' && !options.json) {
+    note(
+      `Run ${runId} failed. Logs: river logs ${runId}${
+        failedTasks[0] ? ` ${failedTasks[0].taskId}` : ''
+      }`,
+    );
+  }
+  return status === 'succeeded' ? 0 : 1;
 }
