@@ -136,6 +136,19 @@ describe('river run with a broken project', () => {
     expect(servicesAlive(stack)).toBe(true);
   });
 
+  it('fails the job of a task that does not fit the protocol, naming the field', async () => {
+    const result = await river(
+      ['run', 'tests/fixtures/invalid-task.ts'],
+      stack.natsUrl,
+    );
+
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(
+      /Task bad-1 is invalid: env\/LEVEL must be string/,
+    );
+    expect(servicesAlive(stack)).toBe(true);
+  });
+
   it('stops job logic stuck in an endless loop and fails its run', async () => {
     const result = await river(
       ['run', 'tests/fixtures/endless-loop.ts'],

@@ -17,21 +17,17 @@ Without NATS_URL, 'river run' starts an embedded River for the run.
 `;
 
 async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      json: { type: 'boolean', default: false },
-      quiet: { type: 'boolean', default: false },
-      follow: { type: 'boolean', short: 'f', default: false },
-      store: { type: 'string' },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
+  const { values, positionals } = parseUsage(argv);
   const [command, first, second] = positionals;
   if (values.help || command === undefined || command === 'help') {
     process.stdout.write(USAGE);
     return command === undefined && !values.help ? 2 : 0;
+  }
+  const most = { run: 1, dev: 0, logs: 2, events: 1 }[command] ?? 2;
+  if (positionals.length - 1 > most) {
+    throw new UsageError(
+      `river ${command} takes at most ${most} argument${most === 1 ? '' : 's'}.`,
+    );
   }
   const need = (value: string | undefined, what: string): string => {
     if (value === undefined) {
@@ -61,6 +57,24 @@ async function main(argv: string[]): Promise<number> {
 }
 
 class UsageError extends Error {}
+
+function parseUsage(argv: string[]) {
+  try {
+    return parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        json: { type: 'boolean', default: false },
+        quiet: { type: 'boolean', default: false },
+        follow: { type: 'boolean', short: 'f', default: false },
+        store: { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
 
 try {
   process.exitCode = await main(process.argv.slice(2));

@@ -1,3 +1,6 @@
+/** Job names must be usable inside task ids, which are subject tokens. */
+const JOB_NAME_PATTERN = /^[A-Za-z0-9_-]+$/;
+
 /** A job as far as the graph is concerned. */
 export interface GraphJob {
   name: string;
@@ -13,6 +16,11 @@ export function findGraphProblems(jobs: readonly GraphJob[]): string[] {
   const problems: string[] = [];
   const names = new Set<string>();
   for (const job of jobs) {
+    if (!JOB_NAME_PATTERN.test(job.name)) {
+      problems.push(
+        `job name '${job.name}' may only hold letters, digits, '-' and '_'`,
+      );
+    }
     if (names.has(job.name)) {
       problems.push(`two jobs are named '${job.name}'`);
     }

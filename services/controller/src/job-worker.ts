@@ -30,6 +30,8 @@ try {
       realm.startJob(start);
     } else if (message.type === 'task-result') {
       realm.deliver(message.requestId, message.result);
+    } else if (message.type === 'task-refused') {
+      realm.refuse(message.requestId, message.message);
     } else {
       send({ type: 'pong' });
     }

@@ -1,11 +1,14 @@
 import { Worker } from 'node:worker_threads';
 import {
+  check,
   encode,
   type FinalStatus,
   type HostTaskRequest,
+  type MessageDecodeError,
   type RunSubmission,
   SCHEMA_VERSION,
   Subjects,
+  type TaskRequest,
 } from '@river/protocol';
 import {
   type Logger,
@@ -295,6 +298,28 @@ export class RunDriver {
       return;
     }
     const taskId = `${jobName}-${job.nextTaskSeq++}`;
+    const taskRequest: TaskRequest = {
+      schema: SCHEMA_VERSION,
+      runId: this.#runId,
+      taskId,
+      job: jobName,
+      name: String(request?.name),
+      requestedAt: Date.now(),
+      spec: request?.spec,
+    };
+    try {
+      check('taskRequest', Subjects.taskRequest, taskRequest);
+    } catch (error) {
+      // Job logic can hand over anything; refuse it there, where the
+      // author sees it, instead of letting the scheduler drop it.
+      const { field, reason } = error as MessageDecodeError;
+      this.#post({
+        type: 'task-refused',
+        requestId,
+        message: `Task ${taskId} is invalid: ${field.replace(/^\/spec\//, '')} ${reason}.`,
+      });
+      return;
+    }
     const { js } = this.#deps.connection;
     const finished = this.#deps.outcomes.expect(this.#runId, taskId);
     await publishEvent(
@@ -310,19 +335,9 @@ export class RunDriver {
       },
       `${this.#runId}.${taskId}.requested`,
     );
-    await js.publish(
-      Subjects.taskRequest,
-      encode('taskRequest', {
-        schema: SCHEMA_VERSION,
-        runId: this.#runId,
-        taskId,
-        job: jobName,
-        name: request.name,
-        requestedAt: Date.now(),
-        spec: request.spec,
-      }),
-      { msgID: `${this.#runId}.${taskId}.request` },
-    );
+    await js.publish(Subjects.taskRequest, encode('taskRequest', taskRequest), {
+      msgID: `${this.#runId}.${taskId}.request`,
+    });
     this.#log.debug(
       { taskId, subject: Subjects.taskRequest },
       'Task requested',

@@ -5,6 +5,7 @@ import type { JobStart, RealmMessage } from '@river/protocol/internal';
 export type ToWorker =
   | ({ type: 'start-job' } & JobStart)
   | { type: 'task-result'; requestId: number; result: HostTaskResult }
+  | { type: 'task-refused'; requestId: number; message: string }
   | { type: 'ping' };
 
 /** What a run's job worker tells the controller. */

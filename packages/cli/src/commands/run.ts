@@ -13,38 +13,24 @@ export interface RunOptions {
   quiet: boolean;
 }
 
-async function lastLogLines(
-  client: RiverClient,
-  runId: string,
-  taskId: string,
-): Promise<string[]> {
-  const chunks: Uint8Array[] = [];
-  for await (const chunk of client.logs(runId, { taskId })) {
-    chunks.push(chunk.data);
-  }
-  const text = new TextDecoder().decode(Buffer.concat(chunks));
-  return text.trimEnd().split('\n').slice(-FAILED_TASK_LOG_LINES);
-}
-
-async function printFailedTask(
-  client: RiverClient,
+/**
+ * The last lines a failed task printed, from the output tail its event
+ * carries (stderr last, where the reason usually is), so that a huge log
+ * is never downloaded just to show its end.
+ */
+function printFailedTask(
   event: Extract<RunEvent, { type: 'task.finished' }>,
   print: (line: string) => void,
-): Promise<void> {
-  let lines: string[];
-  try {
-    lines = await lastLogLines(client, event.runId, event.taskId);
-  } catch {
-    // The collector may be gone; the event carries the output's tail.
-    const { stdout, stderr } = event.outcome;
-    lines = `${stdout}${stderr}`.trimEnd().split('\n');
-    lines = lines.slice(-FAILED_TASK_LOG_LINES);
-  }
-  if (lines.length === 0 || (lines.length === 1 && lines[0] === '')) {
+): void {
+  const { stdout, stderr } = event.outcome;
+  const lines = [stdout, stderr]
+    .flatMap((text) => (text === '' ? [] : text.trimEnd().split('\n')))
+    .slice(-FAILED_TASK_LOG_LINES);
+  if (lines.length === 0) {
     print(`      (task ${event.taskId} printed nothing)`);
     return;
   }
-  print(`      last ${lines.length} log lines of ${event.taskId}:`);
+  print(`      last ${lines.length} lines of ${event.taskId}'s output:`);
   for (const line of lines) {
     print(`      │ ${line}`);
   }
@@ -69,7 +55,12 @@ export async function runCommand(options: RunOptions): Promise<number> {
   });
   try {
     return await Promise.race([
-      followRun(session.client, options, print, note),
+      followRun(session.client, options, print, (line) =>
+        // The embedded River's store goes with it: no hint to read it.
+        session.stack === undefined || !line.includes('river logs')
+          ? note(line)
+          : undefined,
+      ),
       interrupted.then((code) => {
         note(
           session.stack === undefined
@@ -105,14 +96,19 @@ async function followRun(
     if (event.type === 'task.finished' && !event.outcome.ok) {
       failedTasks.push(event);
       if (!options.json) {
-        await printFailedTask(client, event, print);
+        printFailedTask(event, print);
       }
     }
     if (event.type === 'run.finished') {
       status = event.status;
     }
   }
-  // No final status means the watch was cut short, by an interruption.
+  if (status === undefined) {
+    throw new Error(
+      'Lost the connection to NATS before the run finished; it may still ' +
+        `be running. Follow it with: river events ${runId} --follow`,
+    );
+  }
   if (status === 'failed' && !options.json) {
     note(
       `Run ${runId} failed. Logs: river logs ${runId}${

@@ -127,6 +127,11 @@ export class JobRealm {
   deliver(requestId: number, result: HostTaskResult): void {
     this.#side.deliver(JSON.stringify({ requestId, result }));
   }
+
+  /** Rejects a task request: the waiting `ctx.sh` throws `message`. */
+  refuse(requestId: number, message: string): void {
+    this.#side.deliver(JSON.stringify({ requestId, error: message }));
+  }
 }
 
 function deliverParsed(

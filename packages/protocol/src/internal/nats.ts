@@ -9,6 +9,9 @@ import { Objm } from '@nats-io/obj';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { ServerUnsupportedError } from '../errors.js';
 
+/** Pause between reconnection attempts. */
+const RECONNECT_WAIT_MS = 250;
+
 /** The oldest nats-server River supports. */
 export const MIN_SERVER_VERSION = '2.9.0';
 
@@ -29,6 +32,11 @@ export interface ConnectOptions {
   name: string;
   /** Give up after this long if no server answers at all. */
   timeoutMs?: number;
+  /**
+   * Reconnection attempts, 250 ms apart, before the connection closes for
+   * good; unlimited unless set. Services keep trying; a client may not.
+   */
+  maxReconnectAttempts?: number;
 }
 
 /** Whether `version` (x.y.z) is at least `minimum`. */
@@ -59,8 +67,8 @@ export async function connectRiver(
   const nc = await connect({
     servers: options.servers.split(',').map((server) => server.trim()),
     name: options.name,
-    maxReconnectAttempts: -1,
-    reconnectTimeWait: 250,
+    maxReconnectAttempts: options.maxReconnectAttempts ?? -1,
+    reconnectTimeWait: RECONNECT_WAIT_MS,
     timeout: options.timeoutMs ?? 5_000,
   });
   try {

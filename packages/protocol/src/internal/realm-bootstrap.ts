@@ -19,9 +19,17 @@ export const REALM_BOOTSTRAP = `(function (hostSend) {
   let project;
 
   const send = (message) => { hostSend(stringify(message)); };
-  const messageOf = (error) =>
-    error !== null && typeof error === 'object' &&
-    typeof error.message === 'string' ? error.message : String(error);
+  const messageOf = (error) => {
+    if (error !== null && typeof error === 'object' &&
+        typeof error.message === 'string') return error.message;
+    if (typeof error === 'string') return error;
+    try {
+      const text = stringify(error);
+      return text === undefined ? String(error) : text;
+    } catch (ignored) {
+      return String(error);
+    }
+  };
   const format = (values) => values.map((value) => {
     if (typeof value === 'string') return value;
     try {
@@ -75,9 +83,9 @@ export const REALM_BOOTSTRAP = `(function (hostSend) {
       upstream: init.upstream,
       sources: init.sources,
       requestTask(request) {
-        return new PromiseCtor((resolve) => {
+        return new PromiseCtor((resolve, reject) => {
           const requestId = nextRequestId++;
-          pending.set(requestId, resolve);
+          pending.set(requestId, { resolve, reject });
           send({ type: 'task', job: init.job, requestId, request });
         });
       },
@@ -105,9 +113,11 @@ export const REALM_BOOTSTRAP = `(function (hostSend) {
 
   function deliver(json) {
     const answer = parse(json);
-    const resolve = pending.get(answer.requestId);
+    const waiter = pending.get(answer.requestId);
     pending.delete(answer.requestId);
-    if (resolve !== undefined) resolve(answer.result);
+    if (waiter === undefined) return;
+    if (answer.error !== undefined) waiter.reject(new Error(answer.error));
+    else waiter.resolve(answer.result);
   }
 
   return { module, require, describe, startJob, deliver };

@@ -90,7 +90,7 @@ function contextFor<UpstreamMap>(
       const request = shellTaskRequest(command, options);
       const result = taskResultOf(await host.requestTask(request));
       if (!result.ok && options.check !== false) {
-        throw new TaskFailedError(request.name, result);
+        throw new TaskFailedError(request.name, result, request.spec.timeoutMs);
       }
       return result;
     },

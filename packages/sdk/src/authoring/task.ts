@@ -49,20 +49,27 @@ export class TaskFailedError extends RiverError {
   /** The failed task's result. */
   readonly result: TaskResult;
 
-  constructor(name: string, result: TaskResult) {
-    super(RiverErrorCode.taskFailed, describeFailure(name, result));
+  constructor(name: string, result: TaskResult, timeoutMs?: number) {
+    super(RiverErrorCode.taskFailed, describeFailure(name, result, timeoutMs));
     this.result = result;
   }
 }
 
 /** A one-sentence account of why a task failed. */
-export function describeFailure(name: string, result: TaskResult): string {
+export function describeFailure(
+  name: string,
+  result: TaskResult,
+  timeoutMs?: number,
+): string {
   const task = `Task ${result.taskId} (${name})`;
   switch (result.reason) {
     case 'command-not-found':
       return `${task} failed: command not found (exit 127).`;
     case 'timeout':
-      return `${task} was killed after its timeout of ${result.durationMs} ms.`;
+      return timeoutMs === undefined
+        ? `${task} timed out, and its processes were killed.`
+        : `${task} exceeded its timeout of ${timeoutMs} ms, and its ` +
+            'processes were killed.';
     case 'signaled':
       return `${task} was killed by ${result.signal}.`;
     case 'exited':

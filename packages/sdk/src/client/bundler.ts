@@ -41,10 +41,17 @@ function describe(message: Message, file: string): string {
 export async function bundleProject(file: string): Promise<ProjectBundle> {
   const path = resolve(file);
   const info = await stat(path).catch(() => undefined);
-  if (info === undefined || !info.isFile()) {
+  if (info === undefined) {
     throw new BundleError(
       file,
       `Project file ${file} does not exist (looked for ${path}).`,
+    );
+  }
+  if (!info.isFile()) {
+    throw new BundleError(
+      file,
+      `${file} is not a file: name the project's .ts file, for example ` +
+        `${file.replace(/\/$/, '')}/pipeline.ts.`,
     );
   }
   let code: string;

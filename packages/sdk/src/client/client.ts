@@ -2,6 +2,8 @@ import {
   Buckets,
   decode,
   encode,
+  isSubjectToken,
+  MessageDecodeError,
   type RunEvent,
   type RunSubmission,
   SCHEMA_VERSION,
@@ -20,6 +22,35 @@ import { bundleProject } from './bundler.js';
 import { BundleError, ConnectionError } from './errors.js';
 import { newRunId } from './run-id.js';
 import { uploadSources } from './sources.js';
+
+/**
+ * Decodes an event, or returns undefined for one this client cannot read
+ * (a malformed message, or a type from a newer River): a run's history
+ * must stay readable around it.
+ */
+function decodeEvent(subject: string, data: Uint8Array): RunEvent | undefined {
+  try {
+    return decode('event', subject, data);
+  } catch (error) {
+    if (error instanceof MessageDecodeError) {
+      return undefined;
+    }
+    throw error;
+  }
+}
+
+/** Refuses what is not a run id, such as a subject wildcard. */
+function checkRunId(runId: string): void {
+  if (!isSubjectToken(runId)) {
+    throw new RiverError(
+      RiverErrorCode.notFound,
+      `'${runId}' is not a run id: run ids look like run-mx95tr5i-djofrsxh.`,
+    );
+  }
+}
+
+/** About 30 s of reconnecting before a client gives up on its server. */
+const CLIENT_RECONNECT_ATTEMPTS = 120;
 
 /** How long a log query waits for the log-collector. */
 const LOG_QUERY_TIMEOUT_MS = 10_000;
@@ -78,6 +109,7 @@ export class RiverClient {
       const connection = await connectRiver({
         servers: options.servers,
         name: options.name ?? 'river-client',
+        maxReconnectAttempts: CLIENT_RECONNECT_ATTEMPTS,
       });
       return new RiverClient(connection);
     } catch (error) {
@@ -140,6 +172,7 @@ export class RiverClient {
     runId: string,
     options: WatchOptions = {},
   ): AsyncGenerator<RunEvent> {
+    checkRunId(runId);
     const follow = options.follow !== false;
     if (!follow && (await this.#countEvents(runId)) === 0) {
       throw new RiverError(
@@ -154,7 +187,14 @@ export class RiverClient {
     const messages = await consumer.consume();
     try {
       for await (const msg of messages) {
-        const event = decode('event', msg.subject, msg.data);
+        const event = decodeEvent(msg.subject, msg.data);
+        const caughtUp = !follow && msg.info.pending === 0;
+        if (event === undefined) {
+          if (caughtUp) {
+            return;
+          }
+          continue;
+        }
         yield event;
         if (
           event.type === 'run.finished' ||
@@ -178,6 +218,7 @@ export class RiverClient {
     runId: string,
     options: { taskId?: string } = {},
   ): AsyncGenerator<StoredLogChunk> {
+    checkRunId(runId);
     let after: number | undefined;
     do {
       const request = encode('logQuery', {
