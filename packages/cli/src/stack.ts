@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from '@nats-io/transport-node';
@@ -32,6 +32,8 @@ export interface LocalStackOptions {
   env?: NodeJS.ProcessEnv;
   /** Services to start; all four unless named. */
   services?: readonly ServiceName[];
+  /** Keep the services' log directory after `stop()` (default false). */
+  keepLogs?: boolean;
 }
 
 /** Whether a NATS server answers at `url` within a short time. */
@@ -72,6 +74,9 @@ export async function startLocalStack(
   const stop = async () => {
     await Promise.allSettled(services.map((service) => service.stop()));
     await embedded?.dispose();
+    if (options.keepLogs !== true) {
+      await rm(logDir, { recursive: true, force: true });
+    }
   };
   try {
     const names = options.services ?? Object.keys(SERVICE_PACKAGES);

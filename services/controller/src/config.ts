@@ -12,8 +12,6 @@ export const ControllerConfig = Type.Object({
   runMemoryLimitMb: Type.Integer({ minimum: 16 }),
   /** How long job logic may hold its thread without yielding. */
   jobStallLimitMs: Type.Integer({ minimum: 100 }),
-  /** Submissions taken on at once by this replica. */
-  maxConcurrentRuns: Type.Integer({ minimum: 1 }),
   logLevel: Type.String(),
 });
 
@@ -53,7 +51,6 @@ export function loadControllerConfig(
       env.RIVER_CONTROLLER_ID || `controller-${hostname()}-${process.pid}`,
     runMemoryLimitMb: integer(env, 'RIVER_RUN_MEMORY_MB', 256),
     jobStallLimitMs: integer(env, 'RIVER_JOB_STALL_MS', 30_000),
-    maxConcurrentRuns: integer(env, 'RIVER_MAX_RUNS', 64),
     logLevel: env.LOG_LEVEL || 'info',
   };
   if (!validator.Check(config)) {

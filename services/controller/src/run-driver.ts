@@ -417,8 +417,16 @@ export class RunDriver {
   }
 }
 
+/** A command as a shell would read it back: arguments quoted as needed. */
 function commandText(command: string | string[]): string {
-  return typeof command === 'string' ? command : command.join(' ');
+  if (typeof command === 'string') {
+    return command;
+  }
+  return command
+    .map((arg) =>
+      /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", "'\\''")}'`,
+    )
+    .join(' ');
 }
 
 function errorMessage(error: unknown): string {

@@ -9,6 +9,7 @@ export async function devCommand(options: {
 }): Promise<number> {
   const stack = await startLocalStack({
     natsUrl: process.env.NATS_URL,
+    keepLogs: true,
     ...(options.storeDir === undefined ? {} : { storeDir: options.storeDir }),
   });
   const where = stack.embedded
