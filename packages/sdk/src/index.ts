@@ -27,6 +27,8 @@ export {
   RiverErrorCode,
 } from './authoring/errors.js';
 export { placeUnder, takeFrom } from './authoring/files.js';
+export type { BranchResult, ForkOptions } from './authoring/fork.js';
+export { fork, forkSettled } from './authoring/fork.js';
 export type {
   Job,
   JobContext,
@@ -36,6 +38,14 @@ export type {
   UpstreamResults,
 } from './authoring/job.js';
 export { job } from './authoring/job.js';
+export type { JobClassOptions } from './authoring/job-class.js';
+export { JobClass } from './authoring/job-class.js';
+export type {
+  MatrixAxes,
+  MatrixCell,
+  MatrixOptions,
+} from './authoring/matrix.js';
+export { combinations, matrix } from './authoring/matrix.js';
 export type { ProjectOptions } from './authoring/project.js';
 export { project } from './authoring/project.js';
 export type { ShOptions, TaskResult } from './authoring/task.js';
@@ -44,3 +54,4 @@ export {
   describeFailure,
   TaskFailedError,
 } from './authoring/task.js';
+export { ShellTask, Task } from './authoring/task-values.js';

@@ -7,10 +7,12 @@ import {
   type TaskResult,
   taskResultOf,
 } from './task.js';
+import type { Task } from './task-values.js';
 
 const JOB_NAME_PATTERN = /^[A-Za-z0-9_-]+$/;
 
-declare const resultType: unique symbol;
+/** Key of the phantom field that carries a job's result type. */
+export declare const resultType: unique symbol;
 
 /** A job: a name, its upstream jobs and the logic that runs it. */
 export interface Job<Name extends string = string, Result = unknown>
@@ -52,6 +54,13 @@ export interface JobContext<UpstreamMap = Record<string, never>> {
     command: string | readonly string[],
     options?: ShOptions,
   ): Promise<TaskResult>;
+  /**
+   * Runs a task value (a {@link ShellTask} or a subclass of {@link Task}).
+   *
+   * @throws TaskFailedError when the task fails, unless its options say
+   *   `check: false`.
+   */
+  run(task: Task): Promise<TaskResult>;
   /** Writes a line to the run's events, shown by `river run`. */
   log(...values: unknown[]): void;
 }
@@ -78,10 +87,11 @@ function formatValue(value: unknown): string {
   }
 }
 
-function contextFor<UpstreamMap>(
+/** Builds the context job logic sees from the controller's host. */
+export function contextFor<UpstreamMap>(
   host: HostJobRuntime,
 ): JobContext<UpstreamMap> {
-  return {
+  const context: JobContext<UpstreamMap> = {
     runId: host.runId,
     job: host.job,
     upstream: host.upstream as UpstreamMap,
@@ -94,10 +104,14 @@ function contextFor<UpstreamMap>(
       }
       return result;
     },
+    run(task) {
+      return context.sh(task.command(), task.options());
+    },
     log(...values) {
       host.log(values.map(formatValue).join(' '));
     },
   };
+  return context;
 }
 
 /**
@@ -135,21 +149,28 @@ export function job(
     typeof optionsOrLogic === 'function' ? { needs: [] } : optionsOrLogic;
   const logic =
     typeof optionsOrLogic === 'function' ? optionsOrLogic : maybeLogic;
+  checkJobName(name);
+  if (typeof logic !== 'function') {
+    throw new DefinitionError(`Job ${name} has no logic function.`);
+  }
+  return {
+    name,
+    needs: upstreamNames(options.needs ?? []),
+    start: async (host) => logic(contextFor<never>(host)),
+  };
+}
+
+/** Checks a job's name. */
+export function checkJobName(name: unknown): asserts name is string {
   if (typeof name !== 'string' || !JOB_NAME_PATTERN.test(name)) {
     throw new DefinitionError(
       `Job name ${JSON.stringify(name)} may only hold letters, digits, ` +
         "'-' and '_'.",
     );
   }
-  if (typeof logic !== 'function') {
-    throw new DefinitionError(`Job ${name} has no logic function.`);
-  }
-  const needs = (options.needs ?? []).map((item) =>
-    typeof item === 'string' ? item : item.name,
-  );
-  return {
-    name,
-    needs,
-    start: async (host) => logic(contextFor<never>(host)),
-  };
+}
+
+/** The names of upstream jobs given as values or names. */
+export function upstreamNames(needs: readonly Upstream[]): string[] {
+  return needs.map((item) => (typeof item === 'string' ? item : item.name));
 }

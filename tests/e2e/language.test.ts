@@ -1,0 +1,53 @@
+import type { LocalStack } from '@river/cli';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { river, startTestStack } from '../helpers/river.js';
+
+let stack: LocalStack;
+
+beforeAll(async () => {
+  stack = await startTestStack();
+});
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+describe('the job language', () => {
+  it('runs job classes, task classes, a matrix and forks in one project', async () => {
+    const result = await river(
+      ['run', 'examples/language-tour/pipeline.ts'],
+      stack.natsUrl,
+    );
+
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/report: 17 words in 3 files/);
+    expect(result.stdout).toMatch(/report: 4 long words/);
+    expect(result.stdout).toMatch(/report: probes: true,false,true/);
+    expect(result.stdout).toMatch(
+      /greetings: hello, ada \| HELLO, ADA \| hello, grace \| HELLO, GRACE/,
+    );
+    for (const cell of ['ada-false', 'ada-true', 'grace-false', 'grace-true']) {
+      expect(result.stdout).toMatch(new RegExp(`✓ greet-${cell} succeeded`));
+    }
+  });
+
+  it('fans one job out to 1,000 tasks and reports each of them', async () => {
+    const result = await river(
+      ['run', 'examples/fan-out/pipeline.ts', '--json'],
+      stack.natsUrl,
+    );
+    const events = result.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    const finished = events.filter((event) => event.type === 'task.finished');
+
+    expect(result.code).toBe(0);
+    expect(finished).toHaveLength(1_001);
+    expect(finished.every((event) => event.outcome.ok)).toBe(true);
+    expect(new Set(finished.map((event) => event.taskId)).size).toBe(1_001);
+    expect(events.find((event) => event.type === 'job.log')?.message).toBe(
+      '1000 tasks, sum of squares 333833500',
+    );
+  });
+});
