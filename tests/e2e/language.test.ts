@@ -31,6 +31,38 @@ describe('the job language', () => {
     }
   });
 
+  it('passes typed parameters from the command line to job logic', async () => {
+    const result = await river(
+      [
+        'run',
+        'tests/fixtures/params.ts',
+        '--param',
+        'label=nightly',
+        '--param',
+        'copies=2',
+        '--param',
+        'target=debug',
+      ],
+      stack.natsUrl,
+    );
+
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/show: nightly:debug nightly:debug/);
+  });
+
+  it('refuses parameters that do not fit before anything runs, naming each', async () => {
+    const result = await river(
+      ['run', 'tests/fixtures/params.ts', '--param', 'copies=two', '-p', 'x=1'],
+      stack.natsUrl,
+    );
+
+    expect(result.code).toBe(1);
+    expect(result.stdout).not.toMatch(/submitted/);
+    expect(result.stderr).toMatch(/unknown parameter x/);
+    expect(result.stderr).toMatch(/copies must be a number, not 'two'/);
+    expect(result.stderr).toMatch(/label is required/);
+  });
+
   it('fans one job out to 1,000 tasks and reports each of them', async () => {
     const result = await river(
       ['run', 'examples/fan-out/pipeline.ts', '--json'],

@@ -8,7 +8,8 @@ import { runCommand } from './commands/run.js';
 const USAGE = `Usage: river <command> [options]
 
 Commands:
-  run <file.ts> [--json] [--quiet]   bundle, submit and follow a run
+  run <file.ts> [--param name=value]… [--json] [--quiet]
+                                     bundle, submit and follow a run
   dev [--store <dir>]                run NATS and the four services
   logs <runId> [task]                print a run's stored logs
   events <runId> [--follow] [--json] print a run's events
@@ -39,6 +40,7 @@ async function main(argv: string[]): Promise<number> {
     case 'run':
       return runCommand({
         file: need(first, 'a project file'),
+        params: parseParams(values.param ?? []),
         json: values.json,
         quiet: values.quiet,
       });
@@ -58,6 +60,19 @@ async function main(argv: string[]): Promise<number> {
 
 class UsageError extends Error {}
 
+/** `name=value` pairs from repeated `--param` options. */
+function parseParams(pairs: string[]): Record<string, string> {
+  const params: Record<string, string> = {};
+  for (const pair of pairs) {
+    const equals = pair.indexOf('=');
+    if (equals < 1) {
+      throw new UsageError(`--param takes name=value, not '${pair}'.`);
+    }
+    params[pair.slice(0, equals)] = pair.slice(equals + 1);
+  }
+  return params;
+}
+
 function parseUsage(argv: string[]) {
   try {
     return parseArgs({
@@ -68,6 +83,7 @@ function parseUsage(argv: string[]) {
         quiet: { type: 'boolean', default: false },
         follow: { type: 'boolean', short: 'f', default: false },
         store: { type: 'string' },
+        param: { type: 'string', multiple: true, short: 'p' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });

@@ -1,3 +1,4 @@
+import type { ParamSpec, ParamValue } from './params.js';
 import type { FileRef } from './schemas/common.js';
 import type { AttemptOutcome, TaskSpec } from './schemas/task.js';
 
@@ -32,6 +33,8 @@ export interface HostJobRuntime {
   upstream: Readonly<Record<string, unknown>>;
   /** The project's source files, uploaded by the client at submit. */
   sources: readonly FileRef[];
+  /** Every parameter's value, defaults filled in. */
+  params: Readonly<Record<string, ParamValue>>;
   /** Sends a task to the sandboxes and resolves with its final outcome. */
   requestTask(request: HostTaskRequest): Promise<HostTaskResult>;
   /** Records a message of the job logic in the run's events. */
@@ -55,6 +58,8 @@ export interface BundleProject {
    * client uploads at submit and jobs receive as `ctx.sources`.
    */
   sources: readonly string[];
+  /** The parameters a run may be given. */
+  params: readonly ParamSpec[];
   jobs: readonly BundleJob[];
 }
 

@@ -46,6 +46,8 @@ export type {
   MatrixOptions,
 } from './authoring/matrix.js';
 export { combinations, matrix } from './authoring/matrix.js';
+export type { Param } from './authoring/params.js';
+export { param } from './authoring/params.js';
 export type { ProjectOptions } from './authoring/project.js';
 export { project } from './authoring/project.js';
 export type { ShOptions, TaskResult } from './authoring/task.js';

@@ -22,7 +22,11 @@ try {
   const realm = new JobRealm(data.code, data.file, send);
   send({
     type: 'loaded',
-    project: { name: realm.project.name, jobs: realm.project.jobs },
+    project: {
+      name: realm.project.name,
+      params: realm.project.params,
+      jobs: realm.project.jobs,
+    },
   });
   port.on('message', (message: ToWorker) => {
     if (message.type === 'start-job') {

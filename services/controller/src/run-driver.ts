@@ -5,7 +5,10 @@ import {
   type FinalStatus,
   type HostTaskRequest,
   type MessageDecodeError,
+  type ParamSpec,
+  type ParamValue,
   type RunSubmission,
+  resolveParams,
   SCHEMA_VERSION,
   Subjects,
   type TaskRequest,
@@ -61,6 +64,7 @@ export class RunDriver {
   #logLines = 0;
   #watchdog: NodeJS.Timeout | undefined;
   #lastPongAt = Date.now();
+  #params: Record<string, ParamValue> = {};
 
   constructor(deps: RunDriverDeps, submission: RunSubmission) {
     this.#deps = deps;
@@ -162,7 +166,7 @@ export class RunDriver {
         await this.#publishLog('', message.text);
         return;
       case 'loaded':
-        await this.#onLoaded(message.project.name, message.project.jobs);
+        await this.#onLoaded(message.project);
         return;
       case 'task':
         await this.#onTask(message.job, message.requestId, message.request);
@@ -193,10 +197,22 @@ export class RunDriver {
     );
   }
 
-  async #onLoaded(
-    project: string,
-    jobs: { name: string; needs: string[] }[],
-  ): Promise<void> {
+  async #onLoaded(outline: {
+    name: string;
+    params: ParamSpec[];
+    jobs: { name: string; needs: string[] }[];
+  }): Promise<void> {
+    const { name: project, jobs } = outline;
+    const params = resolveParams(outline.params, this.#submission.params ?? {});
+    if ('problems' in params) {
+      await this.#end(
+        'failed',
+        `parameters of ${this.#submission.file} do not fit: ` +
+          `${params.problems.join('; ')}`,
+      );
+      return;
+    }
+    this.#params = params.values;
     const problems = findGraphProblems(jobs);
     if (problems.length > 0) {
       await this.#end(
@@ -285,6 +301,7 @@ export class RunDriver {
       job: job.name,
       upstream,
       sources: this.#submission.sources,
+      params: this.#params,
     });
   }
 

@@ -1,4 +1,4 @@
-import type { HostTaskResult } from '@river/protocol';
+import type { HostTaskResult, ParamSpec } from '@river/protocol';
 import type { JobStart, RealmMessage } from '@river/protocol/internal';
 
 /** What the controller tells a run's job worker. */
@@ -14,6 +14,7 @@ export type FromWorker =
       type: 'loaded';
       project: {
         name: string;
+        params: ParamSpec[];
         jobs: { name: string; needs: string[] }[];
       };
     }

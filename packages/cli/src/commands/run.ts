@@ -9,6 +9,8 @@ const FAILED_TASK_LOG_LINES = 20;
 /** Options of `river run`. */
 export interface RunOptions {
   file: string;
+  /** Parameter values as given on the command line. */
+  params: Record<string, string>;
   json: boolean;
   quiet: boolean;
 }
@@ -81,7 +83,9 @@ async function followRun(
   print: (line: string) => void,
   note: (line: string) => void,
 ): Promise<number> {
-  const { runId } = await client.submit(options.file);
+  const { runId } = await client.submit(options.file, {
+    params: options.params,
+  });
   const failedTasks: Extract<RunEvent, { type: 'task.finished' }>[] = [];
   let status: string | undefined;
   for await (const event of client.watch(runId)) {

@@ -27,6 +27,7 @@ function runJob(
       job: 'probe',
       upstream: { build: { files: [1, 2] } },
       sources: [],
+      params: {},
     });
   });
 }
@@ -50,6 +51,7 @@ describe('a job realm', () => {
     expect(realm.project).toEqual({
       name: 'p',
       sources: ['src'],
+      params: [],
       jobs: [{ name: 'probe', needs: [] }],
     });
   });

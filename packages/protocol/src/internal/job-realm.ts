@@ -1,6 +1,7 @@
 import { createContext, Script } from 'node:vm';
 import type { HostTaskRequest, HostTaskResult } from '../bundle.js';
 import { BUNDLE_API_VERSION } from '../bundle.js';
+import type { ParamSpec, ParamValue } from '../params.js';
 import type { FileRef } from '../schemas/common.js';
 import { REALM_BOOTSTRAP } from './realm-bootstrap.js';
 
@@ -23,6 +24,7 @@ export class BundleLoadError extends Error {
 export interface ProjectOutline {
   name: string;
   sources: string[];
+  params: ParamSpec[];
   jobs: { name: string; needs: string[] }[];
 }
 
@@ -40,6 +42,7 @@ export interface JobStart {
   job: string;
   upstream: Record<string, unknown>;
   sources: FileRef[];
+  params: Record<string, ParamValue>;
 }
 
 interface RealmSide {

@@ -67,6 +67,15 @@ export const REALM_BOOTSTRAP = `(function (hostSend) {
     return stringify({
       name: String(candidate.name),
       sources: Array.from(candidate.sources || [], String),
+      params: Array.from(candidate.params || [], (param) => ({
+        name: String(param.name),
+        type: String(param.type),
+        choices: param.choices === undefined ? undefined :
+          Array.from(param.choices, String),
+        default: param.default,
+        description: param.description === undefined ? undefined :
+          String(param.description),
+      })),
       jobs: Array.from(candidate.jobs, (job) => ({
         name: String(job.name),
         needs: Array.from(job.needs || [], String),
@@ -82,6 +91,7 @@ export const REALM_BOOTSTRAP = `(function (hostSend) {
       job: init.job,
       upstream: init.upstream,
       sources: init.sources,
+      params: init.params,
       requestTask(request) {
         return new PromiseCtor((resolve, reject) => {
           const requestId = nextRequestId++;

@@ -13,6 +13,8 @@ export const RunSubmission = Type.Object({
   submittedAt: Timestamp,
   /** The project's declared source files, uploaded by the client. */
   sources: Type.Array(FileRef),
+  /** Parameter values as given, before defaults (`--param name=value`). */
+  params: Type.Optional(Type.Record(Type.String(), Type.String())),
 });
 
 /** Client to controller: start a run of a bundled project. */

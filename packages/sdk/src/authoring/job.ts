@@ -1,5 +1,6 @@
 import type { BundleJob, FileRef, HostJobRuntime } from '@river/protocol';
 import { DefinitionError } from './errors.js';
+import type { Param } from './params.js';
 import {
   type ShOptions,
   shellTaskRequest,
@@ -61,6 +62,12 @@ export interface JobContext<UpstreamMap = Record<string, never>> {
    *   `check: false`.
    */
   run(task: Task): Promise<TaskResult>;
+  /**
+   * A project parameter's value for this run.
+   *
+   * @throws DefinitionError when the project does not declare it.
+   */
+  param<Value>(declared: Param<Value>): Value;
   /** Writes a line to the run's events, shown by `river run`. */
   log(...values: unknown[]): void;
 }
@@ -106,6 +113,15 @@ export function contextFor<UpstreamMap>(
     },
     run(task) {
       return context.sh(task.command(), task.options());
+    },
+    param<Value>(declared: Param<Value>): Value {
+      if (!Object.hasOwn(host.params, declared.name)) {
+        throw new DefinitionError(
+          `Parameter ${declared.name} is not declared by the project: ` +
+            'add it to project({ params }).',
+        );
+      }
+      return host.params[declared.name] as Value;
     },
     log(...values) {
       host.log(values.map(formatValue).join(' '));

@@ -1,6 +1,7 @@
 import type { BundleProject } from '@river/protocol';
 import { DefinitionError } from './errors.js';
 import type { Job } from './job.js';
+import type { Param } from './params.js';
 
 /** Options of a project. */
 export interface ProjectOptions {
@@ -12,6 +13,8 @@ export interface ProjectOptions {
    * task's `inputs`. `node_modules`, `.git` and `dist` are skipped.
    */
   sources?: readonly string[];
+  /** Parameters a run may be given with `--param name=value`. */
+  params?: readonly Param<unknown>[];
   /** Every job of the project, in any order. */
   jobs: readonly Job<string, unknown>[];
 }
@@ -41,6 +44,7 @@ export function project(options: ProjectOptions): BundleProject {
     apiVersion: 1,
     name: options.name,
     sources: [...(options.sources ?? [])],
+    params: [...(options.params ?? [])],
     jobs: [...options.jobs],
   };
 }

@@ -6,6 +6,7 @@ import {
   MessageDecodeError,
   type RunEvent,
   type RunSubmission,
+  resolveParams,
   SCHEMA_VERSION,
   type StoredLogChunk,
   Streams,
@@ -17,7 +18,11 @@ import {
   type ProjectOutline,
   type RiverConnection,
 } from '@river/protocol/internal';
-import { RiverError, RiverErrorCode } from '../authoring/errors.js';
+import {
+  DefinitionError,
+  RiverError,
+  RiverErrorCode,
+} from '../authoring/errors.js';
 import { bundleProject } from './bundler.js';
 import { BundleError, ConnectionError } from './errors.js';
 import { newRunId } from './run-id.js';
@@ -70,6 +75,12 @@ export interface SubmittedRun {
   project: string;
   /** Digest of the bundled project module. */
   bundleDigest: string;
+}
+
+/** Options of {@link RiverClient.submit}. */
+export interface SubmitOptions {
+  /** Parameter values as text, checked against the project's params. */
+  params?: Readonly<Record<string, string>>;
 }
 
 /** Options of {@link RiverClient.watch}. */
@@ -128,7 +139,10 @@ export class RiverClient {
    * @throws BundleError when the file is missing, does not compile or
    *   does not export a project; DefinitionError for a missing source.
    */
-  async submit(file: string): Promise<SubmittedRun> {
+  async submit(
+    file: string,
+    options: SubmitOptions = {},
+  ): Promise<SubmittedRun> {
     const bundle = await bundleProject(file);
     let project: ProjectOutline;
     try {
@@ -136,6 +150,14 @@ export class RiverClient {
       project = new JobRealm(bundle.code, file, () => undefined).project;
     } catch (error) {
       throw new BundleError(file, (error as Error).message, undefined, error);
+    }
+
+    const given = options.params ?? {};
+    const resolved = resolveParams(project.params, given);
+    if ('problems' in resolved) {
+      throw new DefinitionError(
+        `Parameters of ${file} do not fit: ${resolved.problems.join('; ')}.`,
+      );
     }
 
     const { objm, js } = this.#connection;
@@ -154,6 +176,7 @@ export class RiverClient {
       file,
       submittedAt: Date.now(),
       sources,
+      params: { ...given },
     };
     await js.publish(Subjects.submit, encode('submission', submission), {
       msgID: runId,

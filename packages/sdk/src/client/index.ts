@@ -18,7 +18,12 @@
 export type { RunEvent, StoredLogChunk } from '@river/protocol';
 export type { ProjectBundle } from './bundler.js';
 export { bundleProject } from './bundler.js';
-export type { ClientOptions, SubmittedRun, WatchOptions } from './client.js';
+export type {
+  ClientOptions,
+  SubmitOptions,
+  SubmittedRun,
+  WatchOptions,
+} from './client.js';
 export { RiverClient } from './client.js';
 export { BundleError, ConnectionError } from './errors.js';
 export { newRunId } from './run-id.js';
