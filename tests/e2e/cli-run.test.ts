@@ -128,9 +128,11 @@ describe('river run with a broken project', () => {
       stack.natsUrl,
     );
 
+    // Refused at submit: nothing reaches the controller.
     expect(result.code).toBe(1);
-    expect(result.stdout).toMatch(/jobs form a cycle: a → c → b → a/);
-    expect(result.stdout).toMatch(
+    expect(result.stdout).not.toMatch(/submitted/);
+    expect(result.stderr).toMatch(/jobs form a cycle: a → c → b → a/);
+    expect(result.stderr).toMatch(
       /job 'd' needs 'nowhere', which is not a job/,
     );
     expect(servicesAlive(stack)).toBe(true);

@@ -28,6 +28,8 @@ export {
   ProtocolErrorCode,
   ServerUnsupportedError,
 } from './errors.js';
+export type { GraphJob } from './job-graph.js';
+export { findGraphProblems } from './job-graph.js';
 export type { ParamSpec, ParamValue } from './params.js';
 export { resolveParams } from './params.js';
 export { Bytes, FileRef, SCHEMA_VERSION } from './schemas/common.js';

@@ -7,5 +7,3 @@
 export { ControllerConfig, loadControllerConfig } from './config.js';
 export type { RunningController } from './controller.js';
 export { startController } from './controller.js';
-export type { GraphJob } from './dag.js';
-export { findGraphProblems } from './dag.js';

@@ -3,6 +3,8 @@ import {
   check,
   encode,
   type FinalStatus,
+  findGraphProblems,
+  type GraphJob,
   type HostTaskRequest,
   type MessageDecodeError,
   type ParamSpec,
@@ -19,7 +21,6 @@ import {
   type RiverConnection,
 } from '@river/protocol/internal';
 import { fetchBundle } from './bundles.js';
-import { findGraphProblems, type GraphJob } from './dag.js';
 import type { TaskOutcomes } from './task-outcomes.js';
 import type { FromWorker, ToWorker, WorkerData } from './worker-messages.js';
 

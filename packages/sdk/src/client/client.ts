@@ -2,6 +2,7 @@ import {
   Buckets,
   decode,
   encode,
+  findGraphProblems,
   isSubjectToken,
   MessageDecodeError,
   type RunEvent,
@@ -152,6 +153,13 @@ export class RiverClient {
       throw new BundleError(file, (error as Error).message, undefined, error);
     }
 
+    const graphProblems = findGraphProblems(project.jobs);
+    if (graphProblems.length > 0) {
+      throw new DefinitionError(
+        `Project ${project.name} in ${file} is not a valid job graph: ` +
+          `${graphProblems.join('; ')}.`,
+      );
+    }
     const given = options.params ?? {};
     const resolved = resolveParams(project.params, given);
     if ('problems' in resolved) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { findGraphProblems } from './dag.js';
+import { findGraphProblems } from './job-graph.js';
 
 describe('job graph checks', () => {
   it('accept a diamond', () => {
