@@ -63,6 +63,39 @@ describe('the job language', () => {
     expect(result.stderr).toMatch(/label is required/);
   });
 
+  it('runs cleanup jobs always, skips conditional ones, allows failures and times jobs out', async () => {
+    const result = await river(
+      ['run', 'tests/fixtures/control.ts'],
+      stack.natsUrl,
+    );
+
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/✗ flaky failed/);
+    expect(result.stdout).toMatch(/build: flaky gave null/);
+    expect(result.stdout).toMatch(
+      /- ship skipped in .*: its condition was false/,
+    );
+    expect(result.stdout).toMatch(
+      /- announce skipped in .*: upstream ship did not succeed/,
+    );
+    expect(result.stdout).toMatch(
+      /slow failed .*exceeded its timeout of 1000 ms/,
+    );
+    expect(result.stdout).toMatch(/cleanup sees slow=null ship=null/);
+    expect(result.stdout).toMatch(/✓ cleanup succeeded/);
+    expect(result.stdout).toMatch(/run failed in .*: job slow failed/);
+  });
+
+  it('runs a conditional job when its condition holds', async () => {
+    const result = await river(
+      ['run', 'tests/fixtures/control.ts', '--param', 'deploy=true'],
+      stack.natsUrl,
+    );
+
+    expect(result.stdout).toMatch(/✓ ship succeeded/);
+    expect(result.stdout).toMatch(/✓ announce succeeded/);
+  });
+
   it('fans one job out to 1,000 tasks and reports each of them', async () => {
     const result = await river(
       ['run', 'examples/fan-out/pipeline.ts', '--json'],

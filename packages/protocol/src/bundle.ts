@@ -39,12 +39,25 @@ export interface HostJobRuntime {
   requestTask(request: HostTaskRequest): Promise<HostTaskResult>;
   /** Records a message of the job logic in the run's events. */
   log(message: string): void;
+  /** Ends the job as skipped; whatever it returns afterwards is ignored. */
+  skip(reason: string): void;
+}
+
+/** How the controller treats a job beyond its logic. */
+export interface JobControl {
+  /** Run even when an upstream job failed or was skipped (cleanup). */
+  always?: boolean;
+  /** A failure does not fail the run, and dependents still run. */
+  allowFailure?: boolean;
+  /** Fail the job when its logic runs longer than this. */
+  timeoutMs?: number;
 }
 
 /** One job as the bundle exposes it. */
 export interface BundleJob {
   name: string;
   needs: readonly string[];
+  control?: JobControl;
   start(host: HostJobRuntime): Promise<unknown>;
 }
 

@@ -18,6 +18,7 @@ export type {
   HostJobRuntime,
   HostTaskRequest,
   HostTaskResult,
+  JobControl,
 } from './bundle.js';
 export { BUNDLE_API_VERSION } from './bundle.js';
 export type { MessageKind, MessageTypes } from './codec.js';

@@ -4,7 +4,6 @@ import {
   encode,
   type FinalStatus,
   findGraphProblems,
-  type GraphJob,
   type HostTaskRequest,
   type MessageDecodeError,
   type ParamSpec,
@@ -16,6 +15,7 @@ import {
   type TaskRequest,
 } from '@river/protocol';
 import {
+  type JobOutline,
   type Logger,
   publishEvent,
   type RiverConnection,
@@ -38,11 +38,25 @@ export interface RunDriverDeps {
 
 type JobState = 'waiting' | 'running' | 'succeeded' | 'failed' | 'skipped';
 
-interface JobRecord extends GraphJob {
+interface JobRecord extends JobOutline {
   state: JobState;
   startedAt: number;
   nextTaskSeq: number;
   value?: unknown;
+  deadline?: NodeJS.Timeout;
+}
+
+type Settled = 'succeeded' | 'failed' | 'skipped';
+
+/** Whether a dependent may use this upstream job's outcome. */
+function usable(job: JobRecord): boolean {
+  return (
+    job.state === 'succeeded' || (job.state === 'failed' && job.allowFailure)
+  );
+}
+
+function settled(job: JobRecord): boolean {
+  return job.state !== 'waiting' && job.state !== 'running';
 }
 
 const WORKER_URL = new URL('./job-worker.js', import.meta.url);
@@ -185,6 +199,9 @@ export class RunDriver {
       case 'job-failed':
         await this.#onJobEnded(message.job, 'failed', message.message);
         return;
+      case 'job-skipped':
+        await this.#onJobEnded(message.job, 'skipped', message.reason);
+        return;
     }
   }
 
@@ -201,7 +218,7 @@ export class RunDriver {
   async #onLoaded(outline: {
     name: string;
     params: ParamSpec[];
-    jobs: { name: string; needs: string[] }[];
+    jobs: JobOutline[];
   }): Promise<void> {
     const { name: project, jobs } = outline;
     const params = resolveParams(outline.params, this.#submission.params ?? {});
@@ -251,19 +268,26 @@ export class RunDriver {
         if (job.state !== 'waiting') {
           continue;
         }
-        const upstream = job.needs.map((name) => this.#jobs.get(name));
-        if (
-          upstream.some((u) => u?.state === 'failed' || u?.state === 'skipped')
-        ) {
+        const upstream = job.needs.flatMap((name) => {
+          const found = this.#jobs.get(name);
+          return found === undefined ? [] : [found];
+        });
+        if (!upstream.every(settled)) {
+          continue;
+        }
+        changed = true;
+        if (job.always || upstream.every(usable)) {
+          await this.#startJob(job);
+        } else {
           job.state = 'skipped';
-          changed = true;
+          const blocking = upstream
+            .filter((u) => !usable(u))
+            .map((u) => u.name);
           await this.#publishJobFinished(
             job,
             'skipped',
-            'an upstream job failed',
+            `upstream ${blocking.join(', ')} did not succeed`,
           );
-        } else if (upstream.every((u) => u?.state === 'succeeded')) {
-          await this.#startJob(job);
         }
       }
     }
@@ -273,7 +297,9 @@ export class RunDriver {
     ) {
       return;
     }
-    const failed = jobs.filter((job) => job.state === 'failed');
+    const failed = jobs.filter(
+      (job) => job.state === 'failed' && !job.allowFailure,
+    );
     await this.#end(
       failed.length === 0 ? 'succeeded' : 'failed',
       failed.length === 0
@@ -285,6 +311,16 @@ export class RunDriver {
   async #startJob(job: JobRecord): Promise<void> {
     job.state = 'running';
     job.startedAt = Date.now();
+    if (job.timeoutMs !== undefined) {
+      const limit = job.timeoutMs;
+      job.deadline = setTimeout(() => {
+        void this.#onJobEnded(
+          job.name,
+          'failed',
+          `job ${job.name} exceeded its timeout of ${limit} ms`,
+        );
+      }, limit);
+    }
     await publishEvent(
       this.#deps.connection.js,
       this.#runId,
@@ -294,7 +330,8 @@ export class RunDriver {
     );
     const upstream: Record<string, unknown> = {};
     for (const name of job.needs) {
-      upstream[name] = this.#jobs.get(name)?.value;
+      // A failed or skipped upstream job (allowed or `always`) gives null.
+      upstream[name] = this.#jobs.get(name)?.value ?? null;
     }
     this.#post({
       type: 'start-job',
@@ -371,19 +408,20 @@ export class RunDriver {
 
   async #onJobEnded(
     jobName: string,
-    state: 'succeeded' | 'failed',
-    valueOrError: unknown,
+    state: Settled,
+    valueOrReason: unknown,
   ): Promise<void> {
     const job = this.#jobs.get(jobName);
     if (job === undefined || job.state !== 'running') {
       return;
     }
+    clearTimeout(job.deadline);
     job.state = state;
     if (state === 'succeeded') {
-      job.value = valueOrError;
+      job.value = valueOrReason;
       await this.#publishJobFinished(job, state);
     } else {
-      await this.#publishJobFinished(job, state, String(valueOrError));
+      await this.#publishJobFinished(job, state, String(valueOrReason));
     }
     this.#log.info({ job: jobName, status: state }, 'Job finished');
     await this.#advance();
@@ -391,7 +429,7 @@ export class RunDriver {
 
   async #publishJobFinished(
     job: JobRecord,
-    status: JobState & ('succeeded' | 'failed' | 'skipped'),
+    status: Settled,
     error?: string,
   ): Promise<void> {
     await publishEvent(
@@ -428,6 +466,9 @@ export class RunDriver {
       this.#log.info({ status, error }, 'Run finished');
     } finally {
       clearInterval(this.#watchdog);
+      for (const job of this.#jobs.values()) {
+        clearTimeout(job.deadline);
+      }
       this.#deps.outcomes.forget(this.#runId);
       await this.#worker?.terminate();
       this.#finish?.(status);

@@ -1,5 +1,9 @@
 import type { HostTaskResult, ParamSpec } from '@river/protocol';
-import type { JobStart, RealmMessage } from '@river/protocol/internal';
+import type {
+  JobOutline,
+  JobStart,
+  RealmMessage,
+} from '@river/protocol/internal';
 
 /** What the controller tells a run's job worker. */
 export type ToWorker =
@@ -15,7 +19,7 @@ export type FromWorker =
       project: {
         name: string;
         params: ParamSpec[];
-        jobs: { name: string; needs: string[] }[];
+        jobs: JobOutline[];
       };
     }
   | { type: 'load-failed'; message: string }

@@ -25,7 +25,19 @@ export interface ProjectOutline {
   name: string;
   sources: string[];
   params: ParamSpec[];
-  jobs: { name: string; needs: string[] }[];
+  jobs: JobOutline[];
+}
+
+/** A job as its bundle describes it to the controller. */
+export interface JobOutline {
+  name: string;
+  needs: string[];
+  /** Runs even when an upstream job failed or was skipped. */
+  always: boolean;
+  /** Its failure does not fail the run; dependents still run. */
+  allowFailure: boolean;
+  /** Wall-clock limit of the job logic, when set. */
+  timeoutMs?: number;
 }
 
 /** What job logic in a realm tells its host. */
@@ -34,7 +46,8 @@ export type RealmMessage =
   | { type: 'task'; job: string; requestId: number; request: HostTaskRequest }
   | { type: 'log'; job: string; message: string }
   | { type: 'job-succeeded'; job: string; valueJson: string }
-  | { type: 'job-failed'; job: string; message: string };
+  | { type: 'job-failed'; job: string; message: string }
+  | { type: 'job-skipped'; job: string; reason: string };
 
 /** What a job is started with. */
 export interface JobStart {

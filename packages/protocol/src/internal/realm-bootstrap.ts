@@ -79,6 +79,10 @@ export const REALM_BOOTSTRAP = `(function (hostSend) {
       jobs: Array.from(candidate.jobs, (job) => ({
         name: String(job.name),
         needs: Array.from(job.needs || [], String),
+        always: job.control?.always === true,
+        allowFailure: job.control?.allowFailure === true,
+        timeoutMs: typeof job.control?.timeoutMs === 'number' ?
+          job.control.timeoutMs : undefined,
       })),
     });
   }
@@ -102,10 +106,16 @@ export const REALM_BOOTSTRAP = `(function (hostSend) {
       log(text) {
         send({ type: 'log', job: init.job, message: String(text) });
       },
+      skip(reason) {
+        skipped = true;
+        send({ type: 'job-skipped', job: init.job, reason: String(reason) });
+      },
     };
+    let skipped = false;
     PromiseCtor.resolve()
       .then(() => definition.start(host))
       .then((value) => {
+        if (skipped) return;
         let valueJson;
         try {
           valueJson = stringify(value === undefined ? null : value);

@@ -1,7 +1,8 @@
-import type { HostJobRuntime } from '@river/protocol';
+import type { HostJobRuntime, JobControl } from '@river/protocol';
 import {
   checkJobName,
   contextFor,
+  controlOf,
   type Job,
   type JobContext,
   type resultType,
@@ -10,7 +11,7 @@ import {
 } from './job.js';
 
 /** Options of a {@link JobClass}. */
-export interface JobClassOptions {
+export interface JobClassOptions extends JobControl {
   /** Jobs whose results this job needs. */
   needs?: readonly Upstream[];
 }
@@ -41,6 +42,7 @@ export abstract class JobClass<
 {
   readonly name: Name;
   readonly needs: readonly string[];
+  readonly control: JobControl;
   declare readonly [resultType]?: Result;
 
   /** @throws DefinitionError when the name is not a valid job name. */
@@ -48,13 +50,27 @@ export abstract class JobClass<
     checkJobName(name);
     this.name = name;
     this.needs = upstreamNames(options.needs ?? []);
+    this.control = controlOf(options);
   }
 
   /** The job's logic. */
   abstract run(context: JobContext<UpstreamMap>): Promise<Result>;
 
+  /**
+   * Whether the job runs at all; override to make it conditional. When it
+   * returns false the job ends as skipped.
+   */
+  when(_context: JobContext<UpstreamMap>): boolean | Promise<boolean> {
+    return true;
+  }
+
   /** Called by the controller; runs {@link JobClass.run}. */
-  start(host: HostJobRuntime): Promise<unknown> {
-    return this.run(contextFor<UpstreamMap>(host));
+  async start(host: HostJobRuntime): Promise<unknown> {
+    const context = contextFor<UpstreamMap>(host);
+    if (!(await this.when(context))) {
+      host.skip('its condition was false');
+      return null;
+    }
+    return this.run(context);
   }
 }

@@ -1,4 +1,9 @@
-import type { BundleJob, FileRef, HostJobRuntime } from '@river/protocol';
+import type {
+  BundleJob,
+  FileRef,
+  HostJobRuntime,
+  JobControl,
+} from '@river/protocol';
 import { DefinitionError } from './errors.js';
 import type { Param } from './params.js';
 import {
@@ -78,9 +83,17 @@ export type JobLogic<UpstreamMap, Result> = (
 ) => Promise<Result> | Result;
 
 /** Options of a job. */
-export interface JobOptions<Needs extends readonly Upstream[]> {
+export interface JobOptions<Needs extends readonly Upstream[]>
+  extends JobControl {
   /** Jobs whose results this job needs; it starts after they succeed. */
-  needs: Needs;
+  needs?: Needs;
+  /**
+   * Runs before the job's logic; when it returns false the job ends as
+   * skipped, and so do the jobs that need it (unless they are `always`).
+   */
+  when?: (
+    context: JobContext<UpstreamResults<Needs>>,
+  ) => boolean | Promise<boolean>;
 }
 
 function formatValue(value: unknown): string {
@@ -161,18 +174,40 @@ export function job(
   optionsOrLogic: JobOptions<readonly Upstream[]> | JobLogic<never, unknown>,
   maybeLogic?: JobLogic<never, unknown>,
 ): Job {
-  const options =
-    typeof optionsOrLogic === 'function' ? { needs: [] } : optionsOrLogic;
+  const options: JobOptions<readonly Upstream[]> =
+    typeof optionsOrLogic === 'function' ? {} : optionsOrLogic;
   const logic =
     typeof optionsOrLogic === 'function' ? optionsOrLogic : maybeLogic;
   checkJobName(name);
   if (typeof logic !== 'function') {
     throw new DefinitionError(`Job ${name} has no logic function.`);
   }
+  const { when } = options;
   return {
     name,
     needs: upstreamNames(options.needs ?? []),
-    start: async (host) => logic(contextFor<never>(host)),
+    control: controlOf(options),
+    start: async (host) => {
+      const context = contextFor<never>(host);
+      if (when !== undefined && !(await when(context))) {
+        host.skip('its condition was false');
+        return null;
+      }
+      return logic(context);
+    },
+  };
+}
+
+/** The controller's part of a job's options. */
+export function controlOf(options: JobControl): JobControl {
+  return {
+    ...(options.always === undefined ? {} : { always: options.always }),
+    ...(options.allowFailure === undefined
+      ? {}
+      : { allowFailure: options.allowFailure }),
+    ...(options.timeoutMs === undefined
+      ? {}
+      : { timeoutMs: options.timeoutMs }),
   };
 }
 
