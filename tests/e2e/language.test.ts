@@ -96,6 +96,35 @@ describe('the job language', () => {
     expect(result.stdout).toMatch(/✓ announce succeeded/);
   });
 
+  it('retries chosen exit codes with a growing backoff, and no others', async () => {
+    const result = await river(
+      ['run', 'tests/fixtures/retries.ts', '--json'],
+      stack.natsUrl,
+    );
+    const events = result.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    const dispatched = events
+      .filter((e) => e.type === 'task.dispatched' && e.taskId === 'flaky-1')
+      .map((e) => e.at as number);
+    const logs = events
+      .filter((e) => e.type === 'job.log')
+      .map((e) => e.message);
+
+    expect(result.code).toBe(0);
+    expect(logs).toContain('attempt 3: third time lucky');
+    expect(logs).toContain('exit 3 stopped at attempt 1');
+    expect(dispatched).toHaveLength(3);
+    // 300 ms before the second attempt, 600 ms before the third.
+    expect((dispatched[1] ?? 0) - (dispatched[0] ?? 0)).toBeGreaterThanOrEqual(
+      300,
+    );
+    expect((dispatched[2] ?? 0) - (dispatched[1] ?? 0)).toBeGreaterThanOrEqual(
+      600,
+    );
+  });
+
   it('fans one job out to 1,000 tasks and reports each of them', async () => {
     const result = await river(
       ['run', 'examples/fan-out/pipeline.ts', '--json'],

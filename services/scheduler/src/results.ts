@@ -18,7 +18,10 @@ import { type TaskEntry, taskKey } from './task-entry.js';
 export function createResultHandler(context: SchedulerContext) {
   const { js, store, log } = context;
 
-  return async (result: TaskResult, msg: JsMsg): Promise<undefined> => {
+  return async (
+    result: TaskResult,
+    msg: JsMsg,
+  ): Promise<'handled' | undefined> => {
     const key = taskKey(result);
     const fields = { ...taskFields(result), subject: msg.subject };
 
@@ -44,8 +47,12 @@ export function createResultHandler(context: SchedulerContext) {
         return;
       }
 
-      const { maxAttempts } = entry.request.spec;
-      if (result.outcome.ok || result.attempt >= maxAttempts) {
+      const { maxAttempts, retry } = entry.request.spec;
+      if (
+        result.outcome.ok ||
+        result.attempt >= maxAttempts ||
+        !retryable(result.outcome, retry?.onExitCodes)
+      ) {
         await finish(entry, result);
         await store.remove(key);
         log.info(
@@ -53,6 +60,14 @@ export function createResultHandler(context: SchedulerContext) {
           'Task finished',
         );
         return;
+      }
+
+      // The result waits in its queue until the backoff has passed, so a
+      // scheduler restart in between loses nothing.
+      const wait = backoffLeft(result, retry?.delayMs ?? 0);
+      if (wait > 0) {
+        msg.nak(wait);
+        return 'handled';
       }
 
       const next: TaskEntry = {
@@ -93,6 +108,30 @@ export function createResultHandler(context: SchedulerContext) {
       `${request.runId}.${request.taskId}.finished`,
     );
   }
+}
+
+/** Whether a failed attempt may be retried under `onExitCodes`. */
+export function retryable(
+  outcome: AttemptOutcome,
+  onExitCodes: readonly number[] | undefined,
+): boolean {
+  if (onExitCodes === undefined) {
+    return true;
+  }
+  return (
+    outcome.reason === 'exited' &&
+    outcome.exitCode !== null &&
+    onExitCodes.includes(outcome.exitCode)
+  );
+}
+
+/**
+ * How long before the next attempt may start: `delayMs` after the first
+ * failure, doubling for each attempt after it, counted from the result.
+ */
+export function backoffLeft(result: TaskResult, delayMs: number): number {
+  const delay = delayMs * 2 ** (result.attempt - 1);
+  return Math.max(0, result.finishedAt + delay - Date.now());
 }
 
 /** One sentence on why an attempt failed, for the `task.retrying` event. */

@@ -22,6 +22,15 @@ export const TaskSpec = Type.Object({
   pool: Token,
   /** Attempts before the task counts as failed, at least one. */
   maxAttempts: Type.Integer({ minimum: 1, maximum: 100 }),
+  /** When and how soon a failed attempt is tried again. */
+  retry: Type.Optional(
+    Type.Object({
+      /** Wait before the second attempt; doubles for each one after. */
+      delayMs: Type.Integer({ minimum: 0, maximum: 3_600_000 }),
+      /** Retry only attempts that exited with one of these codes. */
+      onExitCodes: Type.Optional(Type.Array(Type.Integer())),
+    }),
+  ),
 });
 
 /** What a sandbox needs to run one task. */

@@ -29,6 +29,10 @@ export interface ShOptions {
   pool?: string;
   /** Extra attempts after a failed one; 0 unless named. */
   retries?: number;
+  /** Wait before the first retry; it doubles for each retry after. */
+  retryDelayMs?: number;
+  /** Retry only when the command exited with one of these codes. */
+  retryOnExitCodes?: readonly number[];
   /**
    * When true (the default) a failed task throws {@link TaskFailedError};
    * when false the result is returned for the job logic to inspect.
@@ -122,6 +126,24 @@ export function shellTaskRequest(
       outputs: [...(options.outputs ?? [])],
       pool,
       maxAttempts: retries + 1,
+      ...retryPolicy(options),
+    },
+  };
+}
+
+function retryPolicy(options: ShOptions) {
+  if (
+    options.retryDelayMs === undefined &&
+    options.retryOnExitCodes === undefined
+  ) {
+    return {};
+  }
+  return {
+    retry: {
+      delayMs: options.retryDelayMs ?? 0,
+      ...(options.retryOnExitCodes === undefined
+        ? {}
+        : { onExitCodes: [...options.retryOnExitCodes] }),
     },
   };
 }
