@@ -1,6 +1,17 @@
 import { hostname } from 'node:os';
+import {
+  LOG_LEVEL_SETTING,
+  LogLevel,
+  NATS_URL_SETTING,
+  readSettings,
+  type SettingSources,
+} from '@river/protocol/internal';
 import Type from 'typebox';
-import { Compile } from 'typebox/compile';
+
+/** Heap limit of one run's job logic when `RIVER_RUN_MEMORY_MB` is unset. */
+const DEFAULT_RUN_MEMORY_MB = 256;
+/** Stall limit of job logic when `RIVER_JOB_STALL_MS` is unset. */
+const DEFAULT_JOB_STALL_MS = 30_000;
 
 /** The controller's settings. */
 export const ControllerConfig = Type.Object({
@@ -12,52 +23,43 @@ export const ControllerConfig = Type.Object({
   runMemoryLimitMb: Type.Integer({ minimum: 16 }),
   /** How long job logic may hold its thread without yielding. */
   jobStallLimitMs: Type.Integer({ minimum: 100 }),
-  logLevel: Type.String(),
+  /** Pino log level. */
+  logLevel: LogLevel,
 });
 
 /** The controller's settings. */
 export type ControllerConfig = Type.Static<typeof ControllerConfig>;
 
-const validator = Compile(ControllerConfig);
-
-function integer(env: NodeJS.ProcessEnv, name: string, fallback: number) {
-  const raw = env[name];
-  if (raw === undefined || raw === '') {
-    return fallback;
-  }
-  const value = Number(raw);
-  if (!Number.isInteger(value)) {
-    throw new Error(`${name} must be an integer, but it is '${raw}'.`);
-  }
-  return value;
-}
+const SOURCES: SettingSources<ControllerConfig> = {
+  natsUrl: NATS_URL_SETTING,
+  controllerId: {
+    variable: 'RIVER_CONTROLLER_ID',
+    expected: 'a name for this controller',
+    kind: 'string',
+    default: `controller-${hostname()}-${process.pid}`,
+  },
+  runMemoryLimitMb: {
+    variable: 'RIVER_RUN_MEMORY_MB',
+    expected: 'a whole number of MiB, 16 or more',
+    kind: 'integer',
+    default: DEFAULT_RUN_MEMORY_MB,
+  },
+  jobStallLimitMs: {
+    variable: 'RIVER_JOB_STALL_MS',
+    expected: 'a whole number of milliseconds, 100 or more',
+    kind: 'integer',
+    default: DEFAULT_JOB_STALL_MS,
+  },
+  logLevel: LOG_LEVEL_SETTING,
+};
 
 /**
  * Reads the controller's settings from environment variables.
  *
- * @throws Error naming the variable that is missing or invalid.
+ * @throws SettingsError naming the variable that is missing or invalid.
  */
 export function loadControllerConfig(
   env: NodeJS.ProcessEnv = process.env,
 ): ControllerConfig {
-  if (!env.NATS_URL) {
-    throw new Error(
-      'NATS_URL must name the NATS server, for example nats://127.0.0.1:4222.',
-    );
-  }
-  const config = {
-    natsUrl: env.NATS_URL,
-    controllerId:
-      env.RIVER_CONTROLLER_ID || `controller-${hostname()}-${process.pid}`,
-    runMemoryLimitMb: integer(env, 'RIVER_RUN_MEMORY_MB', 256),
-    jobStallLimitMs: integer(env, 'RIVER_JOB_STALL_MS', 30_000),
-    logLevel: env.LOG_LEVEL || 'info',
-  };
-  if (!validator.Check(config)) {
-    const [first] = validator.Errors(config);
-    throw new Error(
-      `Invalid controller setting ${first?.instancePath}: ${first?.message}.`,
-    );
-  }
-  return config;
+  return readSettings(ControllerConfig, SOURCES, env);
 }

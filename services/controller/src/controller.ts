@@ -13,6 +13,7 @@ import {
   ensureStreams,
   type Logger,
   publishEvent,
+  runShutdown,
 } from '@river/protocol/internal';
 import type { ControllerConfig } from './config.js';
 import { RunDriver } from './run-driver.js';
@@ -131,17 +132,14 @@ export async function startController(
 
   return {
     async close() {
-      for (const step of [
-        () => Promise.all(loops.map((loop) => loop.stop())),
-        () => Promise.all([...active.values()].map((run) => run.abandon())),
-        () => connection.nc.drain(),
-      ]) {
-        try {
-          await step();
-        } catch (error) {
-          log.warn({ err: error }, 'Shutdown step failed');
-        }
-      }
+      await runShutdown(log, [
+        ['stop consumers', () => Promise.all(loops.map((loop) => loop.stop()))],
+        [
+          'abandon runs',
+          () => Promise.all([...active.values()].map((run) => run.abandon())),
+        ],
+        ['drain connection', () => connection.nc.drain()],
+      ]);
       log.info('Controller stopped');
     },
   };

@@ -1,6 +1,13 @@
-/** Stable codes of the log-collector's errors. */
+import { CodedError } from '@river/protocol/internal';
+
+/**
+ * A missing or invalid environment variable, named by its `variable`. The
+ * settings code shared by the services throws it.
+ */
+export { SettingsError as ConfigError } from '@river/protocol/internal';
+
+/** Stable codes of the log-collector's own errors. */
 export const LogCollectorErrorCode = {
-  invalidConfig: 'INVALID_CONFIG',
   indexContended: 'INDEX_CONTENDED',
 } as const;
 
@@ -8,28 +15,8 @@ export const LogCollectorErrorCode = {
 export type LogCollectorErrorCode =
   (typeof LogCollectorErrorCode)[keyof typeof LogCollectorErrorCode];
 
-/** Base of every error the log-collector throws. */
-export class LogCollectorError extends Error {
-  /** A stable code a caller can branch on. */
-  readonly code: LogCollectorErrorCode;
-
-  constructor(code: LogCollectorErrorCode, message: string, cause?: unknown) {
-    super(message, cause === undefined ? undefined : { cause });
-    this.name = new.target.name;
-    this.code = code;
-  }
-}
-
-/** An environment variable is missing or has a value the collector refuses. */
-export class ConfigError extends LogCollectorError {
-  /** The environment variable at fault, for example `NATS_URL`. */
-  readonly variable: string;
-
-  constructor(variable: string, message: string) {
-    super(LogCollectorErrorCode.invalidConfig, message);
-    this.variable = variable;
-  }
-}
+/** Base of the errors only the log-collector throws. */
+export class LogCollectorError extends CodedError<LogCollectorErrorCode> {}
 
 /** A log index entry kept changing while a chunk was being counted. */
 export class IndexContendedError extends LogCollectorError {

@@ -1,5 +1,5 @@
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadSandboxConfig } from './config.js';
 import { ConfigError } from './errors.js';
@@ -38,6 +38,22 @@ describe('sandbox configuration', () => {
       sandboxId: 'box-1',
       logLevel: 'debug',
     });
+  });
+
+  it('resolves a relative work directory', () => {
+    const config = loadSandboxConfig({ NATS_URL, RIVER_WORK_DIR: 'work' });
+
+    expect(config.workDir).toBe(resolve('work'));
+  });
+
+  it('says what a missing or bad variable must hold', () => {
+    expect(() => loadSandboxConfig({})).toThrow(
+      'NATS_URL is not set: it must be a NATS URL such as ' +
+        'nats://127.0.0.1:4222.',
+    );
+    expect(() => loadSandboxConfig({ NATS_URL, RIVER_SLOTS: 'two' })).toThrow(
+      'RIVER_SLOTS is "two", but it must be a whole number from 1 to 1024.',
+    );
   });
 
   it.each([

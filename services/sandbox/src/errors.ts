@@ -1,8 +1,14 @@
 import type { AttemptReason } from '@river/protocol';
+import { CodedError } from '@river/protocol/internal';
 
-/** Stable codes of the sandbox's errors. */
+/**
+ * A missing or invalid environment variable, named by its `variable`. The
+ * settings code shared by the services throws it.
+ */
+export { SettingsError as ConfigError } from '@river/protocol/internal';
+
+/** Stable codes of the sandbox's own errors. */
 export const SandboxErrorCode = {
-  invalidConfig: 'INVALID_CONFIG',
   attemptFailed: 'ATTEMPT_FAILED',
 } as const;
 
@@ -10,28 +16,8 @@ export const SandboxErrorCode = {
 export type SandboxErrorCode =
   (typeof SandboxErrorCode)[keyof typeof SandboxErrorCode];
 
-/** Base of every error the sandbox throws. */
-export class SandboxError extends Error {
-  /** A stable code a caller can branch on. */
-  readonly code: SandboxErrorCode;
-
-  constructor(code: SandboxErrorCode, message: string, cause?: unknown) {
-    super(message, cause === undefined ? undefined : { cause });
-    this.name = new.target.name;
-    this.code = code;
-  }
-}
-
-/** An environment variable holds a value the sandbox cannot use. */
-export class ConfigError extends SandboxError {
-  /** The environment variable at fault, for example `RIVER_SLOTS`. */
-  readonly variable: string;
-
-  constructor(variable: string, message: string) {
-    super(SandboxErrorCode.invalidConfig, message);
-    this.variable = variable;
-  }
-}
+/** Base of the errors only the sandbox throws. */
+export class SandboxError extends CodedError<SandboxErrorCode> {}
 
 /**
  * One attempt cannot go on: an input could not be placed, or an output

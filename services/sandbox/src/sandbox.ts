@@ -7,6 +7,7 @@ import {
   ensureStreams,
   type Logger,
   type RiverConnection,
+  runShutdown,
 } from '@river/protocol/internal';
 import type { SandboxConfig } from './config.js';
 import type { ArtifactStore } from './nats-types.js';
@@ -107,17 +108,20 @@ async function shutDown(
   stopLoop: () => Promise<void>,
   log: Logger,
 ): Promise<void> {
+  // A connection that cannot drain is closed, so that the process can end.
+  const drainOrClose = async () => {
+    try {
+      await connection.nc.drain();
+    } catch (error) {
+      await connection.nc.close().catch(() => undefined);
+      throw error;
+    }
+  };
+
   log.info('Sandbox stopping');
-  try {
-    await stopLoop();
-  } catch (error) {
-    log.error({ err: error }, 'Could not stop pulling tasks cleanly');
-  }
-  try {
-    await connection.nc.drain();
-  } catch (error) {
-    log.warn({ err: error }, 'Could not drain the connection; closing it');
-    await connection.nc.close().catch(() => undefined);
-  }
+  await runShutdown(log, [
+    ['stop pulling tasks', stopLoop],
+    ['drain connection', drainOrClose],
+  ]);
   log.info('Sandbox stopped');
 }

@@ -1,6 +1,13 @@
-/** Stable codes of the scheduler's errors. */
+import { CodedError } from '@river/protocol/internal';
+
+/**
+ * A missing or invalid environment variable, named by its `variable`. The
+ * settings code shared by the services throws it.
+ */
+export { SettingsError as ConfigError } from '@river/protocol/internal';
+
+/** Stable codes of the scheduler's own errors. */
 export const SchedulerErrorCode = {
-  invalidConfig: 'INVALID_CONFIG',
   corruptTaskEntry: 'CORRUPT_TASK_ENTRY',
   taskEntryContended: 'TASK_ENTRY_CONTENDED',
 } as const;
@@ -9,28 +16,8 @@ export const SchedulerErrorCode = {
 export type SchedulerErrorCode =
   (typeof SchedulerErrorCode)[keyof typeof SchedulerErrorCode];
 
-/** Base of every error the scheduler throws. */
-export class SchedulerError extends Error {
-  /** A stable code a caller can branch on. */
-  readonly code: SchedulerErrorCode;
-
-  constructor(code: SchedulerErrorCode, message: string, cause?: unknown) {
-    super(message, cause === undefined ? undefined : { cause });
-    this.name = new.target.name;
-    this.code = code;
-  }
-}
-
-/** An environment variable is missing or has a value the scheduler refuses. */
-export class ConfigError extends SchedulerError {
-  /** The environment variable at fault, for example `NATS_URL`. */
-  readonly variable: string;
-
-  constructor(variable: string, message: string) {
-    super(SchedulerErrorCode.invalidConfig, message);
-    this.variable = variable;
-  }
-}
+/** Base of the errors only the scheduler throws. */
+export class SchedulerError extends CodedError<SchedulerErrorCode> {}
 
 /** A stored task entry could not be read back. */
 export class TaskEntryError extends SchedulerError {

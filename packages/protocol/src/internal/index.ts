@@ -1,10 +1,12 @@
 /**
  * Helpers shared by River's services: connecting, stream set-up, consumer
- * loops and logging. Not part of the public API.
+ * loops, logging, settings, errors, shutdown and the bins' main program.
+ * Not part of the public API.
  *
  * @packageDocumentation
  */
 
+export { CodedError } from './coded-error.js';
 export {
   type ConsumeLoop,
   type ConsumeOptions,
@@ -15,6 +17,7 @@ export {
 export { publishEvent } from './events.js';
 export {
   BundleLoadError,
+  type JobOutline,
   JobRealm,
   type JobStart,
   type ProjectOutline,
@@ -28,6 +31,19 @@ export {
   type RiverConnection,
   versionAtLeast,
 } from './nats.js';
+export { runService, type ServiceDefinition } from './service.js';
+export {
+  LOG_LEVEL_SETTING,
+  LogLevel,
+  NATS_URL_SETTING,
+  RETENTION_DAYS_SETTING,
+  readSettings,
+  SETTINGS_ERROR_CODE,
+  type SettingSource,
+  type SettingSources,
+  SettingsError,
+} from './settings.js';
+export { runShutdown, type ShutdownStep } from './shutdown.js';
 export {
   DEFAULT_RETENTION_DAYS,
   type DurableOptions,
