@@ -8,12 +8,12 @@ import {
   ensureStreams,
   type Logger,
   type RiverConnection,
+  runShutdown,
 } from '@river/protocol/internal';
 import { createChunkHandler } from './chunks.js';
 import type { LogCollectorConfig } from './config.js';
 import { LogIndexStore } from './index-store.js';
 import { serveLogQueries } from './query-server.js';
-import { runShutdown } from './shutdown.js';
 
 /** How long a delivered chunk may stay unacknowledged. */
 const ACK_WAIT_MS = 30_000;

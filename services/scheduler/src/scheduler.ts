@@ -8,12 +8,12 @@ import {
   ensureStreams,
   type Logger,
   type RiverConnection,
+  runShutdown,
 } from '@river/protocol/internal';
 import type { SchedulerConfig } from './config.js';
 import type { SchedulerContext } from './dispatch.js';
 import { createRequestHandler } from './requests.js';
 import { createResultHandler } from './results.js';
-import { runShutdown } from './shutdown.js';
 import { TaskStore } from './task-store.js';
 
 /** How long a delivered request or result may stay unacknowledged. */

@@ -52,7 +52,7 @@ describe('a job realm', () => {
       name: 'p',
       sources: ['src'],
       params: [],
-      jobs: [{ name: 'probe', needs: [] }],
+      jobs: [{ name: 'probe', needs: [], always: false, allowFailure: false }],
     });
   });
 

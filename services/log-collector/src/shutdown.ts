@@ -1,3 +1,0 @@
-// One implementation of the shutdown steps serves every service;
-// log-collector.ts imports it through this module.
-export { runShutdown, type ShutdownStep } from '@river/protocol/internal';
