@@ -19,6 +19,8 @@ function outcomeText(event: Extract<RunEvent, { type: 'task.finished' }>) {
       return `command not found (exit 127)${
         outcome.message ? `: ${outcome.message}` : ''
       }`;
+    case 'cancelled':
+      return 'cancelled with its run';
     case 'timeout':
       return `timed out after ${seconds(outcome.durationMs)}, process tree killed`;
     case 'signaled':

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
+import { cancelCommand } from './commands/cancel.js';
 import { devCommand } from './commands/dev.js';
 import { eventsCommand } from './commands/events.js';
 import { logsCommand } from './commands/logs.js';
@@ -13,6 +14,7 @@ Commands:
   dev [--store <dir>]                run NATS and the four services
   logs <runId> [task]                print a run's stored logs
   events <runId> [--follow] [--json] print a run's events
+  cancel <runId> [--reason text]     cancel a run and kill its tasks
 
 Without NATS_URL, 'river run' starts an embedded River for the run.
 `;
@@ -24,7 +26,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return command === undefined && !values.help ? 2 : 0;
   }
-  const most = { run: 1, dev: 0, logs: 2, events: 1 }[command] ?? 2;
+  const most = { run: 1, dev: 0, logs: 2, events: 1, cancel: 1 }[command] ?? 2;
   if (positionals.length - 1 > most) {
     throw new UsageError(
       `river ${command} takes at most ${most} argument${most === 1 ? '' : 's'}.`,
@@ -53,6 +55,8 @@ async function main(argv: string[]): Promise<number> {
         follow: values.follow,
         json: values.json,
       });
+    case 'cancel':
+      return cancelCommand(need(first, 'a run id'), values.reason);
     default:
       throw new UsageError(`Unknown command '${command}'.`);
   }
@@ -83,6 +87,7 @@ function parseUsage(argv: string[]) {
         quiet: { type: 'boolean', default: false },
         follow: { type: 'boolean', short: 'f', default: false },
         store: { type: 'string' },
+        reason: { type: 'string' },
         param: { type: 'string', multiple: true, short: 'p' },
         help: { type: 'boolean', short: 'h', default: false },
       },

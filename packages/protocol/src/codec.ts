@@ -14,12 +14,13 @@ import {
   LogQuery,
   LogQueryReply,
 } from './schemas/log.js';
-import { RunSubmission } from './schemas/run.js';
+import { RunCancellation, RunSubmission } from './schemas/run.js';
 import { TaskDispatch, TaskRequest, TaskResult } from './schemas/task.js';
 
 /** Every message kind that crosses NATS, with its schema. */
 export const MessageSchemas = {
   submission: RunSubmission,
+  cancellation: RunCancellation,
   taskRequest: TaskRequest,
   taskDispatch: TaskDispatch,
   taskResult: TaskResult,
@@ -35,6 +36,7 @@ export type MessageKind = keyof typeof MessageSchemas | 'event';
 /** The decoded type of each message kind. */
 export interface MessageTypes {
   submission: RunSubmission;
+  cancellation: RunCancellation;
   taskRequest: TaskRequest;
   taskDispatch: TaskDispatch;
   taskResult: TaskResult;

@@ -50,7 +50,7 @@ export {
   LogStream,
   StoredLogChunk,
 } from './schemas/log.js';
-export { RunSubmission } from './schemas/run.js';
+export { RunCancellation, RunSubmission } from './schemas/run.js';
 export {
   AttemptOutcome,
   AttemptReason,

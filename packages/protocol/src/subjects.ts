@@ -68,6 +68,8 @@ export const Buckets = {
   artifacts: 'river-artifacts',
   /** Task requests in flight, kept by the scheduler for retries. */
   tasks: 'river-tasks',
+  /** Cancelled runs: key run id, written by clients, watched by all. */
+  cancels: 'river-cancels',
   /** Per-task log index kept by the log-collector. */
   logIndex: 'river-log-index',
 } as const;

@@ -5,6 +5,7 @@ import {
   Subjects,
 } from '@river/protocol';
 import {
+  CancelWatch,
   type ConsumeLoop,
   connectRiver,
   consumeMessages,
@@ -71,6 +72,9 @@ export async function startController(
     memoryLimitMb: config.runMemoryLimitMb,
     stallLimitMs: config.jobStallLimitMs,
   };
+  const cancels = await CancelWatch.start(connection, log, (runId, reason) => {
+    void active.get(runId)?.cancel(reason);
+  });
 
   async function takeSubmission(submission: RunSubmission): Promise<void> {
     const { runId } = submission;
@@ -91,6 +95,10 @@ export async function startController(
     log.info({ runId, file: submission.file }, 'Run submitted');
     const driver = new RunDriver(deps, submission);
     active.set(runId, driver);
+    const cancelled = cancels.reasonFor(runId);
+    if (cancelled !== undefined) {
+      void driver.cancel(cancelled);
+    }
     driver
       .run()
       .catch((error: unknown) => log.error({ runId, err: error }, 'Run failed'))
@@ -134,6 +142,7 @@ export async function startController(
     async close() {
       await runShutdown(log, [
         ['stop consumers', () => Promise.all(loops.map((loop) => loop.stop()))],
+        ['stop watching cancellations', async () => cancels.stop()],
         [
           'abandon runs',
           () => Promise.all([...active.values()].map((run) => run.abandon())),

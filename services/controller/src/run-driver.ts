@@ -61,6 +61,9 @@ function settled(job: JobRecord): boolean {
 
 const WORKER_URL = new URL('./job-worker.js', import.meta.url);
 
+/** How long a cancelled run's job logic gets to finish its cleanup. */
+const CANCEL_GRACE_MS = 10_000;
+
 /**
  * Drives one run from its submission to its final event: loads the bundle
  * in a worker, checks the job graph, starts jobs as their upstream jobs
@@ -80,6 +83,11 @@ export class RunDriver {
   #watchdog: NodeJS.Timeout | undefined;
   #lastPongAt = Date.now();
   #params: Record<string, ParamValue> = {};
+  /** Task requests whose job logic still waits, by request id. */
+  readonly #waitingTasks = new Map<number, string>();
+  #cancelReason: string | undefined;
+  /** Tasks requested whose outcome has not arrived yet. */
+  #tasksInFlight = 0;
 
   constructor(deps: RunDriverDeps, submission: RunSubmission) {
     this.#deps = deps;
@@ -106,6 +114,36 @@ export class RunDriver {
       await this.#end('failed', errorMessage(error));
     }
     return done;
+  }
+
+  /**
+   * Cancels the run: jobs not started are skipped, every task the job
+   * logic waits for throws in it (so its `finally` blocks run), new tasks
+   * are refused, and the run ends as cancelled once its jobs have ended,
+   * or after a grace period. Sandboxes kill the running tasks themselves.
+   */
+  async cancel(reason: string): Promise<void> {
+    if (this.#finished || this.#cancelReason !== undefined) {
+      return;
+    }
+    this.#cancelReason = reason;
+    this.#log.info({ reason }, 'Cancelling run');
+    for (const [requestId, taskId] of this.#waitingTasks) {
+      this.#refuseTask(requestId, taskId);
+    }
+    this.#waitingTasks.clear();
+    setTimeout(() => {
+      void this.#end('cancelled', `cancelled: ${reason}`);
+    }, CANCEL_GRACE_MS).unref();
+    await this.#advance();
+  }
+
+  #refuseTask(requestId: number, taskId: string): void {
+    this.#post({
+      type: 'task-refused',
+      requestId,
+      message: `Task ${taskId} was cancelled with its run: ${this.#cancelReason}`,
+    });
   }
 
   /** Stops the run's job logic without publishing anything. */
@@ -272,6 +310,16 @@ export class RunDriver {
           const found = this.#jobs.get(name);
           return found === undefined ? [] : [found];
         });
+        if (this.#cancelReason !== undefined) {
+          job.state = 'skipped';
+          changed = true;
+          await this.#publishJobFinished(
+            job,
+            'skipped',
+            'the run was cancelled',
+          );
+          continue;
+        }
         if (!upstream.every(settled)) {
           continue;
         }
@@ -295,6 +343,12 @@ export class RunDriver {
     if (
       jobs.some((job) => job.state === 'running' || job.state === 'waiting')
     ) {
+      return;
+    }
+    if (this.#cancelReason !== undefined) {
+      if (this.#tasksInFlight === 0) {
+        await this.#end('cancelled', `cancelled: ${this.#cancelReason}`);
+      }
       return;
     }
     const failed = jobs.filter(
@@ -353,6 +407,10 @@ export class RunDriver {
       return;
     }
     const taskId = `${jobName}-${job.nextTaskSeq++}`;
+    if (this.#cancelReason !== undefined) {
+      this.#refuseTask(requestId, taskId);
+      return;
+    }
     const taskRequest: TaskRequest = {
       schema: SCHEMA_VERSION,
       runId: this.#runId,
@@ -398,7 +456,17 @@ export class RunDriver {
       'Task requested',
     );
 
+    this.#waitingTasks.set(requestId, taskId);
+    this.#tasksInFlight++;
     const event = await finished;
+    this.#tasksInFlight--;
+    if (!this.#waitingTasks.delete(requestId)) {
+      if (this.#cancelReason !== undefined) {
+        // A cancelled run ends once its killed tasks have reported.
+        await this.#advance();
+      }
+      return;
+    }
     this.#post({
       type: 'task-result',
       requestId,

@@ -47,6 +47,7 @@ export async function runAttempt(
   workspace: Workspace,
   context: AttemptContext,
   startedAt: number,
+  cancel?: AbortSignal,
 ): Promise<AttemptOutcome> {
   const { spec } = dispatch;
   const logs = new LogPublisher(context.js, dispatch, context.log);
@@ -60,7 +61,7 @@ export async function runAttempt(
     drained: () => logs.drained(),
   };
 
-  let verdict = await execute(context.artifacts, workspace, spec, sink);
+  let verdict = await execute(context.artifacts, workspace, spec, sink, cancel);
   let files: FileRef[] = [];
   await logs.finish();
 
@@ -96,6 +97,23 @@ export async function runAttempt(
   };
 }
 
+/** The outcome of an attempt not started because its run was cancelled. */
+export function cancelledOutcome(reason: string): AttemptOutcome {
+  return {
+    ok: false,
+    reason: 'cancelled',
+    exitCode: null,
+    signal: null,
+    durationMs: 0,
+    stdout: '',
+    stderr: '',
+    stdoutTruncated: false,
+    stderrTruncated: false,
+    files: [],
+    message: `Not started: the run was cancelled (${reason}).`,
+  };
+}
+
 /**
  * The outcome of an attempt that could not even get a workspace, for
  * example because the sandbox's disk is full.
@@ -125,6 +143,7 @@ async function execute(
   workspace: Workspace,
   spec: TaskSpec,
   sink: OutputSink,
+  cancel: AbortSignal | undefined,
 ): Promise<Verdict> {
   let cwd: string;
   try {
@@ -140,6 +159,7 @@ async function execute(
         cwd,
         env: environment(spec, workspace),
         timeoutMs: spec.timeoutMs,
+        ...(cancel === undefined ? {} : { signal: cancel }),
       },
       sink,
     );
@@ -218,6 +238,14 @@ function judge(end: ProcessEnd, spec: TaskSpec): Verdict {
   }
 
   const { exitCode, signal } = end;
+  if (end.cancelled) {
+    return {
+      reason: 'cancelled',
+      exitCode,
+      signal,
+      message: "The run was cancelled, so the task's processes were killed.",
+    };
+  }
   if (end.timedOut) {
     return {
       reason: 'timeout',

@@ -17,6 +17,8 @@ export interface ProcessSpec {
   /** The complete environment of the process. */
   env: Record<string, string>;
   timeoutMs: number;
+  /** Aborting it kills the whole process group, as a timeout does. */
+  signal?: AbortSignal;
 }
 
 /** Where the process's output goes. */
@@ -40,6 +42,8 @@ export type ProcessEnd =
       signal: NodeJS.Signals | null;
       /** Set when the timeout fired, however the process then ended. */
       timedOut: boolean;
+      /** Set when the spec's abort signal fired while it ran. */
+      cancelled: boolean;
     };
 
 /**
@@ -85,11 +89,22 @@ export async function runProcess(
     Math.min(spec.timeoutMs, MAX_TIMER_MS),
   );
 
+  let cancelled = false;
+  const cancel = () => {
+    cancelled = true;
+    group.terminate();
+  };
+  if (spec.signal?.aborted) {
+    cancel();
+  }
+  spec.signal?.addEventListener('abort', cancel);
+
   const [exitCode, signal] = await exited(child);
   clearTimeout(timer);
+  spec.signal?.removeEventListener('abort', cancel);
   await group.settle();
   await closePipes(child, pipes);
-  return { kind: 'ended', exitCode, signal, timedOut };
+  return { kind: 'ended', exitCode, signal, timedOut, cancelled };
 }
 
 function spawned(

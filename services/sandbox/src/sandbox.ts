@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { Buckets, Consumers, Streams, Subjects } from '@river/protocol';
 import {
+  CancelWatch,
   connectRiver,
   createServiceLogger,
   ensureDurable,
@@ -62,6 +63,16 @@ export async function startSandbox(
     throw error;
   }
 
+  // A cancelled run's running tasks are killed; its queued ones are
+  // reported as cancelled without being started.
+  const running = new Map<string, Set<AbortController>>();
+  const cancels = await CancelWatch.start(connection, log, (runId) => {
+    for (const abort of running.get(runId) ?? []) {
+      log.info({ runId }, 'Killing a task of a cancelled run');
+      abort.abort();
+    }
+  });
+
   const loop = startSlotLoop({
     js: connection.js,
     stream: Streams.dispatch,
@@ -75,6 +86,8 @@ export async function startSandbox(
         workDir: config.workDir,
         sandboxId: config.sandboxId,
         log,
+        cancels,
+        running,
       }),
   });
   log.info({ slots: config.slots, workDir: config.workDir }, 'Sandbox started');
@@ -83,7 +96,14 @@ export async function startSandbox(
   return {
     id: config.sandboxId,
     close() {
-      closing ??= shutDown(connection, () => loop.stop(), log);
+      closing ??= shutDown(
+        connection,
+        () => {
+          cancels.stop();
+          return loop.stop();
+        },
+        log,
+      );
       return closing;
     },
   };

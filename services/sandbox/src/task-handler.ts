@@ -7,8 +7,16 @@ import {
   Subjects,
   type TaskDispatch,
 } from '@river/protocol';
-import { type Logger, taskFields } from '@river/protocol/internal';
-import { runAttempt, workspaceFailedOutcome } from './attempt.js';
+import {
+  type CancelWatch,
+  type Logger,
+  taskFields,
+} from '@river/protocol/internal';
+import {
+  cancelledOutcome,
+  runAttempt,
+  workspaceFailedOutcome,
+} from './attempt.js';
 import type { ArtifactStore, DeliveredMsg, JetStream } from './nats-types.js';
 import { publishWithRetry } from './publish.js';
 import {
@@ -31,6 +39,10 @@ export interface HandlerContext {
   workDir: string;
   sandboxId: string;
   log: Logger;
+  /** Cancelled runs, kept current from the cancels bucket. */
+  cancels: CancelWatch;
+  /** Abort controllers of the running attempts, by run id. */
+  running: Map<string, Set<AbortController>>;
 }
 
 /**
@@ -73,15 +85,30 @@ export async function handleDispatch(
     log.info(fields, 'Task attempt started');
 
     let outcome: AttemptOutcome;
+    const cancelled = context.cancels.reasonFor(dispatch.runId);
+    const abort = new AbortController();
+    trackRunning(context.running, dispatch.runId, abort, true);
     try {
-      workspace = await createWorkspace(context.workDir, attemptId(dispatch));
-      outcome = await runAttempt(dispatch, workspace, context, startedAt);
+      if (cancelled !== undefined) {
+        outcome = cancelledOutcome(cancelled);
+      } else {
+        workspace = await createWorkspace(context.workDir, attemptId(dispatch));
+        outcome = await runAttempt(
+          dispatch,
+          workspace,
+          context,
+          startedAt,
+          abort.signal,
+        );
+      }
     } catch (error) {
       if (workspace !== undefined) {
         throw error;
       }
       log.error({ ...fields, err: error }, 'Could not create a workspace');
       outcome = workspaceFailedOutcome(error, startedAt);
+    } finally {
+      trackRunning(context.running, dispatch.runId, abort, false);
     }
 
     await publishResult(dispatch, outcome, context);
@@ -187,4 +214,23 @@ async function publishResult(
     `${attemptId(dispatch)}.result`,
     RESULT_PUBLISH_TRIES,
   );
+}
+
+/** Adds an attempt to, or removes it from, the running attempts. */
+function trackRunning(
+  running: Map<string, Set<AbortController>>,
+  runId: string,
+  abort: AbortController,
+  add: boolean,
+): void {
+  const attempts = running.get(runId) ?? new Set<AbortController>();
+  if (add) {
+    attempts.add(abort);
+    running.set(runId, attempts);
+    return;
+  }
+  attempts.delete(abort);
+  if (attempts.size === 0) {
+    running.delete(runId);
+  }
 }

@@ -115,6 +115,9 @@ export function retryable(
   outcome: AttemptOutcome,
   onExitCodes: readonly number[] | undefined,
 ): boolean {
+  if (outcome.reason === 'cancelled') {
+    return false;
+  }
   if (onExitCodes === undefined) {
     return true;
   }

@@ -16,6 +16,7 @@ function event<T extends string, P extends TProperties>(type: T, fields: P) {
 export const FinalStatus = Type.Union([
   Type.Literal('succeeded'),
   Type.Literal('failed'),
+  Type.Literal('cancelled'),
 ]);
 
 /** How a job or run ended. */
@@ -45,7 +46,11 @@ export const EventSchemas = {
   }),
   'job.finished': event('job.finished', {
     job: Type.String(),
-    status: Type.Union([FinalStatus, Type.Literal('skipped')]),
+    status: Type.Union([
+      Type.Literal('succeeded'),
+      Type.Literal('failed'),
+      Type.Literal('skipped'),
+    ]),
     durationMs: Type.Integer({ minimum: 0 }),
     error: Type.Optional(Type.String()),
   }),

@@ -19,3 +19,14 @@ export const RunSubmission = Type.Object({
 
 /** Client to controller: start a run of a bundled project. */
 export type RunSubmission = Type.Static<typeof RunSubmission>;
+
+/** A request to cancel a run, the value of its key in the cancels bucket. */
+export const RunCancellation = Type.Object({
+  schema: SchemaVersion,
+  runId: Token,
+  reason: Type.String(),
+  requestedAt: Timestamp,
+});
+
+/** A request to cancel a run. */
+export type RunCancellation = Type.Static<typeof RunCancellation>;

@@ -75,6 +75,7 @@ export const AttemptReason = Type.Union([
   Type.Literal('spawn-failed'),
   Type.Literal('input-failed'),
   Type.Literal('output-failed'),
+  Type.Literal('cancelled'),
 ]);
 
 /** Why an attempt ended. */

@@ -16,6 +16,7 @@ import {
 import {
   connectRiver,
   JobRealm,
+  openCancels,
   type ProjectOutline,
   type RiverConnection,
 } from '@river/protocol/internal';
@@ -293,6 +294,26 @@ export class RiverClient {
         error,
       );
     }
+  }
+
+  /**
+   * Asks River to cancel a run: its queued tasks are not started, its
+   * running tasks are killed with their whole process trees, and its job
+   * logic sees its pending tasks throw, so `finally` blocks run. Watch the
+   * run for its `run.finished` event with status `cancelled`.
+   */
+  async cancel(runId: string, reason = 'cancelled by user'): Promise<void> {
+    checkRunId(runId);
+    const kv = await openCancels(this.#connection);
+    await kv.put(
+      runId,
+      encode('cancellation', {
+        schema: SCHEMA_VERSION,
+        runId,
+        reason,
+        requestedAt: Date.now(),
+      }),
+    );
   }
 
   /** Closes the connection after flushing what was published. */

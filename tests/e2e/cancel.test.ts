@@ -1,0 +1,76 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { LocalStack } from '@river/cli';
+import { RiverClient } from '@river/sdk/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPO_ROOT, river, startTestStack } from '../helpers/river.js';
+
+let stack: LocalStack;
+
+beforeAll(async () => {
+  stack = await startTestStack();
+});
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+function probes(): string[] {
+  return execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' })
+    .split('\n')
+    .filter((line) => line.includes('river-cancel-probe'));
+}
+
+describe('river cancel', () => {
+  it('kills running tasks, skips the rest, runs finally blocks and ends the run as cancelled', async () => {
+    const cli = fileURLToPath(
+      new URL('../../packages/cli/dist/main.js', import.meta.url),
+    );
+    const run = spawn(
+      process.execPath,
+      [cli, 'run', 'tests/fixtures/cancel.ts'],
+      {
+        cwd: REPO_ROOT,
+        env: { ...process.env, NATS_URL: stack.natsUrl },
+      },
+    );
+    let output = '';
+    run.stdout.on('data', (data) => {
+      output += data;
+    });
+    const exited = new Promise<number | null>((resolve) =>
+      run.on('exit', resolve),
+    );
+
+    const client = await RiverClient.connect({ servers: stack.natsUrl });
+    let runId = '';
+    while (runId === '') {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      runId = /run (run-[a-z0-9-]+) submitted/.exec(output)?.[1] ?? '';
+    }
+    for await (const event of client.watch(runId)) {
+      if (event.type === 'task.started' && event.taskId === 'long-1') {
+        break;
+      }
+    }
+    await client.close();
+    expect(probes().length).toBeGreaterThan(0);
+
+    const cancel = await river(
+      ['cancel', runId, '--reason', 'test'],
+      stack.natsUrl,
+    );
+    const code = await exited;
+
+    expect(cancel.code, cancel.stderr).toBe(0);
+    expect(cancel.stdout).toMatch(/ended: cancelled/);
+    expect(code).toBe(1);
+    expect(output).toMatch(/long: finally ran/);
+    expect(output).toMatch(/long-1 cancelled with its run/);
+    expect(output).toMatch(/- after skipped .*the run was cancelled/);
+    expect(output).toMatch(/run cancelled in .*: cancelled: test/);
+    // Give the sandbox a moment to reap what it killed.
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    expect(probes()).toEqual([]);
+  });
+});
