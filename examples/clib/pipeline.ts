@@ -8,10 +8,18 @@
  *              └─ build-portable ─ test-portable ─┘
  *
  * Every task starts in an empty workspace, possibly on another machine, so
- * each one receives the sources and whatever earlier tasks produced as its
- * inputs, and names the files it hands on as its outputs.
+ * files travel as artifacts: `configure` provides the generated headers,
+ * each build provides its library, and the jobs that need them consume
+ * those artifacts by name, without naming the jobs that made them.
  */
-import { job, placeUnder, project, takeFrom } from '@river/sdk';
+import {
+  artifact,
+  job,
+  matrix,
+  placeUnder,
+  project,
+  takeFrom,
+} from '@river/sdk';
 
 /** Each task here takes seconds; a hung compiler should not hold a run. */
 const TASK_TIMEOUT_MS = 5 * 60 * 1_000;
@@ -21,25 +29,37 @@ const TASK_TIMEOUT_MS = 5 * 60 * 1_000;
  * undefined behaviour the tests trip over; `portable` compiles the plain C
  * paths that stand in for compiler builtins elsewhere.
  */
-const FLAG_SETS = [
-  { name: 'debug', cflags: '-O0 -g' },
-  { name: 'release', cflags: '-O2 -DNDEBUG' },
-  {
-    name: 'asan',
-    cflags:
-      '-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer ' +
-      '-fno-sanitize-recover=all',
-  },
-  { name: 'portable', cflags: '-Os -DFIXED_PORTABLE' },
-] as const;
+const FLAG_SETS = {
+  debug: '-O0 -g',
+  release: '-O2 -DNDEBUG',
+  asan:
+    '-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer ' +
+    '-fno-sanitize-recover=all',
+  portable: '-Os -DFIXED_PORTABLE',
+} as const;
+
+type FlagSet = keyof typeof FLAG_SETS;
+
+const FLAG_SET_NAMES = Object.keys(FLAG_SETS) as FlagSet[];
+
+/** The headers and make settings that `configure` writes. */
+const configuration = artifact('configuration', 'tree');
+
+/** One flag set's static library, on its own. */
+function libraryOf(flags: FlagSet) {
+  return artifact(`libfixed-${flags}`, 'file');
+}
+
+/** Make's arguments for a flag set, as an argument vector: no quoting. */
+function makeArguments(flags: FlagSet): string[] {
+  return [`BUILD=build/${flags}`, `CFLAGS=${FLAG_SETS[flags]}`];
+}
 
 /** The release build is the one that gets packaged. */
-const PACKAGED = 'release';
+const PACKAGED: FlagSet = 'release';
 
 /** One suite's line of the test runner: `arith: 13 passed, 0 failed`. */
 const SUITE_SUMMARY = /^([\w-]+): (\d+) passed, (\d+) failed$/gm;
-
-type FlagSet = (typeof FLAG_SETS)[number];
 
 interface SuiteCount {
   suite: string;
@@ -47,14 +67,18 @@ interface SuiteCount {
   failed: number;
 }
 
-const configure = job('configure', async (ctx) => {
-  const result = await ctx.sh('./configure', {
-    inputs: ctx.sources,
-    outputs: ['config.h', 'config.mk'],
-    timeoutMs: TASK_TIMEOUT_MS,
-  });
-  return result.files;
-});
+const configure = job(
+  'configure',
+  { provides: [configuration] },
+  async (ctx) => {
+    const result = await ctx.sh('./configure', {
+      inputs: ctx.sources,
+      outputs: ['config.h', 'config.mk'],
+      timeoutMs: TASK_TIMEOUT_MS,
+    });
+    ctx.provide(configuration, result.files);
+  },
+);
 
 function suiteCounts(stdout: string): SuiteCount[] {
   return [...stdout.matchAll(SUITE_SUMMARY)].map((match) => ({
@@ -68,85 +92,79 @@ function sum(counts: readonly SuiteCount[], key: 'passed' | 'failed') {
   return counts.reduce((total, count) => total + count[key], 0);
 }
 
-/**
- * Declares the build and test jobs of one flag set. Make's arguments go as
- * an argument vector, so the flags need no shell quoting.
- */
-function variant(flags: FlagSet) {
-  const directory = `build/${flags.name}`;
-  const makeArguments = [`BUILD=${directory}`, `CFLAGS=${flags.cflags}`];
+const builds = matrix(
+  'build',
+  { flags: FLAG_SET_NAMES },
+  {
+    consumes: () => [configuration],
+    provides: (cell) => [libraryOf(cell.flags)],
+  },
+  async (ctx, { flags }) => {
+    const result = await ctx.sh(['make', 'lib', ...makeArguments(flags)], {
+      name: `make lib (${flags})`,
+      inputs: [...ctx.sources, ...ctx.artifact(configuration)],
+      outputs: [`build/${flags}/libfixed.a`],
+      timeoutMs: TASK_TIMEOUT_MS,
+    });
+    // Handed on without the directory, so that a consumer decides where
+    // the library goes in its own workspace.
+    const [library] = takeFrom(`build/${flags}`, result.files);
+    if (library === undefined) {
+      throw new Error(`make lib left no build/${flags}/libfixed.a`);
+    }
+    ctx.provide(libraryOf(flags), library);
+  },
+);
 
-  const build = job(
-    `build-${flags.name}`,
-    { needs: [configure] },
-    async (ctx) => {
-      const result = await ctx.sh(['make', 'lib', ...makeArguments], {
-        name: `make lib (${flags.name})`,
-        inputs: [...ctx.sources, ...ctx.upstream.configure],
-        outputs: [`${directory}/libfixed.a`],
-        timeoutMs: TASK_TIMEOUT_MS,
-      });
-      // Handed on without the directory, so that a consumer decides
-      // where the library goes in its own workspace.
-      return { flags: flags.name, library: takeFrom(directory, result.files) };
-    },
-  );
+const tests = matrix(
+  'test',
+  { flags: FLAG_SET_NAMES },
+  { consumes: (cell) => [configuration, libraryOf(cell.flags)] },
+  async (ctx, { flags }) => {
+    const library = ctx.artifact(libraryOf(flags));
+    const result = await ctx.sh(['make', 'test', ...makeArguments(flags)], {
+      name: `make test (${flags})`,
+      inputs: [
+        ...ctx.sources,
+        ...ctx.artifact(configuration),
+        ...placeUnder(`build/${flags}`, [library]),
+      ],
+      timeoutMs: TASK_TIMEOUT_MS,
+      // A failure is reported below with the failing tests' names.
+      check: false,
+    });
 
-  const test = job(
-    `test-${flags.name}`,
-    { needs: [configure, build] },
-    async (ctx) => {
-      const { library } = ctx.upstream[build.name];
-      const result = await ctx.sh(['make', 'test', ...makeArguments], {
-        name: `make test (${flags.name})`,
-        inputs: [
-          ...ctx.sources,
-          ...ctx.upstream.configure,
-          ...placeUnder(directory, library),
-        ],
-        timeoutMs: TASK_TIMEOUT_MS,
-        // A failure is reported below with the failing tests' names.
-        check: false,
-      });
+    const suites = suiteCounts(result.stdout);
+    const passed = sum(suites, 'passed');
+    const failed = sum(suites, 'failed');
+    if (!result.ok || failed > 0 || suites.length === 0) {
+      // The runner prints a FAIL line per test, after the indented
+      // checks that failed; a build error leaves only stderr.
+      const failures = result.stdout
+        .split('\n')
+        .filter((line) => line.startsWith('FAIL ') || line.startsWith(' '));
+      const detail =
+        failures.length > 0 ? failures.join('\n') : result.stderr.trim();
+      ctx.log(`make test failed\n${detail}`);
 
-      const suites = suiteCounts(result.stdout);
-      const passed = sum(suites, 'passed');
-      const failed = sum(suites, 'failed');
-      if (!result.ok || failed > 0 || suites.length === 0) {
-        // The runner prints a FAIL line per test, after the indented
-        // checks that failed; a build error leaves only stderr.
-        const failures = result.stdout
-          .split('\n')
-          .filter((line) => line.startsWith('FAIL ') || line.startsWith(' '));
-        const detail =
-          failures.length > 0 ? failures.join('\n') : result.stderr.trim();
-        ctx.log(`make test failed\n${detail}`);
-
-        const outcome =
-          suites.length === 0
-            ? 'no test suite ran'
-            : `${failed} of ${passed + failed} tests failed`;
-        throw new Error(
-          `${outcome} (make exited with ${result.exitCode ?? result.signal}).`,
-        );
-      }
-      ctx.log(`${passed} tests passed`);
-      return { flags: flags.name, passed, failed, suites };
-    },
-  );
-
-  return { build, test };
-}
-
-const variants = FLAG_SETS.map((flags) => variant(flags));
-const builds = variants.map((item) => item.build);
-const tests = variants.map((item) => item.test);
+      const outcome =
+        suites.length === 0
+          ? 'no test suite ran'
+          : `${failed} of ${passed + failed} tests failed`;
+      throw new Error(
+        `${outcome} (make exited with ${result.exitCode ?? result.signal}).`,
+      );
+    }
+    ctx.log(`${passed} tests passed`);
+    return { flags, passed, failed, suites };
+  },
+);
 
 const pack = job(
   'package',
-  { needs: [configure, ...builds, ...tests] },
+  { needs: tests, consumes: [configuration, libraryOf(PACKAGED)] },
   async (ctx) => {
-    const { library } = ctx.upstream[`build-${PACKAGED}`];
+    const library = ctx.artifact(libraryOf(PACKAGED));
     const result = await ctx.sh(
       `make dist BUILD=build/${PACKAGED} DISTDIR=dist && ` +
         'sha256sum dist/*.tar.gz',
@@ -154,8 +172,8 @@ const pack = job(
         name: 'make dist',
         inputs: [
           ...ctx.sources,
-          ...ctx.upstream.configure,
-          ...placeUnder(`build/${PACKAGED}`, library),
+          ...ctx.artifact(configuration),
+          ...placeUnder(`build/${PACKAGED}`, [library]),
         ],
         outputs: ['dist'],
         timeoutMs: TASK_TIMEOUT_MS,
@@ -180,7 +198,7 @@ const pack = job(
     }
 
     const passed = tests.reduce(
-      (total, item) => total + ctx.upstream[item.name].passed,
+      (total, item) => total + (ctx.upstream[item.name]?.passed ?? 0),
       0,
     );
     ctx.log(`${tarball.path} sha256 ${sha256}`);

@@ -125,6 +125,32 @@ describe('the job language', () => {
     );
   });
 
+  it('refuses at submit a consumer of an artifact nobody provides', async () => {
+    const result = await river(
+      ['run', 'tests/fixtures/artifact-nobody.ts'],
+      stack.natsUrl,
+    );
+
+    expect(result.code).toBe(1);
+    expect(result.stdout).not.toMatch(/submitted/);
+    expect(result.stderr).toMatch(
+      /job 'publish' consumes artifact 'docs', which no job provides/,
+    );
+  });
+
+  it('fails a job that declares an artifact but does not provide it', async () => {
+    const result = await river(
+      ['run', 'tests/fixtures/artifact-unprovided.ts'],
+      stack.natsUrl,
+    );
+
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(
+      /✗ write failed .*declares artifact report in provides but did not provide it/,
+    );
+    expect(result.stdout).toMatch(/- read skipped/);
+  });
+
   it('fans one job out to 1,000 tasks and reports each of them', async () => {
     const result = await river(
       ['run', 'examples/fan-out/pipeline.ts', '--json'],

@@ -41,6 +41,10 @@ export interface HostJobRuntime {
   log(message: string): void;
   /** Ends the job as skipped; whatever it returns afterwards is ignored. */
   skip(reason: string): void;
+  /** Files of the artifacts the job consumes, by artifact name. */
+  artifacts: Readonly<Record<string, readonly FileRef[]>>;
+  /** Hands on the files of an artifact the job declared it provides. */
+  provide(name: string, files: readonly FileRef[]): void;
 }
 
 /** How the controller treats a job beyond its logic. */
@@ -57,6 +61,10 @@ export interface JobControl {
 export interface BundleJob {
   name: string;
   needs: readonly string[];
+  /** Names of the artifacts the job provides. */
+  provides?: readonly string[];
+  /** Names of the artifacts the job consumes. */
+  consumes?: readonly string[];
   control?: JobControl;
   start(host: HostJobRuntime): Promise<unknown>;
 }

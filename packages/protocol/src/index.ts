@@ -30,7 +30,7 @@ export {
   ServerUnsupportedError,
 } from './errors.js';
 export type { GraphJob } from './job-graph.js';
-export { findGraphProblems } from './job-graph.js';
+export { findGraphProblems, withArtifactEdges } from './job-graph.js';
 export type { ParamSpec, ParamValue } from './params.js';
 export { resolveParams } from './params.js';
 export { Bytes, FileRef, SCHEMA_VERSION } from './schemas/common.js';

@@ -21,6 +21,12 @@
  */
 
 export type { FileRef } from '@river/protocol';
+export type {
+  Artifact,
+  ArtifactFiles,
+  ArtifactShape,
+} from './authoring/artifacts.js';
+export { artifact } from './authoring/artifacts.js';
 export {
   DefinitionError,
   RiverError,
@@ -30,6 +36,7 @@ export { placeUnder, takeFrom } from './authoring/files.js';
 export type { BranchResult, ForkOptions } from './authoring/fork.js';
 export { fork, forkSettled } from './authoring/fork.js';
 export type {
+  ArtifactOptions,
   Job,
   JobContext,
   JobLogic,

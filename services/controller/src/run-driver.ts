@@ -2,6 +2,7 @@ import { Worker } from 'node:worker_threads';
 import {
   check,
   encode,
+  type FileRef,
   type FinalStatus,
   findGraphProblems,
   type HostTaskRequest,
@@ -13,6 +14,7 @@ import {
   SCHEMA_VERSION,
   Subjects,
   type TaskRequest,
+  withArtifactEdges,
 } from '@river/protocol';
 import {
   type JobOutline,
@@ -88,6 +90,8 @@ export class RunDriver {
   #cancelReason: string | undefined;
   /** Tasks requested whose outcome has not arrived yet. */
   #tasksInFlight = 0;
+  /** Files of the artifacts provided so far, by artifact name. */
+  readonly #artifacts = new Map<string, FileRef[]>();
 
   constructor(deps: RunDriverDeps, submission: RunSubmission) {
     this.#deps = deps;
@@ -227,18 +231,34 @@ export class RunDriver {
       case 'log':
         await this.#publishLog(message.job, message.message);
         return;
-      case 'job-succeeded':
+      case 'job-succeeded': {
+        const missing = this.#jobs
+          .get(message.job)
+          ?.provides.filter((name) => !this.#artifacts.has(name));
+        if (missing !== undefined && missing.length > 0) {
+          await this.#onJobEnded(
+            message.job,
+            'failed',
+            `job ${message.job} declares artifact ${missing.join(', ')} in ` +
+              'provides but did not provide it (call ctx.provide)',
+          );
+          return;
+        }
         await this.#onJobEnded(
           message.job,
           'succeeded',
           JSON.parse(message.valueJson),
         );
         return;
+      }
       case 'job-failed':
         await this.#onJobEnded(message.job, 'failed', message.message);
         return;
       case 'job-skipped':
         await this.#onJobEnded(message.job, 'skipped', message.reason);
+        return;
+      case 'artifact':
+        this.#artifacts.set(message.name, message.files);
         return;
     }
   }
@@ -258,7 +278,8 @@ export class RunDriver {
     params: ParamSpec[];
     jobs: JobOutline[];
   }): Promise<void> {
-    const { name: project, jobs } = outline;
+    const { name: project } = outline;
+    const jobs = withArtifactEdges(outline.jobs);
     const params = resolveParams(outline.params, this.#submission.params ?? {});
     if ('problems' in params) {
       await this.#end(
@@ -394,6 +415,9 @@ export class RunDriver {
       upstream,
       sources: this.#submission.sources,
       params: this.#params,
+      artifacts: Object.fromEntries(
+        job.consumes.map((name) => [name, this.#artifacts.get(name) ?? []]),
+      ),
     });
   }
 

@@ -28,6 +28,7 @@ function runJob(
       upstream: { build: { files: [1, 2] } },
       sources: [],
       params: {},
+      artifacts: {},
     });
   });
 }
@@ -52,7 +53,16 @@ describe('a job realm', () => {
       name: 'p',
       sources: ['src'],
       params: [],
-      jobs: [{ name: 'probe', needs: [], always: false, allowFailure: false }],
+      jobs: [
+        {
+          name: 'probe',
+          needs: [],
+          provides: [],
+          consumes: [],
+          always: false,
+          allowFailure: false,
+        },
+      ],
     });
   });
 

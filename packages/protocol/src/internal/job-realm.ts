@@ -32,6 +32,8 @@ export interface ProjectOutline {
 export interface JobOutline {
   name: string;
   needs: string[];
+  provides: string[];
+  consumes: string[];
   /** Runs even when an upstream job failed or was skipped. */
   always: boolean;
   /** Its failure does not fail the run; dependents still run. */
@@ -47,7 +49,8 @@ export type RealmMessage =
   | { type: 'log'; job: string; message: string }
   | { type: 'job-succeeded'; job: string; valueJson: string }
   | { type: 'job-failed'; job: string; message: string }
-  | { type: 'job-skipped'; job: string; reason: string };
+  | { type: 'job-skipped'; job: string; reason: string }
+  | { type: 'artifact'; job: string; name: string; files: FileRef[] };
 
 /** What a job is started with. */
 export interface JobStart {
@@ -56,6 +59,7 @@ export interface JobStart {
   upstream: Record<string, unknown>;
   sources: FileRef[];
   params: Record<string, ParamValue>;
+  artifacts: Record<string, FileRef[]>;
 }
 
 interface RealmSide {

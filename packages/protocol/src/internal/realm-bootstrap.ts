@@ -79,6 +79,8 @@ export const REALM_BOOTSTRAP = `(function (hostSend) {
       jobs: Array.from(candidate.jobs, (job) => ({
         name: String(job.name),
         needs: Array.from(job.needs || [], String),
+        provides: Array.from(job.provides || [], String),
+        consumes: Array.from(job.consumes || [], String),
         always: job.control?.always === true,
         allowFailure: job.control?.allowFailure === true,
         timeoutMs: typeof job.control?.timeoutMs === 'number' ?
@@ -105,6 +107,15 @@ export const REALM_BOOTSTRAP = `(function (hostSend) {
       },
       log(text) {
         send({ type: 'log', job: init.job, message: String(text) });
+      },
+      artifacts: init.artifacts,
+      provide(name, files) {
+        if (!Array.from(definition.provides || []).includes(name)) {
+          throw new Error('Job ' + init.job + ' provides artifact ' + name +
+            ', which it does not declare in provides');
+        }
+        send({ type: 'artifact', job: init.job, name: String(name),
+          files: parse(stringify(files)) });
       },
       skip(reason) {
         skipped = true;

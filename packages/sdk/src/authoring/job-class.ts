@@ -1,5 +1,7 @@
 import type { HostJobRuntime, JobControl } from '@river/protocol';
 import {
+  type ArtifactOptions,
+  artifactNames,
   checkJobName,
   contextFor,
   controlOf,
@@ -11,7 +13,7 @@ import {
 } from './job.js';
 
 /** Options of a {@link JobClass}. */
-export interface JobClassOptions extends JobControl {
+export interface JobClassOptions extends JobControl, ArtifactOptions {
   /** Jobs whose results this job needs. */
   needs?: readonly Upstream[];
 }
@@ -42,6 +44,8 @@ export abstract class JobClass<
 {
   readonly name: Name;
   readonly needs: readonly string[];
+  readonly provides: readonly string[];
+  readonly consumes: readonly string[];
   readonly control: JobControl;
   declare readonly [resultType]?: Result;
 
@@ -51,6 +55,9 @@ export abstract class JobClass<
     this.name = name;
     this.needs = upstreamNames(options.needs ?? []);
     this.control = controlOf(options);
+    const { provides, consumes } = artifactNames(options);
+    this.provides = provides;
+    this.consumes = consumes;
   }
 
   /** The job's logic. */

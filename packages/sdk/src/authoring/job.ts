@@ -4,6 +4,13 @@ import type {
   HostJobRuntime,
   JobControl,
 } from '@river/protocol';
+import {
+  type Artifact,
+  type ArtifactFiles,
+  type ArtifactShape,
+  filesFor,
+  shapeFiles,
+} from './artifacts.js';
 import { DefinitionError } from './errors.js';
 import type { Param } from './params.js';
 import {
@@ -68,6 +75,21 @@ export interface JobContext<UpstreamMap = Record<string, never>> {
    */
   run(task: Task): Promise<TaskResult>;
   /**
+   * Hands on the files of an artifact this job lists in `provides`.
+   *
+   * @throws DefinitionError when the files do not fit the artifact's shape.
+   */
+  provide(declared: Artifact, files: FileRef | readonly FileRef[]): void;
+  /**
+   * The files of an artifact this job lists in `consumes`: one reference
+   * for a `file` artifact, a list for a `tree`.
+   *
+   * @throws DefinitionError when the job does not consume it.
+   */
+  artifact<Shape extends ArtifactShape>(
+    declared: Artifact<Shape>,
+  ): ArtifactFiles<Shape>;
+  /**
    * A project parameter's value for this run.
    *
    * @throws DefinitionError when the project does not declare it.
@@ -82,9 +104,21 @@ export type JobLogic<UpstreamMap, Result> = (
   context: JobContext<UpstreamMap>,
 ) => Promise<Result> | Result;
 
+/** The artifacts a job provides and consumes. */
+export interface ArtifactOptions {
+  /** Artifacts this job provides with `ctx.provide`. */
+  provides?: readonly Artifact[];
+  /**
+   * Artifacts this job reads with `ctx.artifact`; it starts after the jobs
+   * that provide them.
+   */
+  consumes?: readonly Artifact[];
+}
+
 /** Options of a job. */
 export interface JobOptions<Needs extends readonly Upstream[]>
-  extends JobControl {
+  extends JobControl,
+    ArtifactOptions {
   /** Jobs whose results this job needs; it starts after they succeed. */
   needs?: Needs;
   /**
@@ -126,6 +160,19 @@ export function contextFor<UpstreamMap>(
     },
     run(task) {
       return context.sh(task.command(), task.options());
+    },
+    provide(declared, files) {
+      host.provide(declared.name, filesFor(declared, files));
+    },
+    artifact(declared) {
+      const files = host.artifacts[declared.name];
+      if (files === undefined) {
+        throw new DefinitionError(
+          `Job ${host.job} reads artifact ${declared.name}, which it does ` +
+            'not list in consumes.',
+        );
+      }
+      return shapeFiles(declared, files);
     },
     param<Value>(declared: Param<Value>): Value {
       if (!Object.hasOwn(host.params, declared.name)) {
@@ -186,6 +233,7 @@ export function job(
   return {
     name,
     needs: upstreamNames(options.needs ?? []),
+    ...artifactNames(options),
     control: controlOf(options),
     start: async (host) => {
       const context = contextFor<never>(host);
@@ -195,6 +243,17 @@ export function job(
       }
       return logic(context);
     },
+  };
+}
+
+/** The names of the artifacts a job provides and consumes. */
+export function artifactNames(options: ArtifactOptions): {
+  provides: string[];
+  consumes: string[];
+} {
+  return {
+    provides: (options.provides ?? []).map((item) => item.name),
+    consumes: (options.consumes ?? []).map((item) => item.name),
   };
 }
 

@@ -1,3 +1,5 @@
+import type { JobControl } from '@river/protocol';
+import type { Artifact } from './artifacts.js';
 import { DefinitionError } from './errors.js';
 import {
   type Job,
@@ -49,9 +51,16 @@ function cellName(cell: Record<string, unknown>): string {
 }
 
 /** Options of {@link matrix}. */
-export interface MatrixOptions<Needs extends readonly Upstream[]> {
+export interface MatrixOptions<
+  Needs extends readonly Upstream[],
+  Axes extends MatrixAxes = MatrixAxes,
+> extends JobControl {
   /** Jobs every cell needs. */
   needs?: Needs;
+  /** Artifacts each cell provides, as a function of the cell. */
+  provides?: (cell: MatrixCell<Axes>) => readonly Artifact[];
+  /** Artifacts each cell consumes, as a function of the cell. */
+  consumes?: (cell: MatrixCell<Axes>) => readonly Artifact[];
 }
 
 /**
@@ -76,7 +85,7 @@ export function matrix<
 >(
   name: Name,
   axes: Axes,
-  options: MatrixOptions<Needs>,
+  options: MatrixOptions<Needs, Axes>,
   logic: (
     context: JobContext<UpstreamResults<Needs>>,
     cell: MatrixCell<Axes>,
@@ -92,9 +101,15 @@ export function matrix<
       );
     }
     seen.add(jobName);
+    const { provides, consumes, needs, ...control } = options;
     return job(
       jobName,
-      { needs: options.needs ?? ([] as unknown as Needs) },
+      {
+        ...control,
+        needs: needs ?? ([] as unknown as Needs),
+        provides: provides?.(cell) ?? [],
+        consumes: consumes?.(cell) ?? [],
+      },
       (context) => logic(context, cell),
     );
   });
