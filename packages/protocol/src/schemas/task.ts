@@ -22,6 +22,16 @@ export const TaskSpec = Type.Object({
   pool: Token,
   /** Attempts before the task counts as failed, at least one. */
   maxAttempts: Type.Integer({ minimum: 1, maximum: 100 }),
+  /** Labels a sandbox must offer to run it, for fleets with many kinds. */
+  labels: Type.Optional(Type.Array(Token)),
+  /** What the task expects to use, as hints for placing it. */
+  resources: Type.Optional(
+    Type.Object({
+      cpus: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+      memoryMb: Type.Optional(Type.Integer({ minimum: 1 })),
+      diskMb: Type.Optional(Type.Integer({ minimum: 1 })),
+    }),
+  ),
   /** When and how soon a failed attempt is tried again. */
   retry: Type.Optional(
     Type.Object({

@@ -27,6 +27,10 @@ export interface ShOptions {
   outputs?: readonly string[];
   /** The sandbox pool that runs it; `default` unless named. */
   pool?: string;
+  /** Labels a sandbox must offer to run it (carried; see Limitations). */
+  labels?: readonly string[];
+  /** What the task expects to use, as hints for placing it. */
+  resources?: { cpus?: number; memoryMb?: number; diskMb?: number };
   /** Extra attempts after a failed one; 0 unless named. */
   retries?: number;
   /** Wait before the first retry; it doubles for each retry after. */
@@ -127,6 +131,10 @@ export function shellTaskRequest(
       pool,
       maxAttempts: retries + 1,
       ...retryPolicy(options),
+      ...(options.labels === undefined ? {} : { labels: [...options.labels] }),
+      ...(options.resources === undefined
+        ? {}
+        : { resources: { ...options.resources } }),
     },
   };
 }
