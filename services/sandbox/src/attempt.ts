@@ -61,7 +61,7 @@ export async function runAttempt(
     drained: () => logs.drained(),
   };
 
-  let verdict = await execute(context.artifacts, workspace, spec, sink, cancel);
+  let verdict = await execute(context, workspace, spec, sink, cancel);
   let files: FileRef[] = [];
   await logs.finish();
 
@@ -139,7 +139,7 @@ export function workspaceFailedOutcome(
 
 /** Prepares the workspace and runs the command in it. */
 async function execute(
-  artifacts: ArtifactStore,
+  context: AttemptContext,
   workspace: Workspace,
   spec: TaskSpec,
   sink: OutputSink,
@@ -147,7 +147,7 @@ async function execute(
 ): Promise<Verdict> {
   let cwd: string;
   try {
-    cwd = await prepare(artifacts, workspace, spec);
+    cwd = await prepare(context, workspace, spec);
   } catch (error) {
     return failure('input-failed', error);
   }
@@ -171,11 +171,11 @@ async function execute(
 
 /** Places the inputs and makes the working directory; returns its path. */
 async function prepare(
-  artifacts: ArtifactStore,
+  context: AttemptContext,
   workspace: Workspace,
   spec: TaskSpec,
 ): Promise<string> {
-  await placeInputs(artifacts, workspace.root, spec.inputs);
+  await placeInputs(context.artifacts, context.js, workspace.root, spec.inputs);
   if (spec.cwd === '' || spec.cwd === '.') {
     return workspace.root;
   }

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import { chmod, mkdir, open, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { FileRef } from '@river/protocol';
+import { Buckets, type FileRef } from '@river/protocol';
+import { readObjectChunks } from '@river/protocol/internal';
 import { AttemptFailedError } from './errors.js';
-import type { ArtifactStore } from './nats-types.js';
+import type { ArtifactStore, JetStream } from './nats-types.js';
 import { resolveInside } from './workspace.js';
 
 /**
@@ -17,6 +18,7 @@ import { resolveInside } from './workspace.js';
  */
 export async function placeInputs(
   store: ArtifactStore,
+  js: JetStream,
   root: string,
   inputs: readonly FileRef[],
 ): Promise<void> {
@@ -35,7 +37,7 @@ export async function placeInputs(
   for (const { input, target } of targets) {
     try {
       await mkdir(dirname(target), { recursive: true });
-      await download(store, input, target);
+      await download(store, js, input, target);
     } catch (error) {
       if (error instanceof AttemptFailedError) {
         throw error;
@@ -51,11 +53,12 @@ export async function placeInputs(
 
 async function download(
   store: ArtifactStore,
+  js: JetStream,
   input: FileRef,
   target: string,
 ): Promise<void> {
-  const object = await store.get(input.digest);
-  if (object === null) {
+  const object = await store.info(input.digest);
+  if (object === null || object.deleted) {
     throw inputFailed(
       input.path,
       `Input "${input.path}" is not in the artifact store ` +
@@ -69,7 +72,7 @@ async function download(
   await rm(target, { force: true });
   const file = await open(target, 'wx', 0o600);
   try {
-    for await (const chunk of object.data) {
+    for await (const chunk of readObjectChunks(js, Buckets.artifacts, object)) {
       hash.update(chunk);
       size += chunk.length;
       await file.write(chunk);
@@ -78,15 +81,6 @@ async function download(
     await file.close();
   }
 
-  const error = await object.error;
-  if (error) {
-    throw inputFailed(
-      input.path,
-      `Input "${input.path}" could not be read from the artifact store: ` +
-        `${error.message}.`,
-      error,
-    );
-  }
   const digest = hash.digest('hex');
   if (digest !== input.digest || size !== input.size) {
     throw inputFailed(

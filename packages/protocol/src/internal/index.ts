@@ -32,6 +32,7 @@ export {
   type RiverConnection,
   versionAtLeast,
 } from './nats.js';
+export { readObjectChunks } from './objects.js';
 export { runService, type ServiceDefinition } from './service.js';
 export {
   LOG_LEVEL_SETTING,

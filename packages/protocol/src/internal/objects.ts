@@ -1,0 +1,37 @@
+import type { JetStreamClient } from '@nats-io/jetstream';
+import type { ObjectInfo } from '@nats-io/obj';
+
+/** Chunks read ahead of the consumer at most: a few MiB. */
+const READ_AHEAD_CHUNKS = 32;
+
+/**
+ * Reads an object's chunks from its object store with a pull consumer, so
+ * that at most a few chunks sit in memory however large the object is.
+ * (The object store client's own `get` takes chunks as fast as the server
+ * sends them, and a slow reader then holds the whole object in memory.)
+ */
+export async function* readObjectChunks(
+  js: JetStreamClient,
+  bucket: string,
+  info: ObjectInfo,
+): AsyncGenerator<Uint8Array> {
+  if (info.chunks === 0) {
+    return;
+  }
+  const consumer = await js.consumers.get(`OBJ_${bucket}`, {
+    filter_subjects: `$O.${bucket}.C.${info.nuid}`,
+  });
+  const messages = await consumer.consume({ max_messages: READ_AHEAD_CHUNKS });
+  let read = 0;
+  try {
+    for await (const message of messages) {
+      yield message.data;
+      read++;
+      if (read >= info.chunks) {
+        return;
+      }
+    }
+  } finally {
+    await messages.close();
+  }
+}
