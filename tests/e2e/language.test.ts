@@ -31,6 +31,22 @@ describe('the job language', () => {
     }
   });
 
+  it('builds a second project from the same job class library', async () => {
+    const within = await river(
+      ['run', 'examples/language-tour/word-budget.ts'],
+      stack.natsUrl,
+    );
+    const over = await river(
+      ['run', 'examples/language-tour/word-budget.ts', '--param', 'budget=10'],
+      stack.natsUrl,
+    );
+
+    expect(within.code).toBe(0);
+    expect(within.stdout).toMatch(/17 words in 3 files, budget 100/);
+    expect(over.code).toBe(1);
+    expect(over.stdout).toMatch(/17 words exceed the budget of 10/);
+  });
+
   it('passes typed parameters from the command line to job logic', async () => {
     const result = await river(
       [
