@@ -22,6 +22,7 @@ const enforce = job('enforce', { needs: [count] }, async (ctx) => {
 
 export default project({
   name: 'word-budget',
+  params: [budget],
   sources: ['texts'],
   jobs: [count, enforce],
 });
