@@ -31,6 +31,24 @@ describe('the example pipelines', () => {
     expect(result.stdout).toMatch(/run succeeded/);
   });
 
+  it('runs the release-notes pipeline written from the authoring guide alone', async () => {
+    const beta = await river(
+      ['run', 'examples/release-notes/pipeline.ts', '--param', 'channel=beta'],
+      stack.natsUrl,
+    );
+    const stable = await river(
+      ['run', 'examples/release-notes/pipeline.ts'],
+      stack.natsUrl,
+    );
+
+    expect(beta.code, beta.stdout + beta.stderr).toBe(0);
+    expect(beta.stdout).toMatch(/collect: read 6 changes: 4 features, 2 fixes/);
+    expect(beta.stdout).toMatch(/- announce skipped .*its condition was false/);
+    expect(beta.stdout).toMatch(/✓ cleanup succeeded/);
+    expect(stable.code, stable.stdout + stable.stderr).toBe(0);
+    expect(stable.stdout).toMatch(/announce: announcing 4 packages/);
+  });
+
   it('keeps each build’s compiler output in the log-collector', async () => {
     const run = await river(
       ['run', 'examples/clib/pipeline.ts'],
