@@ -74,3 +74,61 @@ describe('river cancel', () => {
     expect(probes()).toEqual([]);
   });
 });
+
+describe('a failed fork', () => {
+  it('kills the tasks of its sibling branches', async () => {
+    const result = await river(
+      ['run', 'tests/fixtures/fork-fail-fast.ts'],
+      stack.natsUrl,
+    );
+
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/fork failed: Task race-1 .*exit code 9/);
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    expect(
+      execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' })
+        .split('\n')
+        .filter((line) => line.includes('river-fork-probe')),
+    ).toEqual([]);
+  });
+});
+
+describe('a job that times out', () => {
+  it('has its running tasks killed', async () => {
+    const result = await river(
+      ['run', 'tests/fixtures/job-timeout-tasks.ts'],
+      stack.natsUrl,
+    );
+
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/exceeded its timeout of 1000 ms/);
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    expect(
+      execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' })
+        .split('\n')
+        .filter((line) => line.includes('river-job-timeout-probe')),
+    ).toEqual([]);
+  });
+});
+
+describe('river cancel on a run that cannot be cancelled', () => {
+  it('says that an unknown run does not exist', async () => {
+    const result = await river(
+      ['cancel', 'run-aaaaaaaa-bbbbbbbb'],
+      stack.natsUrl,
+    );
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/has no events on this server/);
+  });
+
+  it('says that a finished run had already finished', async () => {
+    const run = await river(['run', 'tests/fixtures/hello.ts'], stack.natsUrl);
+    const runId = /run (run-[a-z0-9-]+) submitted/.exec(run.stdout)?.[1] ?? '';
+
+    const result = await river(['cancel', runId], stack.natsUrl);
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/had already finished: succeeded/);
+  });
+});

@@ -23,6 +23,14 @@ export interface HostTaskResult {
   outcome: AttemptOutcome;
 }
 
+/** Tells a task request that it is no longer wanted. */
+export interface TaskSignal {
+  /** Whether it has fired already. */
+  readonly cancelled: boolean;
+  /** Calls `listener` once, when it fires (at once if it has). */
+  onCancel(listener: () => void): void;
+}
+
 /** The controller's side of one running job. */
 export interface HostJobRuntime {
   /** The run's id, as `river logs` and `river events` take it. */
@@ -35,8 +43,15 @@ export interface HostJobRuntime {
   sources: readonly FileRef[];
   /** Every parameter's value, defaults filled in. */
   params: Readonly<Record<string, ParamValue>>;
-  /** Sends a task to the sandboxes and resolves with its final outcome. */
-  requestTask(request: HostTaskRequest): Promise<HostTaskResult>;
+  /**
+   * Sends a task to the sandboxes and resolves with its final outcome.
+   * When `signal` fires, the task is cancelled (killed if it runs) and the
+   * promise rejects.
+   */
+  requestTask(
+    request: HostTaskRequest,
+    signal?: TaskSignal,
+  ): Promise<HostTaskResult>;
   /** Records a message of the job logic in the run's events. */
   log(message: string): void;
   /** Ends the job as skipped; whatever it returns afterwards is ignored. */

@@ -19,6 +19,7 @@ export type {
   HostTaskRequest,
   HostTaskResult,
   JobControl,
+  TaskSignal,
 } from './bundle.js';
 export { BUNDLE_API_VERSION } from './bundle.js';
 export type { MessageKind, MessageTypes } from './codec.js';

@@ -72,9 +72,10 @@ export function findGraphProblems(given: readonly GraphJob[]): string[] {
   const problems: string[] = artifactProblems(given);
   const names = new Set<string>();
   for (const job of jobs) {
-    if (!JOB_NAME_PATTERN.test(job.name)) {
+    if (!JOB_NAME_PATTERN.test(job.name) || job.name.length > 100) {
       problems.push(
-        `job name '${job.name}' may only hold letters, digits, '-' and '_'`,
+        `job name '${job.name.slice(0, 100)}' may only hold letters, ` +
+          "digits, '-' and '_', at most 100 of them",
       );
     }
     if (names.has(job.name)) {

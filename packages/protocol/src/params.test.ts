@@ -32,3 +32,19 @@ describe('parameter resolution', () => {
     });
   });
 });
+
+describe('parameter names that Object.prototype also has', () => {
+  it('take their defaults instead of the prototype’s members', () => {
+    const odd: ParamSpec[] = [
+      { name: 'toString', type: 'number', default: 1 },
+      { name: 'constructor', type: 'string' },
+    ];
+
+    expect(resolveParams(odd, {})).toEqual({
+      problems: ['parameter constructor is required'],
+    });
+    expect(resolveParams(odd, { constructor: 'x' })).toEqual({
+      values: { toString: 1, constructor: 'x' },
+    });
+  });
+});

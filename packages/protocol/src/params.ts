@@ -61,7 +61,7 @@ export function resolveParams(
     }
   }
   for (const spec of specs) {
-    const raw = given[spec.name];
+    const raw = Object.hasOwn(given, spec.name) ? given[spec.name] : undefined;
     if (raw === undefined) {
       if (spec.default === undefined) {
         problems.push(`parameter ${spec.name} is required`);

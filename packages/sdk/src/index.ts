@@ -34,7 +34,7 @@ export {
 } from './authoring/errors.js';
 export { placeUnder, takeFrom } from './authoring/files.js';
 export type { BranchResult, ForkOptions } from './authoring/fork.js';
-export { fork, forkSettled } from './authoring/fork.js';
+export { CancelSignal, fork, forkSettled } from './authoring/fork.js';
 export type {
   ArtifactOptions,
   Job,

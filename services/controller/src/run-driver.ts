@@ -19,6 +19,7 @@ import {
 import {
   type JobOutline,
   type Logger,
+  openCancels,
   publishEvent,
   type RiverConnection,
 } from '@river/protocol/internal';
@@ -142,6 +143,34 @@ export class RunDriver {
     await this.#advance();
   }
 
+  /**
+   * Cancels one task its job logic no longer wants (a failed fork's
+   * siblings): sandboxes kill it or skip it, and the job logic's wait for
+   * it throws at once.
+   */
+  async #cancelTask(requestId: number): Promise<void> {
+    const taskId = this.#waitingTasks.get(requestId);
+    if (taskId === undefined) {
+      return;
+    }
+    this.#waitingTasks.delete(requestId);
+    const cancels = await openCancels(this.#deps.connection);
+    await cancels.put(
+      `${this.#runId}.${taskId}`,
+      encode('cancellation', {
+        schema: SCHEMA_VERSION,
+        runId: this.#runId,
+        reason: 'its job no longer wants it',
+        requestedAt: Date.now(),
+      }),
+    );
+    this.#post({
+      type: 'task-refused',
+      requestId,
+      message: `Task ${taskId} was cancelled by its job`,
+    });
+  }
+
   #refuseTask(requestId: number, taskId: string): void {
     this.#post({
       type: 'task-refused',
@@ -259,6 +288,9 @@ export class RunDriver {
         return;
       case 'artifact':
         this.#artifacts.set(message.name, message.files);
+        return;
+      case 'cancel-task':
+        await this.#cancelTask(message.requestId);
         return;
     }
   }
@@ -509,6 +541,13 @@ export class RunDriver {
     }
     clearTimeout(job.deadline);
     job.state = state;
+    // Tasks the job logic left behind (a timeout, an unguarded fork) are
+    // no longer wanted by anyone.
+    for (const [requestId, taskId] of [...this.#waitingTasks]) {
+      if (taskId.startsWith(`${jobName}-`)) {
+        await this.#cancelTask(requestId);
+      }
+    }
     if (state === 'succeeded') {
       job.value = valueOrReason;
       await this.#publishJobFinished(job, state);

@@ -63,12 +63,12 @@ export async function startSandbox(
     throw error;
   }
 
-  // A cancelled run's running tasks are killed; its queued ones are
-  // reported as cancelled without being started.
+  // A cancelled run's or task's running attempts are killed; queued ones
+  // are reported as cancelled without being started.
   const running = new Map<string, Set<AbortController>>();
-  const cancels = await CancelWatch.start(connection, log, (runId) => {
-    for (const abort of running.get(runId) ?? []) {
-      log.info({ runId }, 'Killing a task of a cancelled run');
+  const cancels = await CancelWatch.start(connection, log, (key) => {
+    for (const abort of running.get(key) ?? []) {
+      log.info({ cancelled: key }, 'Killing a cancelled task');
       abort.abort();
     }
   });

@@ -41,7 +41,7 @@ export interface HandlerContext {
   log: Logger;
   /** Cancelled runs, kept current from the cancels bucket. */
   cancels: CancelWatch;
-  /** Abort controllers of the running attempts, by run id. */
+  /** Abort controllers of running attempts, by run id and task key. */
   running: Map<string, Set<AbortController>>;
 }
 
@@ -85,9 +85,13 @@ export async function handleDispatch(
     log.info(fields, 'Task attempt started');
 
     let outcome: AttemptOutcome;
-    const cancelled = context.cancels.reasonFor(dispatch.runId);
+    const taskKey = `${dispatch.runId}.${dispatch.taskId}`;
+    const cancelled =
+      context.cancels.reasonFor(dispatch.runId) ??
+      context.cancels.reasonFor(taskKey);
     const abort = new AbortController();
     trackRunning(context.running, dispatch.runId, abort, true);
+    trackRunning(context.running, taskKey, abort, true);
     try {
       if (cancelled !== undefined) {
         outcome = cancelledOutcome(cancelled);
@@ -109,6 +113,7 @@ export async function handleDispatch(
       outcome = workspaceFailedOutcome(error, startedAt);
     } finally {
       trackRunning(context.running, dispatch.runId, abort, false);
+      trackRunning(context.running, taskKey, abort, false);
     }
 
     await publishResult(dispatch, outcome, context);

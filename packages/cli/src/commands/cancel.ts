@@ -10,6 +10,14 @@ export async function cancelCommand(
 ): Promise<number> {
   const client = await connectToExisting();
   try {
+    for await (const event of client.watch(runId, { follow: false })) {
+      if (event.type === 'run.finished') {
+        process.stderr.write(
+          `Run ${runId} had already finished: ${event.status}.\n`,
+        );
+        return 1;
+      }
+    }
     await client.cancel(runId, reason);
     process.stdout.write(`Cancel requested for run ${runId}.\n`);
     for await (const event of client.watch(runId)) {

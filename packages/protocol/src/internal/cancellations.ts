@@ -13,9 +13,9 @@ export function openCancels(connection: RiverConnection): Promise<KV> {
 }
 
 /**
- * Keeps the set of cancelled runs current from the cancels bucket and calls
- * `onCancel` for each run cancelled while it watches (and for those
- * cancelled before, when it starts).
+ * Keeps the set of cancellations current from the cancels bucket and
+ * calls `onCancel` for each one (also those made before it started). A
+ * key is a run id (the whole run) or `<runId>.<taskId>` (one task).
  */
 export class CancelWatch {
   readonly #cancelled = new Map<string, string>();
@@ -41,8 +41,8 @@ export class CancelWatch {
         }
         try {
           const request = decode('cancellation', entry.key, entry.value);
-          watch.#cancelled.set(request.runId, request.reason);
-          onCancel(request.runId, request.reason);
+          watch.#cancelled.set(entry.key, request.reason);
+          onCancel(entry.key, request.reason);
         } catch (error) {
           log.warn(
             { subject: `${Buckets.cancels}.${entry.key}`, err: error },
@@ -54,9 +54,9 @@ export class CancelWatch {
     return watch;
   }
 
-  /** The reason a run was cancelled, or undefined when it was not. */
-  reasonFor(runId: string): string | undefined {
-    return this.#cancelled.get(runId);
+  /** Why a run or task (`<runId>.<taskId>`) was cancelled, if it was. */
+  reasonFor(key: string): string | undefined {
+    return this.#cancelled.get(key);
   }
 
   /** Stops watching. */

@@ -50,7 +50,8 @@ export type RealmMessage =
   | { type: 'job-succeeded'; job: string; valueJson: string }
   | { type: 'job-failed'; job: string; message: string }
   | { type: 'job-skipped'; job: string; reason: string }
-  | { type: 'artifact'; job: string; name: string; files: FileRef[] };
+  | { type: 'artifact'; job: string; name: string; files: FileRef[] }
+  | { type: 'cancel-task'; job: string; requestId: number };
 
 /** What a job is started with. */
 export interface JobStart {

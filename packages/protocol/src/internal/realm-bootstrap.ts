@@ -98,11 +98,15 @@ export const REALM_BOOTSTRAP = `(function (hostSend) {
       upstream: init.upstream,
       sources: init.sources,
       params: init.params,
-      requestTask(request) {
+      requestTask(request, signal) {
         return new PromiseCtor((resolve, reject) => {
           const requestId = nextRequestId++;
           pending.set(requestId, { resolve, reject });
           send({ type: 'task', job: init.job, requestId, request });
+          if (signal !== undefined && signal !== null) {
+            signal.onCancel(() =>
+              send({ type: 'cancel-task', job: init.job, requestId }));
+          }
         });
       },
       log(text) {

@@ -66,3 +66,21 @@ describe('forkSettled', () => {
     ]);
   });
 });
+
+describe('fork edge cases', () => {
+  it('returns nothing for no items, with or without a limit', async () => {
+    expect(await fork([], async (x: number) => x)).toEqual([]);
+    expect(await forkSettled([], async (x: number) => x)).toEqual([]);
+  });
+
+  it('collects a thrown value that is not an error', async () => {
+    const outcomes = await forkSettled([1, 2], async (item) => {
+      throw item === 1 ? Object.create(null) : { code: 42 };
+    });
+
+    expect(outcomes).toEqual([
+      { ok: false, error: '{}' },
+      { ok: false, error: '{"code":42}' },
+    ]);
+  });
+});

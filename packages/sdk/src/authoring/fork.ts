@@ -1,4 +1,39 @@
+import type { TaskSignal } from '@river/protocol';
 import { DefinitionError } from './errors.js';
+
+/**
+ * Tells a branch's tasks that they are no longer wanted: pass it to
+ * `ctx.sh(command, { signal })`, and a failing sibling cancels them.
+ */
+export class CancelSignal implements TaskSignal {
+  #cancelled = false;
+  readonly #listeners: (() => void)[] = [];
+
+  /** Whether the branch's fork has given up. */
+  get cancelled(): boolean {
+    return this.#cancelled;
+  }
+
+  /** Calls `listener` once, when the signal fires. */
+  onCancel(listener: () => void): void {
+    if (this.#cancelled) {
+      listener();
+    } else {
+      this.#listeners.push(listener);
+    }
+  }
+
+  /** Fires the signal. */
+  cancel(): void {
+    if (this.#cancelled) {
+      return;
+    }
+    this.#cancelled = true;
+    for (const listener of this.#listeners.splice(0)) {
+      listener();
+    }
+  }
+}
 
 /** Options of {@link fork} and {@link forkSettled}. */
 export interface ForkOptions {
@@ -23,29 +58,45 @@ function limitOf(options: ForkOptions, count: number): number {
 
 function messageOf(error: unknown): string {
   const message = (error as { message?: unknown } | null)?.message;
-  return typeof message === 'string' ? message : String(error);
+  if (typeof message === 'string') {
+    return message;
+  }
+  try {
+    return typeof error === 'object' && error !== null
+      ? (JSON.stringify(error) ?? 'an unprintable error')
+      : String(error);
+  } catch {
+    return 'an unprintable error';
+  }
 }
 
 /**
  * Runs `branch` for every item, at most `concurrency` at once, and
  * resolves with the results in the items' order. Fails fast: the first
- * branch that throws rejects the fork, and no further branch starts
- * (branches already running finish on their own).
+ * branch that throws rejects the fork, no further branch starts, and the
+ * tasks of running branches that were given the branch's `signal` are
+ * cancelled (killed if they run).
  *
  * @example
  * ```ts
- * const results = await fork(files, (file) => ctx.sh(['gzip', file]), {
- *   concurrency: 8,
- * });
+ * const results = await fork(
+ *   files,
+ *   (file, _index, signal) => ctx.sh(['gzip', file], { signal }),
+ *   { concurrency: 8 },
+ * );
  * ```
  */
 export async function fork<Item, Result>(
   items: Iterable<Item>,
-  branch: (item: Item, index: number) => Promise<Result>,
+  branch: (item: Item, index: number, signal: CancelSignal) => Promise<Result>,
   options: ForkOptions = {},
 ): Promise<Result[]> {
   const list = [...items];
+  if (list.length === 0) {
+    return [];
+  }
   const results: Result[] = new Array(list.length);
+  const signal = new CancelSignal();
   let next = 0;
   let failed = false;
 
@@ -53,9 +104,10 @@ export async function fork<Item, Result>(
     while (!failed && next < list.length) {
       const index = next++;
       try {
-        results[index] = await branch(list[index] as Item, index);
+        results[index] = await branch(list[index] as Item, index, signal);
       } catch (error) {
         failed = true;
+        signal.cancel();
         throw error;
       }
     }

@@ -24,6 +24,9 @@ import type { Task } from './task-values.js';
 
 const JOB_NAME_PATTERN = /^[A-Za-z0-9_-]+$/;
 
+/** Job names become parts of file names on sandboxes: keep them short. */
+const MAX_JOB_NAME_LENGTH = 100;
+
 /** Key of the phantom field that carries a job's result type. */
 export declare const resultType: unique symbol;
 
@@ -152,7 +155,14 @@ export function contextFor<UpstreamMap>(
     sources: host.sources,
     async sh(command, options = {}) {
       const request = shellTaskRequest(command, options);
-      const result = taskResultOf(await host.requestTask(request));
+      if (options.signal?.cancelled === true) {
+        throw new DefinitionError(
+          `Task ${request.name} was not started: its fork was cancelled.`,
+        );
+      }
+      const result = taskResultOf(
+        await host.requestTask(request, options.signal),
+      );
       if (!result.ok && options.check !== false) {
         throw new TaskFailedError(request.name, result, request.spec.timeoutMs);
       }
@@ -257,8 +267,23 @@ export function artifactNames(options: ArtifactOptions): {
   };
 }
 
+/** The longest job timeout a timer can hold: about 24.8 days. */
+const MAX_JOB_TIMEOUT_MS = 2 ** 31 - 1;
+
 /** The controller's part of a job's options. */
 export function controlOf(options: JobControl): JobControl {
+  const { timeoutMs } = options;
+  if (
+    timeoutMs !== undefined &&
+    (!Number.isInteger(timeoutMs) ||
+      timeoutMs < 1 ||
+      timeoutMs > MAX_JOB_TIMEOUT_MS)
+  ) {
+    throw new DefinitionError(
+      `A job's timeoutMs must be a whole number from 1 to ` +
+        `${MAX_JOB_TIMEOUT_MS}, not ${String(timeoutMs)}.`,
+    );
+  }
   return {
     ...(options.always === undefined ? {} : { always: options.always }),
     ...(options.allowFailure === undefined
@@ -272,6 +297,12 @@ export function controlOf(options: JobControl): JobControl {
 
 /** Checks a job's name. */
 export function checkJobName(name: unknown): asserts name is string {
+  if (typeof name === 'string' && name.length > MAX_JOB_NAME_LENGTH) {
+    throw new DefinitionError(
+      `Job name ${name.slice(0, 40)}… is ${name.length} characters long; ` +
+        `keep it to ${MAX_JOB_NAME_LENGTH}.`,
+    );
+  }
   if (typeof name !== 'string' || !JOB_NAME_PATTERN.test(name)) {
     throw new DefinitionError(
       `Job name ${JSON.stringify(name)} may only hold letters, digits, ` +

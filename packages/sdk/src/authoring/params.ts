@@ -18,6 +18,20 @@ function declare<Value>(spec: ParamSpec): Param<Value> {
         "letter and hold only letters, digits, '-' and '_'.",
     );
   }
+  const fallback = spec.default;
+  const fits =
+    fallback === undefined ||
+    (spec.type === 'number'
+      ? typeof fallback === 'number' && Number.isFinite(fallback)
+      : typeof fallback === spec.type &&
+        (spec.choices === undefined ||
+          spec.choices.includes(fallback as string)));
+  if (!fits) {
+    throw new DefinitionError(
+      `Parameter ${spec.name}'s default ${JSON.stringify(fallback)} is not ` +
+        `a valid ${spec.type}${spec.choices ? ` of ${spec.choices.join(', ')}` : ''}.`,
+    );
+  }
   return spec as Param<Value>;
 }
 

@@ -39,6 +39,15 @@ export function project(options: ProjectOptions): BundleProject {
       `Project ${options.name} has no jobs: pass them as project({ jobs }).`,
     );
   }
+  const paramNames = (options.params ?? []).map((param) => param.name);
+  const repeated = paramNames.find(
+    (name, index) => paramNames.indexOf(name) !== index,
+  );
+  if (repeated !== undefined) {
+    throw new DefinitionError(
+      `Project ${options.name} declares parameter ${repeated} twice.`,
+    );
+  }
   return {
     kind: 'river.project',
     apiVersion: 1,

@@ -3,6 +3,7 @@ import type {
   FileRef,
   HostTaskRequest,
   HostTaskResult,
+  TaskSignal,
 } from '@river/protocol';
 import { DefinitionError, RiverError, RiverErrorCode } from './errors.js';
 
@@ -37,6 +38,12 @@ export interface ShOptions {
   retryDelayMs?: number;
   /** Retry only when the command exited with one of these codes. */
   retryOnExitCodes?: readonly number[];
+  /**
+   * Cancels the task when it fires: a queued task does not start, a
+   * running one is killed, and `ctx.sh` throws. `fork` gives one to each
+   * branch.
+   */
+  signal?: TaskSignal;
   /**
    * When true (the default) a failed task throws {@link TaskFailedError};
    * when false the result is returned for the job logic to inspect.

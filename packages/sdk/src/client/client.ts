@@ -304,6 +304,13 @@ export class RiverClient {
    */
   async cancel(runId: string, reason = 'cancelled by user'): Promise<void> {
     checkRunId(runId);
+    if ((await this.#countEvents(runId)) === 0) {
+      throw new RiverError(
+        RiverErrorCode.notFound,
+        `Run ${runId} has no events on this server: check the run id and ` +
+          'NATS_URL.',
+      );
+    }
     const kv = await openCancels(this.#connection);
     await kv.put(
       runId,
