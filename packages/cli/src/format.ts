@@ -57,7 +57,7 @@ export function describeEvent(event: RunEvent): string | undefined {
     case 'task.requested':
       return `${time}   · ${event.taskId} ${event.command}`;
     case 'task.retrying':
-      return `${time}   ↻ ${event.taskId} attempt ${event.attempt} failed (${event.reason}); retrying`;
+      return `${time}   ↻ ${event.taskId} ${event.reason}; retrying as attempt ${event.attempt}`;
     case 'task.finished':
       return `${time}   ${event.outcome.ok ? '✓' : '✗'} ${event.taskId} ${outcomeText(event)}`;
     case 'run.finished':

@@ -138,7 +138,7 @@ export class RunDriver {
     }
     this.#waitingTasks.clear();
     setTimeout(() => {
-      void this.#end('cancelled', `cancelled: ${reason}`);
+      void this.#end('cancelled', reason);
     }, CANCEL_GRACE_MS).unref();
     await this.#advance();
   }
@@ -400,7 +400,7 @@ export class RunDriver {
     }
     if (this.#cancelReason !== undefined) {
       if (this.#tasksInFlight === 0) {
-        await this.#end('cancelled', `cancelled: ${this.#cancelReason}`);
+        await this.#end('cancelled', this.#cancelReason);
       }
       return;
     }

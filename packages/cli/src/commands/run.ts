@@ -91,7 +91,11 @@ async function followRun(
   for await (const event of client.watch(runId)) {
     if (options.json) {
       print(JSON.stringify(event));
-    } else if (!options.quiet || event.type === 'run.finished') {
+    } else if (
+      !options.quiet ||
+      event.type === 'run.submitted' ||
+      event.type === 'run.finished'
+    ) {
       const line = describeEvent(event);
       if (line !== undefined) {
         print(line);
