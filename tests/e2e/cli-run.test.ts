@@ -135,6 +135,9 @@ describe('river run with a broken project', () => {
     expect(result.stderr).toMatch(
       /job 'd' needs 'nowhere', which is not a job/,
     );
+    // Each job involved is pointed out in the project file.
+    expect(result.stderr).toMatch(/'a' at tests\/fixtures\/cycle.ts:3/);
+    expect(result.stderr).toMatch(/'d' at tests\/fixtures\/cycle.ts:6/);
     expect(servicesAlive(stack)).toBe(true);
   });
 

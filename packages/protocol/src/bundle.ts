@@ -76,6 +76,11 @@ export interface JobControl {
 export interface BundleJob {
   name: string;
   needs: readonly string[];
+  /**
+   * Where the job was defined, as `line:column` of the bundled module, so
+   * that errors about it can point at the project file.
+   */
+  definedAt?: string;
   /** Names of the artifacts the job provides. */
   provides?: readonly string[];
   /** Names of the artifacts the job consumes. */

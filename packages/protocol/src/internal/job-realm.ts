@@ -34,6 +34,8 @@ export interface JobOutline {
   needs: string[];
   provides: string[];
   consumes: string[];
+  /** Where the bundle defines it: `line:column` of the bundled module. */
+  definedAt?: string;
   /** Runs even when an upstream job failed or was skipped. */
   always: boolean;
   /** Its failure does not fail the run; dependents still run. */

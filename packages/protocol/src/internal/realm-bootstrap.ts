@@ -81,6 +81,8 @@ export const REALM_BOOTSTRAP = `(function (hostSend) {
         needs: Array.from(job.needs || [], String),
         provides: Array.from(job.provides || [], String),
         consumes: Array.from(job.consumes || [], String),
+        definedAt: typeof job.definedAt === 'string' ? job.definedAt :
+          undefined,
         always: job.control?.always === true,
         allowFailure: job.control?.allowFailure === true,
         timeoutMs: typeof job.control?.timeoutMs === 'number' ?

@@ -11,6 +11,7 @@ import {
   type Upstream,
   upstreamNames,
 } from './job.js';
+import { definitionSite } from './site.js';
 
 /** Options of a {@link JobClass}. */
 export interface JobClassOptions extends JobControl, ArtifactOptions {
@@ -47,6 +48,7 @@ export abstract class JobClass<
   readonly provides: readonly string[];
   readonly consumes: readonly string[];
   readonly control: JobControl;
+  readonly definedAt?: string;
   declare readonly [resultType]?: Result;
 
   /** @throws DefinitionError when the name is not a valid job name. */
@@ -55,6 +57,10 @@ export abstract class JobClass<
     this.name = name;
     this.needs = upstreamNames(options.needs ?? []);
     this.control = controlOf(options);
+    const definedAt = definitionSite();
+    if (definedAt !== undefined) {
+      this.definedAt = definedAt;
+    }
     const { provides, consumes } = artifactNames(options);
     this.provides = provides;
     this.consumes = consumes;

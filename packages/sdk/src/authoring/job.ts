@@ -13,6 +13,7 @@ import {
 } from './artifacts.js';
 import { DefinitionError } from './errors.js';
 import type { Param } from './params.js';
+import { definitionSite } from './site.js';
 import {
   type ShOptions,
   shellTaskRequest,
@@ -240,9 +241,11 @@ export function job(
     throw new DefinitionError(`Job ${name} has no logic function.`);
   }
   const { when } = options;
+  const definedAt = definitionSite();
   return {
     name,
     needs: upstreamNames(options.needs ?? []),
+    ...(definedAt === undefined ? {} : { definedAt }),
     ...artifactNames(options),
     control: controlOf(options),
     start: async (host) => {

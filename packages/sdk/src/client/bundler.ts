@@ -15,6 +15,8 @@ export interface ProjectBundle {
   code: string;
   /** Lower-case hex SHA-256 of `code`. */
   digest: string;
+  /** The source map of `code`, to point at the project file's lines. */
+  sourceMap: string;
 }
 
 // Project files import '@river/sdk'; they get this SDK's authoring entry,
@@ -55,6 +57,7 @@ export async function bundleProject(file: string): Promise<ProjectBundle> {
     );
   }
   let code: string;
+  let sourceMap: string;
   try {
     const result = await build({
       entryPoints: [path],
@@ -66,8 +69,13 @@ export async function bundleProject(file: string): Promise<ProjectBundle> {
       alias: { '@river/sdk': AUTHORING_ENTRY },
       logLevel: 'silent',
       legalComments: 'none',
+      sourcemap: 'external',
+      // Only names the map; nothing is written.
+      outfile: `${path}.bundle.js`,
     });
-    code = result.outputFiles[0]?.text ?? '';
+    const outputs = result.outputFiles;
+    code = outputs.find((file) => file.path.endsWith('.js'))?.text ?? '';
+    sourceMap = outputs.find((file) => file.path.endsWith('.map'))?.text ?? '';
   } catch (error) {
     const errors = (error as { errors?: Message[] }).errors ?? [];
     const first = errors[0];
@@ -80,5 +88,5 @@ export async function bundleProject(file: string): Promise<ProjectBundle> {
     );
   }
   const digest = createHash('sha256').update(code).digest('hex');
-  return { file, path, code, digest };
+  return { file, path, code, digest, sourceMap };
 }

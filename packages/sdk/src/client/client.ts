@@ -27,6 +27,7 @@ import {
 } from '../authoring/errors.js';
 import { bundleProject } from './bundler.js';
 import { BundleError, ConnectionError } from './errors.js';
+import { jobLocations } from './locations.js';
 import { newRunId } from './run-id.js';
 import { uploadSources } from './sources.js';
 
@@ -44,6 +45,15 @@ function decodeEvent(subject: string, data: Uint8Array): RunEvent | undefined {
     }
     throw error;
   }
+}
+
+/** Whether a problem names a job, quoted or as a step of a cycle. */
+function mentions(problem: string, job: string): boolean {
+  return (
+    problem.includes(`'${job}'`) ||
+    problem.includes(` ${job} →`) ||
+    problem.includes(`→ ${job}`)
+  );
 }
 
 /** Refuses what is not a run id, such as a subject wildcard. */
@@ -156,9 +166,17 @@ export class RiverClient {
 
     const graphProblems = findGraphProblems(project.jobs);
     if (graphProblems.length > 0) {
+      const locations = jobLocations(bundle, project.jobs);
+      const named = [...locations].filter(([name]) =>
+        graphProblems.some((problem) => mentions(problem, name)),
+      );
+      const where =
+        named.length === 0
+          ? ''
+          : ` (${named.map(([name, at]) => `'${name}' at ${at}`).join(', ')})`;
       throw new DefinitionError(
         `Project ${project.name} in ${file} is not a valid job graph: ` +
-          `${graphProblems.join('; ')}.`,
+          `${graphProblems.join('; ')}.${where}`,
       );
     }
     const given = options.params ?? {};
