@@ -48,3 +48,16 @@ describe('parameter names that Object.prototype also has', () => {
     });
   });
 });
+
+describe('number parameters', () => {
+  it('take plain decimals only', () => {
+    const spec: ParamSpec[] = [{ name: 'n', type: 'number' }];
+
+    expect(resolveParams(spec, { n: '-2.5' })).toEqual({ values: { n: -2.5 } });
+    for (const raw of ['0x2', ' 2 ', '1e3', '', 'Infinity']) {
+      expect(resolveParams(spec, { n: raw })).toEqual({
+        problems: [`parameter n must be a number, not '${raw}'`],
+      });
+    }
+  });
+});

@@ -15,17 +15,18 @@ export interface ParamSpec {
   description?: string;
 }
 
+const DECIMAL = /^-?\d+(\.\d+)?$/;
+
 /** A parameter's value. */
 export type ParamValue = string | number | boolean;
 
 function convert(spec: ParamSpec, raw: string): ParamValue | string[] {
   switch (spec.type) {
-    case 'number': {
-      const value = Number(raw);
-      return raw.trim() !== '' && Number.isFinite(value)
-        ? value
+    case 'number':
+      // Plain decimals only: Number() would also take '0x2', ' 2 ' and ''.
+      return DECIMAL.test(raw)
+        ? Number(raw)
         : [`parameter ${spec.name} must be a number, not '${raw}'`];
-    }
     case 'boolean':
       if (raw === 'true' || raw === 'false') {
         return raw === 'true';

@@ -128,12 +128,16 @@ export function retryable(
   );
 }
 
+/** The longest wait between two attempts, however many came before. */
+const MAX_BACKOFF_MS = 60 * 60 * 1_000;
+
 /**
  * How long before the next attempt may start: `delayMs` after the first
- * failure, doubling for each attempt after it, counted from the result.
+ * failure, doubling for each attempt after it up to an hour, counted from
+ * the result.
  */
 export function backoffLeft(result: TaskResult, delayMs: number): number {
-  const delay = delayMs * 2 ** (result.attempt - 1);
+  const delay = Math.min(delayMs * 2 ** (result.attempt - 1), MAX_BACKOFF_MS);
   return Math.max(0, result.finishedAt + delay - Date.now());
 }
 
