@@ -583,6 +583,21 @@ export class RunDriver {
     }
     this.#finished = true;
     try {
+      // Every job gets its final event before the run's, so that the
+      // history has no job left running.
+      for (const job of this.#jobs.values()) {
+        if (job.state === 'running' || job.state === 'waiting') {
+          const running = job.state === 'running';
+          job.state = running ? 'failed' : 'skipped';
+          await this.#publishJobFinished(
+            job,
+            job.state,
+            running
+              ? `the run ended while it ran (${error ?? status})`
+              : 'the run ended before it started',
+          );
+        }
+      }
       await publishEvent(
         this.#deps.connection.js,
         this.#runId,

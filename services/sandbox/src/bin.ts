@@ -3,9 +3,13 @@ import { runService } from '@river/protocol/internal';
 import { loadSandboxConfig } from './config.js';
 import { killAllTaskGroups } from './process-group.js';
 import { startSandbox } from './sandbox.js';
+import { removeLiveWorkspacesSync } from './workspace.js';
 
-// However the sandbox ends, no task process may outlive it.
-process.on('exit', killAllTaskGroups);
+// However the sandbox ends, no task process or workspace may outlive it.
+process.on('exit', () => {
+  killAllTaskGroups();
+  removeLiveWorkspacesSync();
+});
 
 await runService({
   name: 'sandbox',

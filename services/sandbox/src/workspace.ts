@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readdir, realpath, rm } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 
@@ -21,7 +22,26 @@ export async function createWorkspace(
   const root = await realpath(await mkdtemp(join(workDir, `${name}-`)));
   const tmp = join(root, '.tmp');
   await mkdir(tmp);
+  liveWorkspaces.add(root);
   return { root, tmp };
+}
+
+/** Workspaces of attempts still in hand, for an abrupt exit. */
+const liveWorkspaces = new Set<string>();
+
+/**
+ * Removes every workspace still in use. Synchronous, so that it may run in
+ * a process `exit` handler after the tasks were killed.
+ */
+export function removeLiveWorkspacesSync(): void {
+  for (const root of liveWorkspaces) {
+    try {
+      rmSync(root, { recursive: true, force: true });
+    } catch {
+      // A workspace that resists removal is left for the operator.
+    }
+  }
+  liveWorkspaces.clear();
 }
 
 /**
@@ -30,6 +50,7 @@ export async function createWorkspace(
  * write permission is restored and the removal tried again.
  */
 export async function removeWorkspace(root: string): Promise<void> {
+  liveWorkspaces.delete(root);
   try {
     await rm(root, { recursive: true, force: true });
   } catch {

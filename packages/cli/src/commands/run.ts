@@ -103,7 +103,7 @@ async function followRun(
     }
     if (event.type === 'task.finished' && !event.outcome.ok) {
       failedTasks.push(event);
-      if (!options.json) {
+      if (!options.json && event.outcome.reason !== 'cancelled') {
         printFailedTask(event, print);
       }
     }
