@@ -99,6 +99,18 @@ describe('river run', () => {
   });
 });
 
+describe('job logic that logs a huge line', () => {
+  it('has the line cut to fit an event instead of failing its run', async () => {
+    const result = await river(
+      ['run', 'tests/fixtures/big-log-line.ts'],
+      stack.natsUrl,
+    );
+
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/x… \(1983616 more characters cut\)/);
+  });
+});
+
 describe('river run with a broken project', () => {
   it('names a project file that does not exist', async () => {
     const result = await river(

@@ -64,6 +64,9 @@ function settled(job: JobRecord): boolean {
 
 const WORKER_URL = new URL('./job-worker.js', import.meta.url);
 
+/** Longest `ctx.log` message kept in an event. */
+const MAX_LOG_MESSAGE_CHARS = 16_384;
+
 /** How long a cancelled run's job logic gets to finish its cleanup. */
 const CANCEL_GRACE_MS = 10_000;
 
@@ -296,11 +299,18 @@ export class RunDriver {
   }
 
   async #publishLog(job: string, message: string): Promise<void> {
+    // An event must stay far below the server's max_payload.
+    const text =
+      message.length > MAX_LOG_MESSAGE_CHARS
+        ? `${message.slice(0, MAX_LOG_MESSAGE_CHARS)}… (${
+            message.length - MAX_LOG_MESSAGE_CHARS
+          } more characters cut)`
+        : message;
     await publishEvent(
       this.#deps.connection.js,
       this.#runId,
       'job.log',
-      { job, message },
+      { job, message: text },
       `${this.#runId}.log.${this.#logLines++}`,
     );
   }
