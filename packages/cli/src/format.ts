@@ -5,6 +5,15 @@ export function seconds(ms: number): string {
   return `${(ms / 1_000).toFixed(1)}s`;
 }
 
+/** Longest reason shown on a status line. */
+const BRIEF_CHARS = 100;
+
+/** A reason short enough for one status line, without its full stop. */
+function brief(reason: string): string {
+  const text = reason.replace(/\.$/, '');
+  return text.length > BRIEF_CHARS ? `${text.slice(0, BRIEF_CHARS)}…` : text;
+}
+
 function clock(at: number): string {
   return new Date(at).toISOString().slice(11, 19);
 }
@@ -56,8 +65,11 @@ export function describeEvent(event: RunEvent): string | undefined {
     }
     case 'task.requested':
       return `${time}   · ${event.taskId} ${event.command}`;
-    case 'task.retrying':
-      return `${time}   ↻ ${event.taskId} ${event.reason}; retrying as attempt ${event.attempt}`;
+    case 'task.retrying': {
+      const after =
+        event.delayMs === undefined ? '' : ` in ${seconds(event.delayMs)}`;
+      return `${time}   ↻ ${event.taskId} ${brief(event.reason)}; retrying as attempt ${event.attempt}${after}`;
+    }
     case 'task.finished':
       return `${time}   ${event.outcome.ok ? '✓' : '✗'} ${event.taskId} ${outcomeText(event)}`;
     case 'run.finished':

@@ -66,6 +66,22 @@ export function createResultHandler(context: SchedulerContext) {
       // scheduler restart in between loses nothing.
       const wait = backoffLeft(result, retry?.delayMs ?? 0);
       if (wait > 0) {
+        // Said now, so that a long backoff does not look like a hang; the
+        // same message id makes the later announcement a repeat.
+        await publishEvent(
+          js,
+          {
+            schema: SCHEMA_VERSION,
+            type: 'task.retrying',
+            runId: result.runId,
+            at: Date.now(),
+            taskId: result.taskId,
+            attempt: result.attempt + 1,
+            reason: describeFailure(result.outcome),
+            delayMs: wait,
+          },
+          `${result.runId}.${result.taskId}.${result.attempt + 1}.retrying`,
+        );
         msg.nak(wait);
         return 'handled';
       }

@@ -73,8 +73,11 @@ export const EventSchemas = {
   }),
   'task.retrying': event('task.retrying', {
     taskId: Token,
+    /** The attempt about to be made. */
     attempt: Type.Integer({ minimum: 1 }),
     reason: Type.String(),
+    /** How long the attempt waits for its backoff, when it does. */
+    delayMs: Type.Optional(Type.Integer({ minimum: 0 })),
   }),
   'task.finished': event('task.finished', {
     job: Type.String(),
