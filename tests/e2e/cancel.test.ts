@@ -1,9 +1,8 @@
-import { execFileSync, spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { execFileSync } from 'node:child_process';
 import type { LocalStack } from '@river/cli';
 import { RiverClient } from '@river/sdk/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT, river, startTestStack } from '../helpers/river.js';
+import { river, spawnRiver, startTestStack } from '../helpers/river.js';
 
 let stack: LocalStack;
 
@@ -29,31 +28,9 @@ function probes(): string[] {
 
 describe('river cancel', () => {
   it('kills running tasks, skips the rest, runs finally blocks and ends the run as cancelled', async () => {
-    const cli = fileURLToPath(
-      new URL('../../packages/cli/dist/main.js', import.meta.url),
-    );
-    const run = spawn(
-      process.execPath,
-      [cli, 'run', 'tests/fixtures/cancel.ts'],
-      {
-        cwd: REPO_ROOT,
-        env: { ...process.env, NATS_URL: stack.natsUrl },
-      },
-    );
-    let output = '';
-    run.stdout.on('data', (data) => {
-      output += data;
-    });
-    const exited = new Promise<number | null>((resolve) =>
-      run.on('exit', resolve),
-    );
-
+    const run = spawnRiver(['run', 'tests/fixtures/cancel.ts'], stack.natsUrl);
+    const runId = await run.runId;
     const client = await RiverClient.connect({ servers: stack.natsUrl });
-    let runId = '';
-    while (runId === '') {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      runId = /run (run-[a-z0-9-]+) submitted/.exec(output)?.[1] ?? '';
-    }
     for await (const event of client.watch(runId)) {
       if (event.type === 'task.started' && event.taskId === 'long-1') {
         break;
@@ -66,7 +43,8 @@ describe('river cancel', () => {
       ['cancel', runId, '--reason', 'test'],
       stack.natsUrl,
     );
-    const code = await exited;
+    const code = await run.exited;
+    const output = run.output();
 
     expect(cancel.code, cancel.stderr).toBe(0);
     expect(cancel.stdout).toMatch(/ended: cancelled/);

@@ -5,6 +5,7 @@ import {
   river,
   runIdOf,
   servicesAlive,
+  spawnRiver,
   startTestStack,
 } from '../helpers/river.js';
 
@@ -39,6 +40,23 @@ describe('river run', () => {
 
     expect(logs.code).toBe(0);
     expect(logs.stdout).toBe('hello from river\n');
+  });
+
+  it('follows a task’s log while it runs, one stream at a time', async () => {
+    const run = spawnRiver(
+      ['run', 'tests/fixtures/slow-output.ts'],
+      stack.natsUrl,
+    );
+    const runId = await run.runId;
+
+    const followed = await river(
+      ['logs', runId, 'ticker-1', '--follow', '--stream', 'stdout'],
+      stack.natsUrl,
+    );
+    await run.exited;
+
+    expect(followed.code).toBe(0);
+    expect(followed.stdout).toBe('tick 1\ntick 2\ntick 3\ntick 4\ntick 5\n');
   });
 
   it('prints a run’s events as JSON lines with river events --json', async () => {

@@ -64,6 +64,40 @@ export function river(
   });
 }
 
+/** A `river` command running in the background. */
+export interface BackgroundRiver {
+  /** The run id from its first line, once printed. */
+  runId: Promise<string>;
+  /** Its exit code, once it has exited. */
+  exited: Promise<number | null>;
+  /** Everything it printed on stdout so far. */
+  output(): string;
+}
+
+/** Starts the real `river` CLI and lets the test go on while it runs. */
+export function spawnRiver(args: string[], natsUrl: string): BackgroundRiver {
+  const child = spawn(process.execPath, [CLI, ...args], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, NATS_URL: natsUrl },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  const runId = new Promise<string>((resolve, reject) => {
+    child.stdout.on('data', (data) => {
+      stdout += data;
+      const match = /run (run-[a-z0-9-]+) submitted/.exec(stdout);
+      if (match?.[1] !== undefined) {
+        resolve(match[1]);
+      }
+    });
+    child.on('exit', () => reject(new Error(`No run id in:\n${stdout}`)));
+  });
+  const exited = new Promise<number | null>((resolve) =>
+    child.on('exit', resolve),
+  );
+  return { runId, exited, output: () => stdout };
+}
+
 /** Whether every service process of the stack is still alive. */
 export function servicesAlive(stack: LocalStack): boolean {
   return stack.services.every(

@@ -12,7 +12,8 @@ Commands:
   run <file.ts> [--param name=value]… [--json] [--quiet]
                                      bundle, submit and follow a run
   dev [--store <dir>]                run NATS and the four services
-  logs <runId> [task]                print a run's stored logs
+  logs <runId> [task] [--follow] [--stream stdout|stderr]
+                                     print a run's stored logs
   events <runId> [--follow] [--json] print a run's events
   cancel <runId> [--reason text]     cancel a run and kill its tasks
 
@@ -49,7 +50,10 @@ async function main(argv: string[]): Promise<number> {
     case 'dev':
       return devCommand({ storeDir: values.store });
     case 'logs':
-      return logsCommand(need(first, 'a run id'), second);
+      return logsCommand(need(first, 'a run id'), second, {
+        follow: values.follow,
+        stream: streamOption(values.stream),
+      });
     case 'events':
       return eventsCommand(need(first, 'a run id'), {
         follow: values.follow,
@@ -63,6 +67,16 @@ async function main(argv: string[]): Promise<number> {
 }
 
 class UsageError extends Error {}
+
+/** The `--stream` option, checked. */
+function streamOption(
+  value: string | undefined,
+): 'stdout' | 'stderr' | undefined {
+  if (value === undefined || value === 'stdout' || value === 'stderr') {
+    return value;
+  }
+  throw new UsageError(`--stream takes stdout or stderr, not '${value}'.`);
+}
 
 /** `name=value` pairs from repeated `--param` options. */
 function parseParams(pairs: string[]): Record<string, string> {
@@ -88,6 +102,7 @@ function parseUsage(argv: string[]) {
         follow: { type: 'boolean', short: 'f', default: false },
         store: { type: 'string' },
         reason: { type: 'string' },
+        stream: { type: 'string' },
         param: { type: 'string', multiple: true, short: 'p' },
         help: { type: 'boolean', short: 'h', default: false },
       },

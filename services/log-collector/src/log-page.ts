@@ -23,6 +23,8 @@ export interface LogPage {
   chunks: StoredLogChunk[];
   /** The last stream sequence read, when more chunks may follow. */
   next?: number;
+  /** The last stream sequence read, on every page that read any. */
+  cursor?: number;
 }
 
 /**
@@ -80,7 +82,7 @@ async function fill(
       if (chunks.length > 0 && bytes + size > budget) {
         // This chunk starts the next page; the caller resumes after the
         // last one returned.
-        return { chunks, next: lastSeq };
+        return { chunks, next: lastSeq, cursor: lastSeq };
       }
       lastSeq = msg.seq;
       pending = msg.info.pending;
@@ -101,7 +103,7 @@ async function fill(
       break;
     }
   }
-  return { chunks };
+  return lastSeq === 0 ? { chunks } : { chunks, cursor: lastSeq };
 }
 
 /** The chunk as a reply carries it, or `undefined` if it is malformed. */

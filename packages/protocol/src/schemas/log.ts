@@ -78,6 +78,11 @@ export const LogQueryReply = Type.Object({
   chunks: Type.Array(StoredLogChunk),
   /** Pass as `after` to read the next page; absent on the last page. */
   next: Type.Optional(Type.Integer({ minimum: 0 })),
+  /**
+   * The last stream sequence this reply covers; pass it as `after` later
+   * to read only what was stored since (following a live log).
+   */
+  cursor: Type.Optional(Type.Integer({ minimum: 0 })),
   /** Set when the query itself was refused. */
   error: Type.Optional(Type.String()),
 });

@@ -69,6 +69,9 @@ function checkRunId(runId: string): void {
 /** About 30 s of reconnecting before a client gives up on its server. */
 const CLIENT_RECONNECT_ATTEMPTS = 120;
 
+/** How often a followed log asks for new chunks. */
+const LOG_FOLLOW_POLL_MS = 500;
+
 /** How long a log query waits for the log-collector. */
 const LOG_QUERY_TIMEOUT_MS = 10_000;
 
@@ -93,6 +96,14 @@ export interface SubmittedRun {
 export interface SubmitOptions {
   /** Parameter values as text, checked against the project's params. */
   params?: Readonly<Record<string, string>>;
+}
+
+/** Options of {@link RiverClient.logs}. */
+export interface LogOptions {
+  /** Only this task's log. */
+  taskId?: string;
+  /** Keep waiting for new output until the run has finished. */
+  follow?: boolean;
 }
 
 /** Options of {@link RiverClient.watch}. */
@@ -260,30 +271,44 @@ export class RiverClient {
 
   /**
    * Reads a run's stored log chunks in order, page by page, from the
-   * log-collector; only one task's when `taskId` is given.
+   * log-collector; only one task's when `taskId` is given. With `follow`,
+   * it then waits for new chunks until the run has finished.
    *
    * @throws RiverError when no log-collector answers.
    */
   async *logs(
     runId: string,
-    options: { taskId?: string } = {},
+    options: LogOptions = {},
   ): AsyncGenerator<StoredLogChunk> {
     checkRunId(runId);
     let after: number | undefined;
-    do {
-      const request = encode('logQuery', {
-        schema: SCHEMA_VERSION,
-        runId,
-        ...(options.taskId === undefined ? {} : { taskId: options.taskId }),
-        ...(after === undefined ? {} : { after }),
-      });
-      const reply = await this.#queryLogs(request);
-      if (reply.error !== undefined) {
-        throw new RiverError(RiverErrorCode.notFound, reply.error);
+    for (;;) {
+      const finishedBefore =
+        options.follow === true && (await this.#runFinished(runId));
+      let more = true;
+      while (more) {
+        const reply = await this.#queryLogs(
+          encode('logQuery', {
+            schema: SCHEMA_VERSION,
+            runId,
+            ...(options.taskId === undefined ? {} : { taskId: options.taskId }),
+            ...(after === undefined ? {} : { after }),
+          }),
+        );
+        if (reply.error !== undefined) {
+          throw new RiverError(RiverErrorCode.notFound, reply.error);
+        }
+        yield* reply.chunks;
+        after = reply.next ?? reply.cursor ?? after;
+        more = reply.next !== undefined;
       }
-      yield* reply.chunks;
-      after = reply.next;
-    } while (after !== undefined);
+      // A run that had finished before this pass began has nothing left
+      // to store; otherwise look again shortly.
+      if (options.follow !== true || finishedBefore) {
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, LOG_FOLLOW_POLL_MS));
+    }
   }
 
   async #countEvents(runId: string): Promise<number> {
@@ -294,6 +319,13 @@ export class RiverClient {
       (sum, count) => sum + count,
       0,
     );
+  }
+
+  async #runFinished(runId: string): Promise<boolean> {
+    const info = await this.#connection.jsm.streams.info(Streams.events, {
+      subjects_filter: Subjects.event(runId, 'run.finished'),
+    });
+    return Object.keys(info.state.subjects ?? {}).length > 0;
   }
 
   async #queryLogs(request: Uint8Array) {

@@ -20,6 +20,7 @@ export type { ProjectBundle } from './bundler.js';
 export { bundleProject } from './bundler.js';
 export type {
   ClientOptions,
+  LogOptions,
   SubmitOptions,
   SubmittedRun,
   WatchOptions,
