@@ -53,7 +53,6 @@ export const Streams = {
 /** Durable consumer names, shared by every replica of a service. */
 export const Consumers = {
   controllerSubmissions: 'controller-submissions',
-  controllerTaskOutcomes: 'controller-task-outcomes',
   schedulerRequests: 'scheduler-requests',
   schedulerResults: 'scheduler-results',
   sandboxPool: (pool: string) => `sandbox-${pool}`,

@@ -17,13 +17,12 @@ import {
   runShutdown,
 } from '@river/protocol/internal';
 import type { ControllerConfig } from './config.js';
+import { followOutcomes } from './outcome-feed.js';
 import { RunDriver } from './run-driver.js';
 import { TaskOutcomes } from './task-outcomes.js';
 
 /** How long a submission may stay unacknowledged before redelivery. */
 const SUBMISSION_ACK_WAIT_MS = 60_000;
-/** How long a finished-task event may stay unacknowledged. */
-const OUTCOME_ACK_WAIT_MS = 30_000;
 
 /** A running controller. */
 export interface RunningController {
@@ -54,15 +53,9 @@ export async function startController(
     filterSubject: Subjects.submit,
     ackWaitMs: SUBMISSION_ACK_WAIT_MS,
   });
-  await ensureDurable(jsm, {
-    stream: Streams.events,
-    name: Consumers.controllerTaskOutcomes,
-    filterSubject: Subjects.taskFinishedEvents,
-    ackWaitMs: OUTCOME_ACK_WAIT_MS,
-    deliverNew: true,
-  });
 
   const outcomes = new TaskOutcomes();
+  const feed = await followOutcomes(js, outcomes, log);
   const active = new Map<string, RunDriver>();
   const deps = {
     connection,
@@ -118,23 +111,6 @@ export async function startController(
         return 'ack';
       },
     }),
-    consumeMessages({
-      js,
-      stream: Streams.events,
-      consumer: Consumers.controllerTaskOutcomes,
-      kind: 'event',
-      concurrency: 4,
-      log,
-      handle: async (event) => {
-        if (event.type === 'task.finished' && !outcomes.deliver(event)) {
-          log.debug(
-            { runId: event.runId, taskId: event.taskId },
-            'Ignored outcome of a task no run here waits for',
-          );
-        }
-        return 'ack';
-      },
-    }),
   ];
   log.info({ controllerId: config.controllerId }, 'Controller started');
 
@@ -143,6 +119,7 @@ export async function startController(
       await runShutdown(log, [
         ['stop consumers', () => Promise.all(loops.map((loop) => loop.stop()))],
         ['stop watching cancellations', async () => cancels.stop()],
+        ['stop following outcomes', () => feed.stop()],
         [
           'abandon runs',
           () => Promise.all([...active.values()].map((run) => run.abandon())),
