@@ -7,6 +7,7 @@ import {
   servicesAlive,
   spawnRiver,
   startTestStack,
+  TEST_MAX_OUTPUT_BYTES,
 } from '../helpers/river.js';
 
 let stack: LocalStack;
@@ -114,6 +115,23 @@ describe('river run', () => {
       .filter((line) => /^sleep 31[56]$/.test(line.trim()));
     expect(survivors).toEqual([]);
     expect(servicesAlive(stack)).toBe(true);
+  });
+});
+
+describe('a task that prints more than its sandbox allows', () => {
+  it('is stopped, and exactly the allowed bytes are stored', async () => {
+    const result = await river(
+      ['run', 'tests/fixtures/flood.ts'],
+      stack.natsUrl,
+    );
+    const runId = runIdOf(result.stdout);
+    const logs = await river(['logs', runId, 'flood-1'], stack.natsUrl);
+
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(
+      /flood-1 stopped: The task printed more than 10000000 bytes/,
+    );
+    expect(Buffer.byteLength(logs.stdout)).toBe(TEST_MAX_OUTPUT_BYTES);
   });
 });
 

@@ -16,12 +16,19 @@ export interface CliResult {
   stderr: string;
 }
 
+/** The output limit of the test stack's sandboxes: 10 MB. */
+export const TEST_MAX_OUTPUT_BYTES = 10_000_000;
+
 /** Starts nats-server (embedded, free port) and the four services. */
 export async function startTestStack(
   options: { storeDir?: string } = {},
 ): Promise<LocalStack> {
   // A short stall limit keeps the endless-loop test quick.
-  const env = { LOG_LEVEL: 'debug', RIVER_JOB_STALL_MS: '2000' };
+  const env = {
+    LOG_LEVEL: 'debug',
+    RIVER_JOB_STALL_MS: '2000',
+    RIVER_MAX_OUTPUT_BYTES: String(TEST_MAX_OUTPUT_BYTES),
+  };
   return startLocalStack({ env, ...options });
 }
 

@@ -30,6 +30,8 @@ function outcomeText(event: Extract<RunEvent, { type: 'task.finished' }>) {
       }`;
     case 'cancelled':
       return 'cancelled with its run';
+    case 'output-limit':
+      return `stopped: ${outcome.message ?? 'it printed too much'}`;
     case 'timeout':
       return `timed out after ${seconds(outcome.durationMs)}, process tree killed`;
     case 'signaled':

@@ -26,6 +26,8 @@ export interface AttemptContext {
   js: JetStream;
   artifacts: ArtifactStore;
   log: Logger;
+  /** Output a task may print before it is stopped; unlimited if unset. */
+  maxOutputBytes?: number;
 }
 
 /** How an attempt ended, before its captured output is added. */
@@ -53,15 +55,44 @@ export async function runAttempt(
   const logs = new LogPublisher(context.js, dispatch, context.log);
   const stdout = new OutputTail();
   const stderr = new OutputTail();
+  const limit = context.maxOutputBytes ?? Number.POSITIVE_INFINITY;
+  const overLimit = new AbortController();
+  let printed = 0;
   const sink: OutputSink = {
     write(stream, data) {
-      (stream === 'stdout' ? stdout : stderr).push(data);
-      return logs.write(stream, data);
+      if (printed >= limit) {
+        return true;
+      }
+      printed += data.length;
+      const kept =
+        printed > limit
+          ? data.subarray(0, data.length - (printed - limit))
+          : data;
+      if (printed >= limit) {
+        // Past the limit nothing more is kept, and the task is stopped.
+        overLimit.abort();
+      }
+      (stream === 'stdout' ? stdout : stderr).push(kept);
+      return logs.write(stream, kept);
     },
     drained: () => logs.drained(),
   };
+  const stop =
+    cancel === undefined
+      ? overLimit.signal
+      : AbortSignal.any([cancel, overLimit.signal]);
 
-  let verdict = await execute(context, workspace, spec, sink, cancel);
+  let verdict = await execute(context, workspace, spec, sink, stop);
+  if (overLimit.signal.aborted && cancel?.aborted !== true) {
+    verdict = {
+      reason: 'output-limit',
+      exitCode: null,
+      signal: verdict.signal,
+      message:
+        `The task printed more than ${limit} bytes, so it was stopped ` +
+        '(the sandbox setting RIVER_MAX_OUTPUT_BYTES).',
+    };
+  }
   let files: FileRef[] = [];
   await logs.finish();
 

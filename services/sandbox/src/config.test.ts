@@ -28,6 +28,7 @@ describe('sandbox configuration', () => {
       RIVER_WORK_DIR: '/var/lib/river',
       RIVER_SANDBOX_ID: 'box-1',
       LOG_LEVEL: 'debug',
+      RIVER_MAX_OUTPUT_BYTES: '1048576',
     });
 
     expect(config).toEqual({
@@ -37,6 +38,7 @@ describe('sandbox configuration', () => {
       workDir: '/var/lib/river',
       sandboxId: 'box-1',
       logLevel: 'debug',
+      maxOutputBytes: 1_048_576,
     });
   });
 

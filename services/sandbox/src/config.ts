@@ -10,6 +10,9 @@ import {
 } from '@river/protocol/internal';
 import Type from 'typebox';
 
+/** Output a task may print unless `RIVER_MAX_OUTPUT_BYTES` says: 1 GiB. */
+export const DEFAULT_MAX_OUTPUT_BYTES = 1024 * 1024 * 1024;
+
 /** Tasks run at once when `RIVER_SLOTS` is not set. */
 export const DEFAULT_SLOTS = 2;
 
@@ -27,6 +30,8 @@ export const SandboxConfig = Type.Object({
   sandboxId: Type.String({ minLength: 1 }),
   /** Pino log level. */
   logLevel: LogLevel,
+  /** Output a task may print, stdout and stderr together, before a stop. */
+  maxOutputBytes: Type.Optional(Type.Integer({ minimum: 1 })),
 });
 
 /** The sandbox's settings, validated at start-up. */
@@ -59,6 +64,12 @@ const SOURCES: SettingSources<SandboxConfig> = {
     default: `${hostname()}-${process.pid}`,
   },
   logLevel: LOG_LEVEL_SETTING,
+  maxOutputBytes: {
+    variable: 'RIVER_MAX_OUTPUT_BYTES',
+    expected: 'a whole number of bytes, 1 or more',
+    kind: 'integer',
+    default: DEFAULT_MAX_OUTPUT_BYTES,
+  },
 };
 
 /**

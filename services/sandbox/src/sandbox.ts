@@ -88,6 +88,9 @@ export async function startSandbox(
         log,
         cancels,
         running,
+        ...(config.maxOutputBytes === undefined
+          ? {}
+          : { maxOutputBytes: config.maxOutputBytes }),
       }),
   });
   log.info({ slots: config.slots, workDir: config.workDir }, 'Sandbox started');

@@ -41,6 +41,8 @@ export interface HandlerContext {
   log: Logger;
   /** Cancelled runs, kept current from the cancels bucket. */
   cancels: CancelWatch;
+  /** Output a task may print before it is stopped. */
+  maxOutputBytes?: number;
   /** Abort controllers of running attempts, by run id and task key. */
   running: Map<string, Set<AbortController>>;
 }

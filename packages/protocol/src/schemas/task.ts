@@ -86,6 +86,7 @@ export const AttemptReason = Type.Union([
   Type.Literal('input-failed'),
   Type.Literal('output-failed'),
   Type.Literal('cancelled'),
+  Type.Literal('output-limit'),
 ]);
 
 /** Why an attempt ended. */
