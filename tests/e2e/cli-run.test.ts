@@ -209,7 +209,7 @@ describe('river run with a broken project', () => {
     );
 
     expect(result.code).toBe(1);
-    expect(result.stdout).toMatch(/job logic did not yield for 2000 ms/);
+    expect(result.stdout).toMatch(/job logic did not yield for 5000 ms/);
     expect(servicesAlive(stack)).toBe(true);
   });
 

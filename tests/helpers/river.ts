@@ -23,10 +23,11 @@ export const TEST_MAX_OUTPUT_BYTES = 10_000_000;
 export async function startTestStack(
   options: { storeDir?: string } = {},
 ): Promise<LocalStack> {
-  // A short stall limit keeps the endless-loop test quick.
+  // A short stall limit keeps the endless-loop test quick, yet leaves a
+  // loaded machine time to answer the controller's pings.
   const env = {
     LOG_LEVEL: 'debug',
-    RIVER_JOB_STALL_MS: '2000',
+    RIVER_JOB_STALL_MS: '5000',
     RIVER_MAX_OUTPUT_BYTES: String(TEST_MAX_OUTPUT_BYTES),
   };
   return startLocalStack({ env, ...options });

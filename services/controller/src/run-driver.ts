@@ -198,7 +198,6 @@ export class RunDriver {
       stderr: true,
     });
     this.#worker = worker;
-    this.#startWatchdog();
     worker.on('message', (message: FromWorker) => {
       this.#onWorkerMessage(message).catch((error: unknown) => {
         this.#log.error({ err: error }, 'Run driver failed');
@@ -255,6 +254,10 @@ export class RunDriver {
         await this.#publishLog('', message.text);
         return;
       case 'loaded':
+        // Loading has its own time limit; the watchdog times job logic,
+        // not how long a busy machine takes to start a worker.
+        this.#lastPongAt = Date.now();
+        this.#startWatchdog();
         await this.#onLoaded(message.project);
         return;
       case 'task':
