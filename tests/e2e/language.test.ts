@@ -167,6 +167,16 @@ describe('the job language', () => {
     expect(result.stdout).toMatch(/- read skipped/);
   });
 
+  it('refuses a parameter given twice on the command line', async () => {
+    const result = await river(
+      ['run', 'tests/fixtures/params.ts', '-p', 'label=a', '-p', 'label=b'],
+      stack.natsUrl,
+    );
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/--param label is given twice/);
+  });
+
   it('fans one job out to 1,000 tasks and reports each of them', async () => {
     const result = await river(
       ['run', 'examples/fan-out/pipeline.ts', '--json'],

@@ -86,7 +86,11 @@ function parseParams(pairs: string[]): Record<string, string> {
     if (equals < 1) {
       throw new UsageError(`--param takes name=value, not '${pair}'.`);
     }
-    params[pair.slice(0, equals)] = pair.slice(equals + 1);
+    const name = pair.slice(0, equals);
+    if (Object.hasOwn(params, name)) {
+      throw new UsageError(`--param ${name} is given twice.`);
+    }
+    params[name] = pair.slice(equals + 1);
   }
   return params;
 }
