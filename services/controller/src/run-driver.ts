@@ -1,4 +1,3 @@
-import { Worker } from 'node:worker_threads';
 import {
   check,
   encode,
@@ -24,6 +23,7 @@ import {
   type RiverConnection,
 } from '@river/protocol/internal';
 import { fetchBundle } from './bundles.js';
+import { JobWorkerHost } from './job-worker-host.js';
 import type { TaskOutcomes } from './task-outcomes.js';
 import type { FromWorker, ToWorker, WorkerData } from './worker-messages.js';
 
@@ -62,8 +62,6 @@ function settled(job: JobRecord): boolean {
   return job.state !== 'waiting' && job.state !== 'running';
 }
 
-const WORKER_URL = new URL('./job-worker.js', import.meta.url);
-
 /** Longest `ctx.log` message kept in an event. */
 const MAX_LOG_MESSAGE_CHARS = 16_384;
 
@@ -82,12 +80,10 @@ export class RunDriver {
   readonly #log: Logger;
   readonly #jobs = new Map<string, JobRecord>();
   readonly #startedAt = Date.now();
-  #worker: Worker | undefined;
+  #worker: JobWorkerHost | undefined;
   #finish: ((status: FinalStatus) => void) | undefined;
   #finished = false;
   #logLines = 0;
-  #watchdog: NodeJS.Timeout | undefined;
-  #lastPongAt = Date.now();
   #params: Record<string, ParamValue> = {};
   /** Task requests whose job logic still waits, by request id. */
   readonly #waitingTasks = new Map<number, string>();
@@ -185,68 +181,38 @@ export class RunDriver {
   /** Stops the run's job logic without publishing anything. */
   async abandon(): Promise<void> {
     this.#finished = true;
-    clearInterval(this.#watchdog);
     await this.#worker?.terminate();
   }
 
   #startWorker(data: WorkerData): void {
-    const worker = new Worker(WORKER_URL, {
-      workerData: data,
-      resourceLimits: { maxOldGenerationSizeMb: this.#deps.memoryLimitMb },
-      env: {},
-      stdout: true,
-      stderr: true,
-    });
-    this.#worker = worker;
-    worker.on('message', (message: FromWorker) => {
-      this.#onWorkerMessage(message).catch((error: unknown) => {
-        this.#log.error({ err: error }, 'Run driver failed');
-        void this.#end('failed', `controller error: ${errorMessage(error)}`);
-      });
-    });
-    worker.on('error', (error) => {
-      const reason =
-        (error as { code?: string }).code === 'ERR_WORKER_OUT_OF_MEMORY'
-          ? `job logic exceeded its memory limit of ${this.#deps.memoryLimitMb} MB`
-          : `job logic crashed: ${error.message}`;
-      void this.#end('failed', reason);
-    });
-    worker.on('exit', (code) => {
-      if (!this.#finished) {
-        void this.#end('failed', `job logic stopped with exit code ${code}`);
-      }
-    });
-  }
-
-  /**
-   * Job logic that never yields (an endless loop, even an async one)
-   * blocks its worker; a worker that misses its pongs fails the run.
-   */
-  #startWatchdog(): void {
-    const interval = Math.max(50, Math.floor(this.#deps.stallLimitMs / 4));
-    this.#watchdog = setInterval(() => {
-      if (Date.now() - this.#lastPongAt > this.#deps.stallLimitMs) {
-        void this.#end(
-          'failed',
-          `job logic did not yield for ${this.#deps.stallLimitMs} ms ` +
-            '(an endless loop?); it was stopped',
-        );
-        return;
-      }
-      this.#post({ type: 'ping' });
-    }, interval);
-    this.#watchdog.unref();
+    this.#worker = new JobWorkerHost(
+      data,
+      {
+        memoryLimitMb: this.#deps.memoryLimitMb,
+        stallLimitMs: this.#deps.stallLimitMs,
+      },
+      {
+        onMessage: (message) => {
+          this.#onWorkerMessage(message).catch((error: unknown) => {
+            this.#log.error({ err: error }, 'Run driver failed');
+            void this.#end(
+              'failed',
+              `controller error: ${errorMessage(error)}`,
+            );
+          });
+        },
+        // Once the run has ended, its worker's exit is expected.
+        onFailure: (reason) => void this.#end('failed', reason),
+      },
+    );
   }
 
   #post(message: ToWorker): void {
-    this.#worker?.postMessage(message);
+    this.#worker?.post(message);
   }
 
   async #onWorkerMessage(message: FromWorker): Promise<void> {
     switch (message.type) {
-      case 'pong':
-        this.#lastPongAt = Date.now();
-        return;
       case 'load-failed':
         await this.#end('failed', message.message);
         return;
@@ -254,10 +220,7 @@ export class RunDriver {
         await this.#publishLog('', message.text);
         return;
       case 'loaded':
-        // Loading has its own time limit; the watchdog times job logic,
-        // not how long a busy machine takes to start a worker.
-        this.#lastPongAt = Date.now();
-        this.#startWatchdog();
+        this.#worker?.startWatchdog();
         await this.#onLoaded(message.project);
         return;
       case 'task':
@@ -624,7 +587,6 @@ export class RunDriver {
       );
       this.#log.info({ status, error }, 'Run finished');
     } finally {
-      clearInterval(this.#watchdog);
       for (const job of this.#jobs.values()) {
         clearTimeout(job.deadline);
       }
