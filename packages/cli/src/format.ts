@@ -70,7 +70,8 @@ export function describeEvent(event: RunEvent): string | undefined {
     case 'task.retrying': {
       const after =
         event.delayMs === undefined ? '' : ` in ${seconds(event.delayMs)}`;
-      return `${time}   ↻ ${event.taskId} ${brief(event.reason)}; retrying as attempt ${event.attempt}${after}`;
+      const retry = `retrying as attempt ${event.attempt}${after}`;
+      return `${time}   ↻ ${event.taskId} ${brief(event.reason)}; ${retry}`;
     }
     case 'task.finished':
       return `${time}   ${event.outcome.ok ? '✓' : '✗'} ${event.taskId} ${outcomeText(event)}`;

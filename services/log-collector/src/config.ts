@@ -16,8 +16,8 @@ export const LogCollectorConfig = Type.Object({
   logLevel: LogLevel,
   /**
    * Days that events, log chunks and log index entries are kept
-   * (`RIVER_RETENTION_DAYS`). Every service applies it to the shared
-   * streams at start-up, so all of them must be given the same value.
+   * (`RIVER_RETENTION_DAYS`), when this service creates the streams;
+   * existing streams keep their settings.
    */
   retentionDays: Type.Integer({ minimum: 1 }),
 });

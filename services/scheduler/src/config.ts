@@ -15,9 +15,9 @@ export const SchedulerConfig = Type.Object({
   /** The logger's level (`LOG_LEVEL`), `info` by default. */
   logLevel: LogLevel,
   /**
-   * Days that events and log chunks are kept (`RIVER_RETENTION_DAYS`).
-   * Every service applies it to the shared streams at start-up, so all of
-   * them must be given the same value.
+   * Days that events and log chunks are kept (`RIVER_RETENTION_DAYS`),
+   * when this service creates the streams; existing streams keep their
+   * settings.
    */
   retentionDays: Type.Integer({ minimum: 1 }),
 });

@@ -1,7 +1,10 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
-import { SCHEMA_VERSION } from '@river/protocol';
-import { type Logger, taskFields } from '@river/protocol/internal';
-import { publishDispatch, publishEvent } from './publish.js';
+import {
+  type Logger,
+  publishEvent,
+  taskFields,
+} from '@river/protocol/internal';
+import { publishDispatch } from './publish.js';
 import type { StoredTask, TaskStore } from './task-store.js';
 
 /** What the scheduler's message handlers share. */
@@ -29,11 +32,9 @@ export async function dispatchAttempt(
   if (attempt > 1) {
     await publishEvent(
       js,
+      runId,
+      'task.retrying',
       {
-        schema: SCHEMA_VERSION,
-        type: 'task.retrying',
-        runId,
-        at: Date.now(),
         taskId,
         attempt,
         reason: stored.entry.retryReason ?? 'the previous attempt failed',
@@ -51,11 +52,9 @@ export async function dispatchAttempt(
   });
   await publishEvent(
     js,
+    runId,
+    'task.dispatched',
     {
-      schema: SCHEMA_VERSION,
-      type: 'task.dispatched',
-      runId,
-      at: Date.now(),
       taskId,
       attempt,
       pool: request.spec.pool,

@@ -1,24 +1,10 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
 import {
   encode,
-  type RunEvent,
   SCHEMA_VERSION,
   Subjects,
   type TaskDispatch,
 } from '@river/protocol';
-
-/** Publishes a run event; `msgId` makes a repeated publish a no-op. */
-export async function publishEvent(
-  js: JetStreamClient,
-  event: RunEvent,
-  msgId: string,
-): Promise<void> {
-  await js.publish(
-    Subjects.event(event.runId, event.type),
-    encode('event', event),
-    { msgID: msgId },
-  );
-}
 
 /**
  * Publishes one attempt of a task to its pool's dispatch queue and returns

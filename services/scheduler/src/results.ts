@@ -1,12 +1,7 @@
 import type { JsMsg } from '@nats-io/jetstream';
-import {
-  type AttemptOutcome,
-  SCHEMA_VERSION,
-  type TaskResult,
-} from '@river/protocol';
-import { taskFields } from '@river/protocol/internal';
+import type { AttemptOutcome, TaskResult } from '@river/protocol';
+import { publishEvent, taskFields } from '@river/protocol/internal';
 import { dispatchAttempt, type SchedulerContext } from './dispatch.js';
-import { publishEvent } from './publish.js';
 import { contended, MAX_CONFLICT_RETRIES } from './retry.js';
 import { type TaskEntry, taskKey } from './task-entry.js';
 
@@ -70,11 +65,9 @@ export function createResultHandler(context: SchedulerContext) {
         // same message id makes the later announcement a repeat.
         await publishEvent(
           js,
+          result.runId,
+          'task.retrying',
           {
-            schema: SCHEMA_VERSION,
-            type: 'task.retrying',
-            runId: result.runId,
-            at: Date.now(),
             taskId: result.taskId,
             attempt: result.attempt + 1,
             reason: describeFailure(result.outcome),
@@ -110,11 +103,9 @@ export function createResultHandler(context: SchedulerContext) {
     const { request } = entry;
     await publishEvent(
       js,
+      request.runId,
+      'task.finished',
       {
-        schema: SCHEMA_VERSION,
-        type: 'task.finished',
-        runId: request.runId,
-        at: Date.now(),
         job: request.job,
         taskId: request.taskId,
         name: request.name,

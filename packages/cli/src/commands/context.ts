@@ -2,7 +2,7 @@ import { RiverClient } from '@river/sdk/client';
 import { type LocalStack, startLocalStack } from '../stack.js';
 
 /** A client, and the stack started for it when NATS_URL was not set. */
-export interface Session {
+export interface CliConnection {
   client: RiverClient;
   stack: LocalStack | undefined;
   close(): Promise<void>;
@@ -12,9 +12,9 @@ export interface Session {
  * Connects to NATS_URL, or starts the embedded default (nats-server and
  * the four services) when NATS_URL is not set.
  */
-export async function openSession(
+export async function connectOrStart(
   announce: (line: string) => void,
-): Promise<Session> {
+): Promise<CliConnection> {
   const natsUrl = process.env.NATS_URL;
   let stack: LocalStack | undefined;
   if (natsUrl === undefined || natsUrl === '') {

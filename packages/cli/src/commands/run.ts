@@ -1,7 +1,7 @@
 import type { RunEvent } from '@river/protocol';
 import type { RiverClient } from '@river/sdk/client';
 import { describeEvent } from '../format.js';
-import { openSession } from './context.js';
+import { connectOrStart } from './context.js';
 
 /** Log lines shown under a failed task. */
 const FAILED_TASK_LOG_LINES = 20;
@@ -50,22 +50,22 @@ export async function runCommand(options: RunOptions): Promise<number> {
       process.stderr.write(`${line}\n`);
     }
   };
-  const session = await openSession(note);
+  const river = await connectOrStart(note);
   const interrupted = new Promise<number>((resolve) => {
     process.once('SIGINT', () => resolve(130));
     process.once('SIGTERM', () => resolve(143));
   });
   try {
     return await Promise.race([
-      followRun(session.client, options, print, (line) =>
+      followRun(river.client, options, print, (line) =>
         // The embedded River's store goes with it: no hint to read it.
-        session.stack === undefined || !line.includes('river logs')
+        river.stack === undefined || !line.includes('river logs')
           ? note(line)
           : undefined,
       ),
       interrupted.then((code) => {
         note(
-          session.stack === undefined
+          river.stack === undefined
             ? 'Interrupted; the run goes on in River.'
             : 'Interrupted; stopping the embedded River.',
         );
@@ -73,7 +73,7 @@ export async function runCommand(options: RunOptions): Promise<number> {
       }),
     ]);
   } finally {
-    await session.close();
+    await river.close();
   }
 }
 
