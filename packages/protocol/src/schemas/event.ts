@@ -39,6 +39,12 @@ export const EventSchemas = {
     jobs: Type.Array(JobOutline),
     controllerId: Type.String(),
   }),
+  /** Another controller took the run over and replayed its history. */
+  'run.resumed': event('run.resumed', {
+    controllerId: Type.String(),
+    /** How many events of the history the replay read. */
+    replayedEvents: Type.Integer({ minimum: 0 }),
+  }),
   'job.started': event('job.started', { job: Type.String() }),
   'job.log': event('job.log', {
     job: Type.String(),
@@ -78,6 +84,28 @@ export const EventSchemas = {
     reason: Type.String(),
     /** How long the attempt waits for its backoff, when it does. */
     delayMs: Type.Optional(Type.Integer({ minimum: 0 })),
+  }),
+  /** An attempt's sandbox stopped heartbeating; it counts as failed. */
+  'task.lost': event('task.lost', {
+    taskId: Token,
+    attempt: Type.Integer({ minimum: 1 }),
+    reason: Type.String(),
+  }),
+  /** A result that arrived for an attempt no longer current was dropped. */
+  'task.result-ignored': event('task.result-ignored', {
+    taskId: Token,
+    attempt: Type.Integer({ minimum: 1 }),
+    sandboxId: Type.String(),
+    reason: Type.String(),
+  }),
+  /** Log chunks of an attempt are missing from the stored log. */
+  'task.log-gap': event('task.log-gap', {
+    taskId: Token,
+    attempt: Type.Integer({ minimum: 1 }),
+    /** First missing chunk sequence number. */
+    fromSeq: Type.Integer({ minimum: 0 }),
+    /** Last missing chunk sequence number. */
+    toSeq: Type.Integer({ minimum: 0 }),
   }),
   'task.finished': event('task.finished', {
     job: Type.String(),

@@ -87,6 +87,10 @@ export const AttemptReason = Type.Union([
   Type.Literal('output-failed'),
   Type.Literal('cancelled'),
   Type.Literal('output-limit'),
+  /** Its sandbox stopped sending heartbeats; another sandbox noticed. */
+  Type.Literal('lost'),
+  /** Its sandbox shut down before it ended and gave it back unfinished. */
+  Type.Literal('handed-back'),
 ]);
 
 /** Why an attempt ended. */
