@@ -1,11 +1,13 @@
-import type { JsMsg } from '@nats-io/jetstream';
-import type { LogChunk } from '@river/protocol';
+import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
+import type { LogChunk, LogIndexEntry } from '@river/protocol';
 import { type Logger, taskFields } from '@river/protocol/internal';
 import { IndexContendedError } from './errors.js';
+import { gapReported, publishGap } from './gap-events.js';
 import type { LogIndexStore } from './index-store.js';
 import {
   applyChunk,
   emptyLogIndexEntry,
+  gapEndingBefore,
   type IndexUpdate,
   logIndexKey,
 } from './log-index.js';
@@ -14,10 +16,20 @@ import {
 const MAX_CONFLICT_RETRIES = 5;
 
 /**
- * Counts each stored chunk into its attempt's index entry. The chunk itself
+ * Counts each stored chunk into its attempt's index entry, and publishes a
+ * `task.log-gap` event when a chunk skips sequences. The chunk itself
  * stays in the logs stream, which is the durable store that queries read.
+ *
+ * The entry is written before the event is published, so a gap is only
+ * reported once it is recorded. A collector that dies in between leaves
+ * the chunk unacknowledged; when it comes back, the index already counts
+ * it, and the event is published then unless the history holds it.
  */
-export function createChunkHandler(store: LogIndexStore, log: Logger) {
+export function createChunkHandler(
+  js: JetStreamClient,
+  store: LogIndexStore,
+  log: Logger,
+) {
   return async (chunk: LogChunk, msg: JsMsg): Promise<undefined> => {
     const key = logIndexKey(chunk);
     const fields = {
@@ -34,16 +46,42 @@ export function createChunkHandler(store: LogIndexStore, log: Logger) {
       );
       if (update.effect === 'duplicate') {
         log.debug(fields, 'Ignored repeated log chunk');
+        if (msg.redelivered) {
+          await reportAgain(update.entry, chunk, fields);
+        }
         return;
       }
       const written = await store.write(key, update.entry, stored?.revision);
       if (written !== undefined) {
         report(log, fields, update, chunk.last);
+        if (update.gap !== undefined) {
+          await publishGap(js, chunk, update.gap);
+        }
         return;
       }
     }
     throw new IndexContendedError(key, MAX_CONFLICT_RETRIES);
   };
+
+  /**
+   * A chunk that comes back already counted may have found a gap whose
+   * event was never published: its collector stopped in between.
+   */
+  async function reportAgain(
+    entry: LogIndexEntry,
+    chunk: LogChunk,
+    fields: Record<string, unknown>,
+  ): Promise<void> {
+    const gap = gapEndingBefore(entry, chunk.seq);
+    if (gap === undefined || (await gapReported(js, chunk, gap.toSeq))) {
+      return;
+    }
+    log.warn(
+      { ...fields, missingFrom: gap.fromSeq, missingTo: gap.toSeq },
+      'Reported a log gap that a stopped collector had not reported',
+    );
+    await publishGap(js, chunk, gap);
+  }
 }
 
 function report(
@@ -52,13 +90,13 @@ function report(
   update: IndexUpdate,
   last: boolean,
 ): void {
-  const { entry, effect, missed } = update;
-  if (effect === 'gap') {
+  const { entry, effect, gap } = update;
+  if (effect === 'gap' && gap !== undefined) {
     log.warn(
       {
         ...fields,
-        missingFrom: missed[0],
-        missingCount: missed.length,
+        missingFrom: gap.fromSeq,
+        missingCount: gap.toSeq - gap.fromSeq + 1,
       },
       'Log chunks are missing before this one',
     );

@@ -22,17 +22,20 @@ describe('log-collector configuration', () => {
       natsUrl: 'nats://10.0.0.1:4222',
       logLevel: 'info',
       retentionDays: 30,
+      streamReplicas: 1,
     });
     expect(
       loadLogCollectorConfig({
         NATS_URL: 'nats://a:4222',
         LOG_LEVEL: 'debug',
         RIVER_RETENTION_DAYS: '7',
+        RIVER_STREAM_REPLICAS: '3',
       }),
     ).toEqual({
       natsUrl: 'nats://a:4222',
       logLevel: 'debug',
       retentionDays: 7,
+      streamReplicas: 3,
     });
   });
 
@@ -51,5 +54,10 @@ describe('log-collector configuration', () => {
     expect(failure({ ...base, RIVER_RETENTION_DAYS: '0' }).variable).toBe(
       'RIVER_RETENTION_DAYS',
     );
+    for (const replicas of ['0', '6', 'three']) {
+      expect(
+        failure({ ...base, RIVER_STREAM_REPLICAS: replicas }).variable,
+      ).toBe('RIVER_STREAM_REPLICAS');
+    }
   });
 });

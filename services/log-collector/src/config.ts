@@ -4,6 +4,7 @@ import {
   NATS_URL_SETTING,
   RETENTION_DAYS_SETTING,
   readSettings,
+  type SettingSource,
   type SettingSources,
 } from '@river/protocol/internal';
 import Type from 'typebox';
@@ -20,15 +21,32 @@ export const LogCollectorConfig = Type.Object({
    * existing streams keep their settings.
    */
   retentionDays: Type.Integer({ minimum: 1 }),
+  /**
+   * Servers of a NATS cluster that keep a copy of each stream and of the
+   * log index, when this service creates them (`RIVER_STREAM_REPLICAS`).
+   */
+  streamReplicas: Type.Integer({ minimum: 1, maximum: 5 }),
 });
 
 /** The log-collector's settings, as read from the environment. */
 export type LogCollectorConfig = Type.Static<typeof LogCollectorConfig>;
 
+/**
+ * `RIVER_STREAM_REPLICAS`. The shared stream set-up reads the same
+ * variable, so services that do not list it still create streams alike.
+ */
+const STREAM_REPLICAS_SETTING: SettingSource = {
+  variable: 'RIVER_STREAM_REPLICAS',
+  expected: 'a whole number from 1 to 5 (3 on a three-node cluster)',
+  kind: 'integer',
+  default: 1,
+};
+
 const SOURCES: SettingSources<LogCollectorConfig> = {
   natsUrl: NATS_URL_SETTING,
   logLevel: LOG_LEVEL_SETTING,
   retentionDays: RETENTION_DAYS_SETTING,
+  streamReplicas: STREAM_REPLICAS_SETTING,
 };
 
 /**

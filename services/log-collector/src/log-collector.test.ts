@@ -1,4 +1,5 @@
-import { decode, Subjects } from '@river/protocol';
+import type { JsMsg } from '@nats-io/jetstream';
+import { Buckets, decode, encode, Subjects } from '@river/protocol';
 import { connectRiver, type RiverConnection } from '@river/protocol/internal';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -16,8 +17,12 @@ import {
   publishChunks,
   queryLogs,
   readAllPages,
+  storedEvents,
 } from '../test/helpers.js';
+import { createChunkHandler } from './chunks.js';
+import { LogIndexStore } from './index-store.js';
 import { type LogCollector, startLogCollector } from './log-collector.js';
+import { applyChunk, emptyLogIndexEntry } from './log-index.js';
 import { MAX_PAGE_BYTES } from './log-page.js';
 
 let server: TestNatsServer;
@@ -28,7 +33,12 @@ const { log, lines } = captureLogger();
 beforeAll(async () => {
   server = await startNatsServer();
   collector = await startLogCollector(
-    { natsUrl: server.url, logLevel: 'debug', retentionDays: 1 },
+    {
+      natsUrl: server.url,
+      logLevel: 'debug',
+      retentionDays: 1,
+      streamReplicas: 1,
+    },
     { log },
   );
   river = await connectRiver({ servers: server.url, name: 'collector-test' });
@@ -162,6 +172,21 @@ describe('log-collector', () => {
       }),
     );
 
+    const gaps = await eventually(
+      () => storedEvents(river, 'run-gap', 'task.log-gap'),
+      (events) => events.length > 0,
+    );
+    expect(gaps).toEqual([
+      expect.objectContaining({
+        type: 'task.log-gap',
+        runId: 'run-gap',
+        taskId: 'task-0',
+        attempt: 1,
+        fromSeq: 2,
+        toSeq: 3,
+      }),
+    ]);
+
     await publishChunks(river, [chunk('run-gap', 'task-0', 3, data)]);
     const filled = await indexEntryWhen(
       river,
@@ -169,6 +194,45 @@ describe('log-collector', () => {
       (e) => e.chunks === 5,
     );
     expect(filled).toMatchObject({ chunks: 5, bytes: 15, missing: [2] });
+    expect(await storedEvents(river, 'run-gap', 'task.log-gap')).toHaveLength(
+      1,
+    );
+  });
+
+  it('reports a gap once when the chunk that found it comes back', async () => {
+    const kv = await river.kvm.open(Buckets.logIndex);
+    const handle = createChunkHandler(river.js, new LogIndexStore(kv), log);
+    const delivery = (redelivered: boolean) =>
+      ({ redelivered, subject: 'test' }) as unknown as JsMsg;
+    const at = (seq: number) =>
+      chunk('run-regap', 'task-0', seq, new Uint8Array([seq]));
+    const gapEvents = () => storedEvents(river, 'run-regap', 'task.log-gap');
+
+    // Chunks 0, 1 and 4 were counted, but the collector died before it
+    // published the gap that chunk 4 found; the chunks never reached this
+    // test's stream, so only the handler sees them.
+    let entry = emptyLogIndexEntry(at(0));
+    for (const seq of [0, 1, 4]) {
+      entry = applyChunk(entry, at(seq)).entry;
+    }
+    await kv.put('run-regap.task-0.1', encode('logIndexEntry', entry));
+
+    await handle(at(4), delivery(false));
+    expect(await gapEvents()).toEqual([]);
+    await handle(at(4), delivery(true));
+    await handle(at(4), delivery(true));
+    expect(await gapEvents()).toEqual([
+      expect.objectContaining({ taskId: 'task-0', fromSeq: 2, toSeq: 3 }),
+    ]);
+
+    // Chunk 3 came late and was counted; when it comes back, the gap just
+    // below it (chunk 2) was reported already.
+    await handle(at(3), delivery(false));
+    await handle(at(3), delivery(true));
+    expect(await gapEvents()).toHaveLength(1);
+    expect(
+      await indexEntryWhen(river, 'run-regap.task-0.1', () => true),
+    ).toMatchObject({ chunks: 4, nextSeq: 5, missing: [2] });
   });
 
   it('never counts a duplicate chunk twice', async () => {

@@ -15,8 +15,12 @@ import type { LogCollectorConfig } from './config.js';
 import { LogIndexStore } from './index-store.js';
 import { serveLogQueries } from './query-server.js';
 
-/** How long a delivered chunk may stay unacknowledged. */
-const ACK_WAIT_MS = 30_000;
+/**
+ * How long a delivered chunk may stay unacknowledged. The consumer hands
+ * out one chunk at a time, so after a collector dies, indexing waits this
+ * long for the chunk it held to come back.
+ */
+const ACK_WAIT_MS = 10_000;
 const DAY_MS = 24 * 60 * 60 * 1_000;
 
 /** A running log-collector. */
@@ -64,8 +68,8 @@ export async function startLogCollector(
     throw error;
   }
 
-  // One worker keeps each attempt's chunks in stream order, so a gap is
-  // reported only when a chunk really is missing.
+  // One chunk in flight, over all replicas, keeps each attempt's chunks in
+  // stream order, so a gap is reported only when a chunk really is missing.
   const indexing: ConsumeLoop = consumeMessages({
     js: connection.js,
     stream: Streams.logs,
@@ -73,7 +77,7 @@ export async function startLogCollector(
     kind: 'logChunk',
     concurrency: 1,
     log,
-    handle: createChunkHandler(store, log),
+    handle: createChunkHandler(connection.js, store, log),
   });
   const queries = serveLogQueries(connection.nc, connection.js, log);
   // Once the server has the subscription, the collector can be asked.
@@ -98,17 +102,22 @@ async function prepare(
   config: LogCollectorConfig,
 ): Promise<LogIndexStore> {
   const { jsm, kvm } = connection;
-  await ensureStreams(jsm, config.retentionDays);
+  await ensureStreams(jsm, config.retentionDays, config.streamReplicas);
+  // With one chunk unacknowledged at most, the server delivers the next
+  // only once the last is done, and gives a chunk whose collector died
+  // back before any later one: chunks are counted in stream order.
   await ensureDurable(jsm, {
     stream: Streams.logs,
     name: Consumers.logCollector,
     filterSubject: Subjects.allLogChunks,
     ackWaitMs: ACK_WAIT_MS,
+    maxAckPending: 1,
   });
   // Index entries expire with the chunks they describe.
   const kv = await kvm.create(Buckets.logIndex, {
     history: 1,
     ttl: config.retentionDays * DAY_MS,
+    replicas: config.streamReplicas,
   });
   return new LogIndexStore(kv);
 }

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   applyChunk,
   emptyLogIndexEntry,
+  gapEndingBefore,
   logIndexKey,
   MAX_MISSING_SEQUENCES,
 } from './log-index.js';
@@ -78,5 +79,17 @@ describe('log index', () => {
     const update = applyChunk(emptyLogIndexEntry(chunk(0)), chunk(1_000_000));
     expect(update.entry.missing).toHaveLength(MAX_MISSING_SEQUENCES);
     expect(update.entry.nextSeq).toBe(1_000_001);
+    expect(update.gap).toEqual({ fromSeq: 0, toSeq: 999_999 });
+  });
+
+  it('names the gap a chunk found, and finds it again once counted', () => {
+    const { entry } = applyAll([chunk(0), chunk(1), chunk(5), chunk(3)]);
+    const found = applyChunk(applyAll([chunk(0), chunk(1)]).entry, chunk(5));
+    expect(found.gap).toEqual({ fromSeq: 2, toSeq: 4 });
+    expect(entry.missing).toEqual([2, 4]);
+    expect(gapEndingBefore(entry, 5)).toEqual({ fromSeq: 4, toSeq: 4 });
+    expect(gapEndingBefore(entry, 3)).toEqual({ fromSeq: 2, toSeq: 2 });
+    expect(gapEndingBefore(entry, 1)).toBeUndefined();
+    expect(applyChunk(entry, chunk(6)).gap).toBeUndefined();
   });
 });

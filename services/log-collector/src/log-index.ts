@@ -21,12 +21,23 @@ export type ChunkEffect =
   /** Its sequence was seen before; the entry is unchanged. */
   | 'duplicate';
 
+/** Chunk sequences `fromSeq` to `toSeq`, both included, that are missing. */
+export interface SequenceGap {
+  fromSeq: number;
+  toSeq: number;
+}
+
 /** The entry after a chunk, and how the chunk changed it. */
 export interface IndexUpdate {
   entry: LogIndexEntry;
   effect: ChunkEffect;
   /** Sequences found missing by this chunk (for `gap`), in order. */
   missed: number[];
+  /**
+   * The whole run of sequences this chunk skipped (for `gap`), even when
+   * `missed` was cut to {@link MAX_MISSING_SEQUENCES}.
+   */
+  gap?: SequenceGap;
 }
 
 /** The key of a task attempt's entry in the log index bucket. */
@@ -62,6 +73,7 @@ export function applyChunk(entry: LogIndexEntry, chunk: LogChunk): IndexUpdate {
   let effect: ChunkEffect = 'appended';
   let missing = entry.missing;
   let nextSeq = entry.nextSeq;
+  let gap: SequenceGap | undefined;
   const missed: number[] = [];
 
   if (chunk.seq < entry.nextSeq) {
@@ -73,6 +85,7 @@ export function applyChunk(entry: LogIndexEntry, chunk: LogChunk): IndexUpdate {
   } else {
     if (chunk.seq > entry.nextSeq) {
       effect = 'gap';
+      gap = { fromSeq: entry.nextSeq, toSeq: chunk.seq - 1 };
       const room = MAX_MISSING_SEQUENCES - entry.missing.length;
       const end = Math.min(chunk.seq, entry.nextSeq + Math.max(room, 0));
       for (let seq = entry.nextSeq; seq < end; seq++) {
@@ -94,5 +107,26 @@ export function applyChunk(entry: LogIndexEntry, chunk: LogChunk): IndexUpdate {
     },
     effect,
     missed,
+    ...(gap === undefined ? {} : { gap }),
   };
+}
+
+/**
+ * The missing sequences just below `seq`, read back from an entry that
+ * already counts it: the gap `seq` found when it first arrived, less any
+ * chunk that filled it since. `undefined` when `seq - 1` is not missing.
+ */
+export function gapEndingBefore(
+  entry: LogIndexEntry,
+  seq: number,
+): SequenceGap | undefined {
+  const missing = new Set(entry.missing);
+  if (!missing.has(seq - 1)) {
+    return undefined;
+  }
+  let fromSeq = seq - 1;
+  while (missing.has(fromSeq - 1)) {
+    fromSeq--;
+  }
+  return { fromSeq, toSeq: seq - 1 };
 }

@@ -24,7 +24,12 @@ const { log } = captureLogger();
 
 function start() {
   return startLogCollector(
-    { natsUrl: server.url, logLevel: 'debug', retentionDays: 1 },
+    {
+      natsUrl: server.url,
+      logLevel: 'debug',
+      retentionDays: 1,
+      streamReplicas: 1,
+    },
     { log },
   );
 }

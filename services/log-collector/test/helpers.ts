@@ -11,7 +11,10 @@ import {
   type LogQuery,
   type LogQueryReply,
   type LogStream,
+  type RunEventOf,
+  type RunEventType,
   SCHEMA_VERSION,
+  Streams,
   Subjects,
 } from '@river/protocol';
 import type { RiverConnection } from '@river/protocol/internal';
@@ -168,4 +171,36 @@ export function binaryData(length: number, seed: number): Uint8Array {
     data[i] = (i * 131 + seed * 17 + 0x80) & 0xff;
   }
   return data;
+}
+
+/** The run's stored events of one type, in order. */
+export async function storedEvents<K extends RunEventType>(
+  river: RiverConnection,
+  runId: string,
+  type: K,
+): Promise<Array<RunEventOf<K>>> {
+  const subject = Subjects.event(runId, type);
+  const info = await river.jsm.streams.info(Streams.events, {
+    subjects_filter: subject,
+  });
+  const count = info.state.subjects?.[subject] ?? 0;
+  if (count === 0) {
+    return [];
+  }
+  const consumer = await river.js.consumers.get(Streams.events, {
+    filter_subjects: subject,
+  });
+  const events: Array<RunEventOf<K>> = [];
+  try {
+    const batch = await consumer.fetch({ max_messages: count });
+    for await (const msg of batch) {
+      events.push(decode('event', msg.subject, msg.data) as RunEventOf<K>);
+      if (msg.info.pending === 0) {
+        break;
+      }
+    }
+  } finally {
+    await consumer.delete().catch(() => undefined);
+  }
+  return events;
 }
