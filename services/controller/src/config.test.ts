@@ -10,6 +10,7 @@ describe('controller configuration', () => {
       controllerId: expect.stringMatching(`^controller-.+-${process.pid}$`),
       runMemoryLimitMb: 256,
       jobStallLimitMs: 30_000,
+      runLeaseMs: 10_000,
       logLevel: 'info',
     });
   });
@@ -21,6 +22,7 @@ describe('controller configuration', () => {
         RIVER_CONTROLLER_ID: 'controller-a',
         RIVER_RUN_MEMORY_MB: '512',
         RIVER_JOB_STALL_MS: '1000',
+        RIVER_RUN_LEASE_MS: '3000',
         LOG_LEVEL: 'debug',
       }),
     ).toEqual({
@@ -28,6 +30,7 @@ describe('controller configuration', () => {
       controllerId: 'controller-a',
       runMemoryLimitMb: 512,
       jobStallLimitMs: 1_000,
+      runLeaseMs: 3_000,
       logLevel: 'debug',
     });
   });

@@ -12,6 +12,8 @@ import Type from 'typebox';
 const DEFAULT_RUN_MEMORY_MB = 256;
 /** Stall limit of job logic when `RIVER_JOB_STALL_MS` is unset. */
 const DEFAULT_JOB_STALL_MS = 30_000;
+/** Run lease when `RIVER_RUN_LEASE_MS` is unset. */
+const DEFAULT_RUN_LEASE_MS = 10_000;
 
 /** The controller's settings. */
 export const ControllerConfig = Type.Object({
@@ -23,6 +25,11 @@ export const ControllerConfig = Type.Object({
   runMemoryLimitMb: Type.Integer({ minimum: 16 }),
   /** How long job logic may hold its thread without yielding. */
   jobStallLimitMs: Type.Integer({ minimum: 100 }),
+  /**
+   * How long a controller that stopped renewing its runs keeps them: after
+   * this, another controller takes them over.
+   */
+  runLeaseMs: Type.Integer({ minimum: 1_000 }),
   /** Pino log level. */
   logLevel: LogLevel,
 });
@@ -49,6 +56,12 @@ const SOURCES: SettingSources<ControllerConfig> = {
     expected: 'a whole number of milliseconds, 100 or more',
     kind: 'integer',
     default: DEFAULT_JOB_STALL_MS,
+  },
+  runLeaseMs: {
+    variable: 'RIVER_RUN_LEASE_MS',
+    expected: 'a whole number of milliseconds, 1000 or more',
+    kind: 'integer',
+    default: DEFAULT_RUN_LEASE_MS,
   },
   logLevel: LOG_LEVEL_SETTING,
 };

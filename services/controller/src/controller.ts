@@ -1,3 +1,4 @@
+import type { JetStreamManager, JsMsg } from '@nats-io/jetstream';
 import {
   Consumers,
   type RunSubmission,
@@ -17,22 +18,29 @@ import {
   runShutdown,
 } from '@river/protocol/internal';
 import type { ControllerConfig } from './config.js';
-import { followOutcomes } from './outcome-feed.js';
 import { RunDriver } from './run-driver.js';
-import { TaskOutcomes } from './task-outcomes.js';
+import { SubmissionLease } from './submission-lease.js';
 
-/** How long a submission may stay unacknowledged before redelivery. */
-const SUBMISSION_ACK_WAIT_MS = 60_000;
+/** A run this controller drives, with its hold on the submission. */
+interface ActiveRun {
+  driver: RunDriver;
+  lease: SubmissionLease;
+}
 
 /** A running controller. */
 export interface RunningController {
-  /** Stops taking submissions, abandons active runs, closes NATS. */
+  /**
+   * Stops taking submissions, hands its active runs back so that another
+   * controller takes them over at once, and closes NATS.
+   */
   close(): Promise<void>;
 }
 
 /**
  * Starts a controller: it takes run submissions, drives each run's job
- * logic and publishes the run's events.
+ * logic and publishes the run's events. A submission stays unacknowledged
+ * while its run lasts, renewed as a lease; when a controller dies, another
+ * receives the submission again and takes the run over from its history.
  *
  * @throws ServerUnsupportedError when the NATS server is unsuitable.
  */
@@ -51,50 +59,67 @@ export async function startController(
     stream: Streams.submissions,
     name: Consumers.controllerSubmissions,
     filterSubject: Subjects.submit,
-    ackWaitMs: SUBMISSION_ACK_WAIT_MS,
+    ackWaitMs: config.runLeaseMs,
   });
 
-  const outcomes = new TaskOutcomes();
-  const feed = await followOutcomes(js, outcomes, log);
-  const active = new Map<string, RunDriver>();
+  const active = new Map<string, ActiveRun>();
   const deps = {
     connection,
-    outcomes,
     log,
     controllerId: config.controllerId,
     memoryLimitMb: config.runMemoryLimitMb,
     stallLimitMs: config.jobStallLimitMs,
   };
   const cancels = await CancelWatch.start(connection, log, (runId, reason) => {
-    void active.get(runId)?.cancel(reason);
+    void active.get(runId)?.driver.cancel(reason);
   });
 
-  async function takeSubmission(submission: RunSubmission): Promise<void> {
+  async function takeSubmission(
+    submission: RunSubmission,
+    msg: JsMsg,
+  ): Promise<void> {
     const { runId } = submission;
-    if (active.has(runId)) {
+    const running = active.get(runId);
+    if (running !== undefined) {
+      running.lease.replace(msg);
       log.debug(
         { runId, subject: Subjects.submit },
-        'Ignored repeated submission',
+        'Submission came back while this controller drives its run',
       );
       return;
     }
-    await publishEvent(
-      js,
-      runId,
-      'run.submitted',
-      { file: submission.file, bundleDigest: submission.bundleDigest },
-      `${runId}.submitted`,
-    );
-    log.info({ runId, file: submission.file }, 'Run submitted');
+    const lease = new SubmissionLease(msg, Math.floor(config.runLeaseMs / 3));
+    if (msg.info.deliveryCount === 1 || !(await wasSubmitted(jsm, runId))) {
+      await publishEvent(
+        js,
+        runId,
+        'run.submitted',
+        { file: submission.file, bundleDigest: submission.bundleDigest },
+        `${runId}.submitted`,
+      );
+      log.info({ runId, file: submission.file }, 'Run submitted');
+    }
     const driver = new RunDriver(deps, submission);
-    active.set(runId, driver);
+    active.set(runId, { driver, lease });
     const cancelled = cancels.reasonFor(runId);
     if (cancelled !== undefined) {
       void driver.cancel(cancelled);
     }
     driver
       .run()
-      .catch((error: unknown) => log.error({ runId, err: error }, 'Run failed'))
+      .then(
+        (status) => {
+          if (status === undefined) {
+            lease.drop();
+          } else {
+            lease.complete();
+          }
+        },
+        (error: unknown) => {
+          log.error({ runId, err: error }, 'Run failed');
+          lease.giveBack();
+        },
+      )
       .finally(() => active.delete(runId));
   }
 
@@ -106,9 +131,9 @@ export async function startController(
       kind: 'submission',
       concurrency: 1,
       log,
-      handle: async (submission) => {
-        await takeSubmission(submission);
-        return 'ack';
+      handle: async (submission, msg) => {
+        await takeSubmission(submission, msg);
+        return 'handled';
       },
     }),
   ];
@@ -119,14 +144,41 @@ export async function startController(
       await runShutdown(log, [
         ['stop consumers', () => Promise.all(loops.map((loop) => loop.stop()))],
         ['stop watching cancellations', async () => cancels.stop()],
-        ['stop following outcomes', () => feed.stop()],
         [
-          'abandon runs',
-          () => Promise.all([...active.values()].map((run) => run.abandon())),
+          'hand runs back',
+          () =>
+            Promise.all(
+              [...active.values()].map(async ({ driver, lease }) => {
+                lease.drop();
+                await driver.abandon();
+                lease.giveBack();
+              }),
+            ),
         ],
         ['drain connection', () => connection.nc.drain()],
       ]);
       log.info('Controller stopped');
     },
   };
+}
+
+/** Whether the run's history already starts with its submission. */
+async function wasSubmitted(
+  jsm: JetStreamManager,
+  runId: string,
+): Promise<boolean> {
+  try {
+    await jsm.streams.getMessage(Streams.events, {
+      last_by_subj: Subjects.event(runId, 'run.submitted'),
+    });
+    return true;
+  } catch (error) {
+    if (
+      (error as { code?: unknown }).code === 404 ||
+      /not found/i.test(String(error))
+    ) {
+      return false;
+    }
+    throw error;
+  }
 }

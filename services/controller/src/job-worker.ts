@@ -19,7 +19,7 @@ function send(message: FromWorker): void {
 }
 
 try {
-  const realm = new JobRealm(data.code, data.file, send);
+  const realm = new JobRealm(data.code, data.file, data.seed, send);
   send({
     type: 'loaded',
     project: {
@@ -33,9 +33,13 @@ try {
       const { type: _type, ...start } = message;
       realm.startJob(start);
     } else if (message.type === 'task-result') {
-      realm.deliver(message.requestId, message.result);
+      realm.deliver(message.requestId, message.result, message.now);
     } else if (message.type === 'task-refused') {
       realm.refuse(message.requestId, message.message);
+    } else if (message.type === 'sync') {
+      // Job logic has no timers, so by the time this message is read it
+      // has reacted to every earlier one, and said so.
+      send({ type: 'synced', token: message.token });
     } else {
       send({ type: 'pong' });
     }

@@ -8,6 +8,8 @@ import {
   type MessageDecodeError,
   type ParamSpec,
   type ParamValue,
+  type RunEvent,
+  type RunEventType,
   type RunSubmission,
   resolveParams,
   SCHEMA_VERSION,
@@ -24,13 +26,13 @@ import {
 } from '@river/protocol/internal';
 import { fetchBundle } from './bundles.js';
 import { JobWorkerHost } from './job-worker-host.js';
-import type { TaskOutcomes } from './task-outcomes.js';
+import { RunFeed } from './run-feed.js';
+import { RunRecord } from './run-record.js';
 import type { FromWorker, ToWorker, WorkerData } from './worker-messages.js';
 
 /** What a run driver needs from its controller. */
 export interface RunDriverDeps {
   connection: RiverConnection;
-  outcomes: TaskOutcomes;
   log: Logger;
   controllerId: string;
   /** Heap limit of the run's job logic. */
@@ -51,6 +53,12 @@ interface JobRecord extends JobOutline {
 
 type Settled = 'succeeded' | 'failed' | 'skipped';
 
+/** A task the job logic asked for, while it still waits for it. */
+interface WaitedTask {
+  requestId: number;
+  job: string;
+}
+
 /** Whether a dependent may use this upstream job's outcome. */
 function usable(job: JobRecord): boolean {
   return (
@@ -68,28 +76,48 @@ const MAX_LOG_MESSAGE_CHARS = 16_384;
 /** How long a cancelled run's job logic gets to finish its cleanup. */
 const CANCEL_GRACE_MS = 10_000;
 
+/** Why job logic must be deterministic, for divergence errors. */
+const DETERMINISM_HINT =
+  'job logic must make the same River calls in the same order when its ' +
+  'run is replayed; it may not depend on anything but its inputs and the ' +
+  'results River gives it';
+
 /**
- * Drives one run from its submission to its final event: loads the bundle
- * in a worker, checks the job graph, starts jobs as their upstream jobs
- * succeed, turns their task calls into task requests and feeds the
- * outcomes back.
+ * Drives one run from its submission to its final event: reads the run's
+ * history, loads the bundle in a worker, checks the job graph, starts jobs
+ * as their upstream jobs succeed, turns their task calls into task requests
+ * and feeds the outcomes back in the order they were recorded.
+ *
+ * A run another controller had started is replayed: its job logic runs
+ * again from the start, every task the history holds is answered from the
+ * history (or awaited, when it was still running) instead of being sent
+ * again, no event is published twice, and job logic that asks for
+ * something else than its history holds fails the run.
  */
 export class RunDriver {
   readonly #deps: RunDriverDeps;
   readonly #submission: RunSubmission;
   readonly #log: Logger;
   readonly #jobs = new Map<string, JobRecord>();
-  readonly #startedAt = Date.now();
+  readonly #record = new RunRecord();
+  #feed: RunFeed | undefined;
+  #caughtUp = false;
+  #startedAt = Date.now();
   #worker: JobWorkerHost | undefined;
-  #finish: ((status: FinalStatus) => void) | undefined;
+  #finish: ((status: FinalStatus | undefined) => void) | undefined;
   #finished = false;
-  #logLines = 0;
+  readonly #logLines = new Map<string, number>();
   #params: Record<string, ParamValue> = {};
-  /** Task requests whose job logic still waits, by request id. */
-  readonly #waitingTasks = new Map<number, string>();
+  /** Tasks whose job logic still waits for them, by task id. */
+  readonly #waiting = new Map<string, WaitedTask>();
+  /** Tasks asked for whose outcome has not been recorded yet. */
+  readonly #unfinished = new Set<string>();
+  /** Tasks job logic asked for and then stopped waiting for. */
+  readonly #released = new Set<string>();
+  /** Open checks that job logic still asks for a recorded task. */
+  readonly #syncChecks = new Map<number, { job: string; taskId: string }>();
+  #nextSyncToken = 0;
   #cancelReason: string | undefined;
-  /** Tasks requested whose outcome has not arrived yet. */
-  #tasksInFlight = 0;
   /** Files of the artifacts provided so far, by artifact name. */
   readonly #artifacts = new Map<string, FileRef[]>();
 
@@ -103,17 +131,51 @@ export class RunDriver {
     return this.#submission.runId;
   }
 
-  /** Runs the run to its end; resolves with its final status. */
-  async run(): Promise<FinalStatus> {
-    const done = new Promise<FinalStatus>((resolve) => {
+  /**
+   * Runs the run to its end; resolves with its final status, or undefined
+   * when another controller took the run over (or it was abandoned).
+   */
+  async run(): Promise<FinalStatus | undefined> {
+    const done = new Promise<FinalStatus | undefined>((resolve) => {
       this.#finish = resolve;
     });
     try {
+      this.#feed = await RunFeed.open(
+        this.#deps.connection.js,
+        this.#runId,
+        { onEvent: (event, msgId) => this.#onEvent(event, msgId) },
+        this.#log,
+      );
+      const replayed = await this.#feed.caughtUp;
+      this.#caughtUp = true;
+      const ended = this.#record.finishedEvent;
+      if (ended !== undefined) {
+        // A controller finished the run but died before it could say so.
+        this.#finished = true;
+        await this.#feed.close();
+        return ended.status;
+      }
+      this.#startedAt = this.#record.submittedAt ?? this.#startedAt;
+      if (this.#record.started !== undefined) {
+        await this.#publish(
+          'run.resumed',
+          { controllerId: this.#deps.controllerId, replayedEvents: replayed },
+          `${this.#runId}.resumed.${this.#deps.controllerId}`,
+        );
+        this.#log.info(
+          { replayedEvents: replayed },
+          'Took the run over; replaying its history',
+        );
+      }
       const code = await fetchBundle(
         this.#deps.connection.objm,
         this.#submission.bundleDigest,
       );
-      this.#startWorker({ code, file: this.#submission.file });
+      this.#startWorker({
+        code,
+        file: this.#submission.file,
+        seed: this.#runId,
+      });
     } catch (error) {
       await this.#end('failed', errorMessage(error));
     }
@@ -132,14 +194,137 @@ export class RunDriver {
     }
     this.#cancelReason = reason;
     this.#log.info({ reason }, 'Cancelling run');
-    for (const [requestId, taskId] of this.#waitingTasks) {
+    for (const [taskId, { requestId }] of this.#waiting) {
+      this.#release(taskId);
       this.#refuseTask(requestId, taskId);
     }
-    this.#waitingTasks.clear();
     setTimeout(() => {
       void this.#end('cancelled', reason);
     }, CANCEL_GRACE_MS).unref();
     await this.#advance();
+  }
+
+  /** Stops the run's job logic without publishing anything. */
+  async abandon(): Promise<void> {
+    this.#finished = true;
+    this.#clearDeadlines();
+    await Promise.all([this.#worker?.terminate(), this.#feed?.close()]);
+    this.#finish?.(undefined);
+  }
+
+  #onEvent(event: RunEvent, msgId: string | undefined): void {
+    this.#record.note(event, msgId);
+    if (!this.#caughtUp || this.#finished) {
+      return;
+    }
+    switch (event.type) {
+      case 'task.finished':
+        this.#unfinished.delete(event.taskId);
+        this.#deliverOutcomes(event.job);
+        if (this.#cancelReason !== undefined) {
+          // A cancelled run ends once its killed tasks have reported.
+          void this.#advance();
+        }
+        return;
+      case 'run.resumed':
+      case 'run.finished':
+        if (
+          event.type === 'run.finished' ||
+          event.controllerId !== this.#deps.controllerId
+        ) {
+          this.#log.warn(
+            { event: event.type },
+            'Another controller drives this run now; leaving it',
+          );
+          void this.abandon();
+        }
+        return;
+      default:
+        return;
+    }
+  }
+
+  /**
+   * Hands the job logic its recorded outcomes, oldest first, as long as it
+   * asked for them: the order in which a job's tasks end decides what it
+   * asks for next, so a replay must see them in the order of the history.
+   */
+  #deliverOutcomes(jobName: string): void {
+    const job = this.#jobs.get(jobName);
+    for (;;) {
+      const next = this.#record.nextOutcome(jobName);
+      if (next === undefined) {
+        return;
+      }
+      const waited = this.#waiting.get(next.taskId);
+      if (waited === undefined) {
+        if (
+          job?.state !== 'running' ||
+          this.#released.has(next.taskId) ||
+          this.#cancelReason !== undefined
+        ) {
+          this.#record.takeOutcome(jobName);
+          continue;
+        }
+        this.#checkStillAsked(jobName, next.taskId);
+        return;
+      }
+      this.#record.takeOutcome(jobName);
+      this.#waiting.delete(next.taskId);
+      this.#post({
+        type: 'task-result',
+        requestId: waited.requestId,
+        result: {
+          taskId: next.taskId,
+          attempt: next.attempt,
+          outcome: next.outcome,
+        },
+        now: next.at,
+      });
+    }
+  }
+
+  /**
+   * The history holds an outcome the replayed job logic has not asked for
+   * yet. Once the worker has reacted to everything sent to it, it should
+   * have; if it still has not, the job diverged from its history.
+   */
+  #checkStillAsked(job: string, taskId: string): void {
+    for (const check of this.#syncChecks.values()) {
+      if (check.job === job && check.taskId === taskId) {
+        return;
+      }
+    }
+    const token = this.#nextSyncToken++;
+    this.#syncChecks.set(token, { job, taskId });
+    this.#post({ type: 'sync', token });
+  }
+
+  #onSynced(token: number): void {
+    const check = this.#syncChecks.get(token);
+    this.#syncChecks.delete(token);
+    if (check === undefined || this.#finished) {
+      return;
+    }
+    const next = this.#record.nextOutcome(check.job);
+    if (next?.taskId !== check.taskId || this.#waiting.has(check.taskId)) {
+      this.#deliverOutcomes(check.job);
+      return;
+    }
+    if (this.#jobs.get(check.job)?.state !== 'running') {
+      return;
+    }
+    void this.#diverged(
+      check.job,
+      `its history has task ${check.taskId} (${next.name}) finished at ` +
+        'this point, but the replayed job logic never asked for it',
+    );
+  }
+
+  async #diverged(job: string, detail: string): Promise<void> {
+    const message = `job ${job} diverged from its recorded history: ${detail}; ${DETERMINISM_HINT}`;
+    this.#log.error({ job }, message);
+    await this.#end('failed', message);
   }
 
   /**
@@ -147,12 +332,22 @@ export class RunDriver {
    * siblings): sandboxes kill it or skip it, and the job logic's wait for
    * it throws at once.
    */
-  async #cancelTask(requestId: number): Promise<void> {
-    const taskId = this.#waitingTasks.get(requestId);
-    if (taskId === undefined) {
+  async #cancelTask(taskId: string, refuse: boolean): Promise<void> {
+    const waited = this.#waiting.get(taskId);
+    if (waited === undefined) {
       return;
     }
-    this.#waitingTasks.delete(requestId);
+    this.#release(taskId);
+    if (refuse) {
+      this.#post({
+        type: 'task-refused',
+        requestId: waited.requestId,
+        message: `Task ${taskId} was cancelled by its job`,
+      });
+    }
+    if (this.#record.finished(taskId)) {
+      return;
+    }
     const cancels = await openCancels(this.#deps.connection);
     await cancels.put(
       `${this.#runId}.${taskId}`,
@@ -163,11 +358,16 @@ export class RunDriver {
         requestedAt: Date.now(),
       }),
     );
-    this.#post({
-      type: 'task-refused',
-      requestId,
-      message: `Task ${taskId} was cancelled by its job`,
-    });
+  }
+
+  /** Job logic no longer waits for the task; its outcome is dropped. */
+  #release(taskId: string): void {
+    const waited = this.#waiting.get(taskId);
+    this.#waiting.delete(taskId);
+    this.#released.add(taskId);
+    if (waited !== undefined) {
+      this.#deliverOutcomes(waited.job);
+    }
   }
 
   #refuseTask(requestId: number, taskId: string): void {
@@ -176,12 +376,6 @@ export class RunDriver {
       requestId,
       message: `Task ${taskId} was cancelled with its run: ${this.#cancelReason}`,
     });
-  }
-
-  /** Stops the run's job logic without publishing anything. */
-  async abandon(): Promise<void> {
-    this.#finished = true;
-    await this.#worker?.terminate();
   }
 
   #startWorker(data: WorkerData): void {
@@ -208,10 +402,40 @@ export class RunDriver {
   }
 
   #post(message: ToWorker): void {
-    this.#worker?.post(message);
+    if (!this.#finished) {
+      this.#worker?.post(message);
+    }
   }
 
+  /**
+   * Publishes an event unless the history already holds it: a replay
+   * repeats its run's steps, and each step's event must appear once.
+   */
+  async #publish<K extends RunEventType>(
+    type: K,
+    fields: Parameters<typeof publishEvent<K>>[3],
+    msgId: string,
+    at?: number,
+  ): Promise<void> {
+    if (this.#record.published(msgId)) {
+      return;
+    }
+    await publishEvent(
+      this.#deps.connection.js,
+      this.#runId,
+      type,
+      fields,
+      msgId,
+      at,
+    );
+  }
+
+  // Everything up to the first await runs as the message arrives, so that
+  // a later `synced` finds every task request before it registered.
   async #onWorkerMessage(message: FromWorker): Promise<void> {
+    if (this.#finished) {
+      return;
+    }
     switch (message.type) {
       case 'load-failed':
         await this.#end('failed', message.message);
@@ -222,6 +446,9 @@ export class RunDriver {
       case 'loaded':
         this.#worker?.startWatchdog();
         await this.#onLoaded(message.project);
+        return;
+      case 'synced':
+        this.#onSynced(message.token);
         return;
       case 'task':
         await this.#onTask(message.job, message.requestId, message.request);
@@ -258,9 +485,15 @@ export class RunDriver {
       case 'artifact':
         this.#artifacts.set(message.name, message.files);
         return;
-      case 'cancel-task':
-        await this.#cancelTask(message.requestId);
+      case 'cancel-task': {
+        const taskId = [...this.#waiting].find(
+          ([, waited]) => waited.requestId === message.requestId,
+        )?.[0];
+        if (taskId !== undefined) {
+          await this.#cancelTask(taskId, true);
+        }
         return;
+      }
     }
   }
 
@@ -272,12 +505,13 @@ export class RunDriver {
             message.length - MAX_LOG_MESSAGE_CHARS
           } more characters cut)`
         : message;
-    await publishEvent(
-      this.#deps.connection.js,
-      this.#runId,
+    // Counted per job: a replay keeps each job's order, not the run's.
+    const line = this.#logLines.get(job) ?? 0;
+    this.#logLines.set(job, line + 1);
+    await this.#publish(
       'job.log',
       { job, message: text },
-      `${this.#runId}.log.${this.#logLines++}`,
+      `${this.#runId}.log.${job}.${line}`,
     );
   }
 
@@ -315,9 +549,7 @@ export class RunDriver {
         nextTaskSeq: 1,
       });
     }
-    await publishEvent(
-      this.#deps.connection.js,
-      this.#runId,
+    await this.#publish(
       'run.started',
       { project, jobs, controllerId: this.#deps.controllerId },
       `${this.#runId}.started`,
@@ -329,7 +561,7 @@ export class RunDriver {
   /** Starts ready jobs, skips doomed ones, and ends the run when idle. */
   async #advance(): Promise<void> {
     let changed = true;
-    while (changed) {
+    while (changed && !this.#finished) {
       changed = false;
       for (const job of this.#jobs.values()) {
         if (job.state !== 'waiting') {
@@ -353,7 +585,11 @@ export class RunDriver {
           continue;
         }
         changed = true;
-        if (job.always || upstream.every(usable)) {
+        const recorded = this.#record.jobEnd(job.name);
+        if (recorded !== undefined && recorded.status !== 'succeeded') {
+          // Only a succeeded job's value and artifacts are needed again.
+          job.state = recorded.status;
+        } else if (job.always || upstream.every(usable)) {
           await this.#startJob(job);
         } else {
           job.state = 'skipped';
@@ -370,12 +606,13 @@ export class RunDriver {
     }
     const jobs = [...this.#jobs.values()];
     if (
+      this.#finished ||
       jobs.some((job) => job.state === 'running' || job.state === 'waiting')
     ) {
       return;
     }
     if (this.#cancelReason !== undefined) {
-      if (this.#tasksInFlight === 0) {
+      if (this.#unfinished.size === 0) {
         await this.#end('cancelled', this.#cancelReason);
       }
       return;
@@ -392,24 +629,30 @@ export class RunDriver {
   }
 
   async #startJob(job: JobRecord): Promise<void> {
+    const recordedStart = this.#record.jobStartedAt(job.name);
     job.state = 'running';
-    job.startedAt = Date.now();
-    if (job.timeoutMs !== undefined) {
+    job.startedAt = recordedStart ?? Date.now();
+    if (
+      job.timeoutMs !== undefined &&
+      this.#record.jobEnd(job.name) === undefined
+    ) {
       const limit = job.timeoutMs;
-      job.deadline = setTimeout(() => {
-        void this.#onJobEnded(
-          job.name,
-          'failed',
-          `job ${job.name} exceeded its timeout of ${limit} ms`,
-        );
-      }, limit);
+      job.deadline = setTimeout(
+        () => {
+          void this.#onJobEnded(
+            job.name,
+            'failed',
+            `job ${job.name} exceeded its timeout of ${limit} ms`,
+          );
+        },
+        Math.max(0, job.startedAt + limit - Date.now()),
+      );
     }
-    await publishEvent(
-      this.#deps.connection.js,
-      this.#runId,
+    await this.#publish(
       'job.started',
       { job: job.name },
       `${this.#runId}.${job.name}.started`,
+      job.startedAt,
     );
     const upstream: Record<string, unknown> = {};
     for (const name of job.needs) {
@@ -419,6 +662,7 @@ export class RunDriver {
     this.#post({
       type: 'start-job',
       runId: this.#runId,
+      now: job.startedAt,
       job: job.name,
       upstream,
       sources: this.#submission.sources,
@@ -438,7 +682,8 @@ export class RunDriver {
     if (job === undefined || job.state !== 'running') {
       return;
     }
-    const taskId = `${jobName}-${job.nextTaskSeq++}`;
+    const step = job.nextTaskSeq++;
+    const taskId = `${jobName}-${step}`;
     if (this.#cancelReason !== undefined) {
       this.#refuseTask(requestId, taskId);
       return;
@@ -465,45 +710,52 @@ export class RunDriver {
       });
       return;
     }
+    const command = commandText(request.spec.command);
+    const recorded = this.#record.task(taskId);
+    if (
+      recorded !== undefined &&
+      (recorded.name !== taskRequest.name ||
+        (recorded.command !== undefined && recorded.command !== command))
+    ) {
+      await this.#diverged(
+        jobName,
+        `at step ${step} its history has task ${taskId} ` +
+          `'${recorded.name}' (${recorded.command ?? 'command not recorded'}), ` +
+          `but the replay asked for '${taskRequest.name}' (${command})`,
+      );
+      return;
+    }
+    this.#waiting.set(taskId, { requestId, job: jobName });
+    if (recorded !== undefined) {
+      // Sent before: its outcome is in the history or still to come.
+      if (!this.#record.finished(taskId)) {
+        this.#unfinished.add(taskId);
+      }
+      this.#deliverOutcomes(jobName);
+      return;
+    }
+    this.#unfinished.add(taskId);
     const { js } = this.#deps.connection;
-    const finished = this.#deps.outcomes.expect(this.#runId, taskId);
-    await publishEvent(
-      js,
-      this.#runId,
+    // The request goes first: a `task.requested` event in the history
+    // then proves the request is queued, so a replay need not send it.
+    await js.publish(Subjects.taskRequest, encode('taskRequest', taskRequest), {
+      msgID: `${this.#runId}.${taskId}.request`,
+    });
+    await this.#publish(
       'task.requested',
       {
         job: jobName,
         taskId,
-        name: request.name,
-        command: commandText(request.spec.command),
+        name: taskRequest.name,
+        command,
         pool: request.spec.pool,
       },
       `${this.#runId}.${taskId}.requested`,
     );
-    await js.publish(Subjects.taskRequest, encode('taskRequest', taskRequest), {
-      msgID: `${this.#runId}.${taskId}.request`,
-    });
     this.#log.debug(
       { taskId, subject: Subjects.taskRequest },
       'Task requested',
     );
-
-    this.#waitingTasks.set(requestId, taskId);
-    this.#tasksInFlight++;
-    const event = await finished;
-    this.#tasksInFlight--;
-    if (!this.#waitingTasks.delete(requestId)) {
-      if (this.#cancelReason !== undefined) {
-        // A cancelled run ends once its killed tasks have reported.
-        await this.#advance();
-      }
-      return;
-    }
-    this.#post({
-      type: 'task-result',
-      requestId,
-      result: { taskId, attempt: event.attempt, outcome: event.outcome },
-    });
   }
 
   async #onJobEnded(
@@ -515,13 +767,22 @@ export class RunDriver {
     if (job === undefined || job.state !== 'running') {
       return;
     }
+    const recorded = this.#record.jobEnd(jobName);
+    if (recorded !== undefined && recorded.status !== state) {
+      await this.#diverged(
+        jobName,
+        `its history says it ${recorded.status}, but its replay ` +
+          `${state}${state === 'succeeded' ? '' : ` (${String(valueOrReason)})`}`,
+      );
+      return;
+    }
     clearTimeout(job.deadline);
     job.state = state;
     // Tasks the job logic left behind (a timeout, an unguarded fork) are
     // no longer wanted by anyone.
-    for (const [requestId, taskId] of [...this.#waitingTasks]) {
-      if (taskId.startsWith(`${jobName}-`)) {
-        await this.#cancelTask(requestId);
+    for (const [taskId, waited] of [...this.#waiting]) {
+      if (waited.job === jobName) {
+        await this.#cancelTask(taskId, false);
       }
     }
     if (state === 'succeeded') {
@@ -539,18 +800,23 @@ export class RunDriver {
     status: Settled,
     error?: string,
   ): Promise<void> {
-    await publishEvent(
-      this.#deps.connection.js,
-      this.#runId,
+    await this.#publish(
       'job.finished',
       {
         job: job.name,
         status,
-        durationMs: job.startedAt === 0 ? 0 : Date.now() - job.startedAt,
+        durationMs:
+          job.startedAt === 0 ? 0 : Math.max(0, Date.now() - job.startedAt),
         ...(error === undefined ? {} : { error }),
       },
       `${this.#runId}.${job.name}.finished`,
     );
+  }
+
+  #clearDeadlines(): void {
+    for (const job of this.#jobs.values()) {
+      clearTimeout(job.deadline);
+    }
   }
 
   async #end(status: FinalStatus, error?: string): Promise<void> {
@@ -574,24 +840,19 @@ export class RunDriver {
           );
         }
       }
-      await publishEvent(
-        this.#deps.connection.js,
-        this.#runId,
+      await this.#publish(
         'run.finished',
         {
           status,
-          durationMs: Date.now() - this.#startedAt,
+          durationMs: Math.max(0, Date.now() - this.#startedAt),
           ...(error === undefined ? {} : { error }),
         },
         `${this.#runId}.finished`,
       );
       this.#log.info({ status, error }, 'Run finished');
     } finally {
-      for (const job of this.#jobs.values()) {
-        clearTimeout(job.deadline);
-      }
-      this.#deps.outcomes.forget(this.#runId);
-      await this.#worker?.terminate();
+      this.#clearDeadlines();
+      await Promise.all([this.#worker?.terminate(), this.#feed?.close()]);
       this.#finish?.(status);
     }
   }

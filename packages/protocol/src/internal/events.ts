@@ -13,6 +13,7 @@ type Fields<K extends RunEventType> = Omit<
  * Publishes one event of a run's history. `msgId` makes a repeated publish
  * a no-op inside JetStream's duplicate window, so pass an id derived from
  * what the event is about (for example `${runId}.${taskId}.finished`).
+ * `at` is the event's time, now unless the caller needs to know it.
  */
 export async function publishEvent<K extends RunEventType>(
   js: JetStreamClient,
@@ -20,12 +21,13 @@ export async function publishEvent<K extends RunEventType>(
   type: K,
   fields: Fields<K>,
   msgId: string,
+  at: number = Date.now(),
 ): Promise<void> {
   const event = {
     schema: SCHEMA_VERSION,
     type,
     runId,
-    at: Date.now(),
+    at,
     ...fields,
   } as unknown as RunEvent;
   await js.publish(Subjects.event(runId, type), encode('event', event), {

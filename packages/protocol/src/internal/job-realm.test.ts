@@ -15,15 +15,21 @@ function runJob(
   answer?: (realm: JobRealm, message: RealmMessage) => void,
 ): Promise<RealmMessage> {
   return new Promise((resolve) => {
-    const realm: JobRealm = new JobRealm(code, 'probe.ts', (message) => {
-      if (message.type === 'job-succeeded' || message.type === 'job-failed') {
-        resolve(message);
-      } else {
-        answer?.(realm, message);
-      }
-    });
+    const realm: JobRealm = new JobRealm(
+      code,
+      'probe.ts',
+      'run-test',
+      (message) => {
+        if (message.type === 'job-succeeded' || message.type === 'job-failed') {
+          resolve(message);
+        } else {
+          answer?.(realm, message);
+        }
+      },
+    );
     realm.startJob({
       runId: 'run-1',
+      now: 1_700_000_000_000,
       job: 'probe',
       upstream: { build: { files: [1, 2] } },
       sources: [],
@@ -47,7 +53,12 @@ const ESCAPES = {
 
 describe('a job realm', () => {
   it('describes the project its bundle exports', () => {
-    const realm = new JobRealm(bundleWithJob('return 1;'), 'p.ts', () => {});
+    const realm = new JobRealm(
+      bundleWithJob('return 1;'),
+      'p.ts',
+      'run-test',
+      () => {},
+    );
 
     expect(realm.project).toEqual({
       name: 'p',
@@ -86,16 +97,80 @@ describe('a job realm', () => {
       ),
       (realm, request) => {
         if (request.type === 'task') {
-          realm.deliver(request.requestId, {
-            taskId: 'probe-1',
-            attempt: 1,
-            outcome: { exitCode: 7 } as never,
-          });
+          realm.deliver(
+            request.requestId,
+            {
+              taskId: 'probe-1',
+              attempt: 1,
+              outcome: { exitCode: 7 } as never,
+            },
+            1_700_000_000_000,
+          );
         }
       },
     );
 
     expect(message).toMatchObject({ valueJson: '7' });
+  });
+
+  it('gives job logic the recorded clock instead of the machine’s', async () => {
+    const message = await runJob(
+      bundleWithJob(
+        'const r = await host.requestTask({ name: "t", spec: {} });' +
+          'return [Date.now(), new Date().getTime(), ' +
+          'new Date(5).getTime(), new Date() instanceof Date];',
+      ),
+      (realm, request) => {
+        if (request.type === 'task') {
+          realm.deliver(
+            request.requestId,
+            { taskId: 'probe-1', attempt: 1, outcome: {} as never },
+            1_700_000_000_500,
+          );
+        }
+      },
+    );
+
+    expect(message).toMatchObject({
+      valueJson: '[1700000000500,1700000000500,5,true]',
+    });
+  });
+
+  it('draws the same random numbers for the same run, others for another', () => {
+    const draws = (seed: string) =>
+      new Promise<string>((resolve) => {
+        const realm: JobRealm = new JobRealm(
+          bundleWithJob(
+            'return [Math.random(), Math.random(), Math.random()];',
+          ),
+          'p.ts',
+          seed,
+          (message) => {
+            if (message.type === 'job-succeeded') {
+              resolve(message.valueJson);
+            }
+          },
+        );
+        realm.startJob({
+          runId: seed,
+          now: 0,
+          job: 'probe',
+          upstream: {},
+          sources: [],
+          params: {},
+          artifacts: {},
+        });
+      });
+
+    return Promise.all([draws('run-a'), draws('run-a'), draws('run-b')]).then(
+      ([first, again, other]) => {
+        expect(first).toBe(again);
+        expect(first).not.toBe(other);
+        const numbers = JSON.parse(first) as number[];
+        expect(numbers.every((n) => n >= 0 && n < 1)).toBe(true);
+        expect(new Set(numbers).size).toBe(3);
+      },
+    );
   });
 
   for (const [what, expression] of Object.entries(ESCAPES)) {
@@ -115,21 +190,22 @@ describe('a job realm', () => {
 
   it('reports a require of a Node module with advice', () => {
     const load = () =>
-      new JobRealm('require("node:fs");', 'fs.ts', () => undefined);
+      new JobRealm('require("node:fs");', 'fs.ts', 'run-test', () => undefined);
 
     expect(load).toThrow(BundleLoadError);
     expect(load).toThrow(/imported 'node:fs'.*in a task/);
   });
 
   it('stops top-level code that never ends', () => {
-    const load = () => new JobRealm('while (true) {}', 'loop.ts', () => {});
+    const load = () =>
+      new JobRealm('while (true) {}', 'loop.ts', 'run-test', () => {});
 
     expect(load).toThrow(/Loading loop.ts failed: Script execution timed out/);
   });
 
   it('says what to export when the bundle exports no project', () => {
     const load = () =>
-      new JobRealm('module.exports.default = 3;', 'x.ts', () => {});
+      new JobRealm('module.exports.default = 3;', 'x.ts', 'run-test', () => {});
 
     expect(load).toThrow(/does not export a project/);
   });

@@ -58,6 +58,8 @@ export type RealmMessage =
 /** What a job is started with. */
 export interface JobStart {
   runId: string;
+  /** When the job started, as recorded in the run's history. */
+  now: number;
   job: string;
   upstream: Record<string, unknown>;
   sources: FileRef[];
@@ -99,6 +101,7 @@ export class JobRealm {
   constructor(
     code: string,
     file: string,
+    seed: string,
     onMessage: (message: RealmMessage) => void,
   ) {
     // A null prototype: with `{}` the realm's `globalThis.constructor`
@@ -119,7 +122,7 @@ export class JobRealm {
     const bootstrap = new Script(REALM_BOOTSTRAP, {
       filename: 'river-realm-bootstrap.js',
     }).runInContext(context);
-    this.#side = bootstrap(hostSend) as RealmSide;
+    this.#side = bootstrap(hostSend, seed) as RealmSide;
 
     // The call must happen inside runInContext for its timeout to apply,
     // so the realm side is handed over through a global it removes first.
@@ -146,9 +149,12 @@ export class JobRealm {
     this.#side.startJob(JSON.stringify(start));
   }
 
-  /** Hands a task's result to the job logic waiting for it. */
-  deliver(requestId: number, result: HostTaskResult): void {
-    this.#side.deliver(JSON.stringify({ requestId, result }));
+  /**
+   * Hands a task's result to the job logic waiting for it; `now` is when
+   * the result was recorded, and becomes job logic's clock.
+   */
+  deliver(requestId: number, result: HostTaskResult, now: number): void {
+    this.#side.deliver(JSON.stringify({ requestId, result, now }));
   }
 
   /** Rejects a task request: the waiting `ctx.sh` throws `message`. */

@@ -8,8 +8,14 @@
  * It talks to the host through one function, `hostSend`, which takes a JSON
  * string and returns nothing; the host answers by calling the returned
  * `startJob` and `deliver` with JSON strings.
+ *
+ * Job logic must give the same answers when a run is replayed from its
+ * history, so it cannot read the machine's clock or entropy: `Date.now()`
+ * and `new Date()` give the time of the last event the host handed in (a
+ * job's start or a task's result, both recorded in the history), and
+ * `Math.random()` is a generator seeded from the run's id.
  */
-export const REALM_BOOTSTRAP = `(function (hostSend) {
+export const REALM_BOOTSTRAP = `(function (hostSend, seed) {
   'use strict';
   const stringify = JSON.stringify;
   const parse = JSON.parse;
@@ -17,6 +23,41 @@ export const REALM_BOOTSTRAP = `(function (hostSend) {
   const pending = new Map();
   let nextRequestId = 0;
   let project;
+
+  let clock = 0;
+  const advanceClock = (now) => {
+    if (typeof now === 'number' && now > clock) clock = now;
+  };
+  const HostDate = Date;
+  function RecordedDate(...args) {
+    if (!new.target) return new HostDate(clock).toString();
+    return args.length === 0 ? new HostDate(clock) : new HostDate(...args);
+  }
+  Object.setPrototypeOf(RecordedDate, HostDate);
+  RecordedDate.prototype = HostDate.prototype;
+  Object.defineProperty(HostDate.prototype, 'constructor', {
+    value: RecordedDate, writable: true, configurable: true,
+  });
+  RecordedDate.now = () => clock;
+  globalThis.Date = RecordedDate;
+
+  // sfc32, seeded from the run id: a replay draws the same numbers.
+  let a = 0x9e3779b9, b = 0x243f6a88, c = 0xb7e15162, d = 1;
+  for (let i = 0; i < seed.length; i++) {
+    a = Math.imul(a ^ seed.charCodeAt(i), 0x85ebca6b);
+    b = Math.imul(b ^ a, 0xc2b2ae35);
+  }
+  Math.random = () => {
+    a |= 0; b |= 0; c |= 0; d |= 0;
+    const t = (((a + b) | 0) + d) | 0;
+    d = (d + 1) | 0;
+    a = b ^ (b >>> 9);
+    b = (c + (c << 3)) | 0;
+    c = (c << 21) | (c >>> 11);
+    c = (c + t) | 0;
+    return (t >>> 0) / 4294967296;
+  };
+  for (let i = 0; i < 12; i++) Math.random();
 
   const send = (message) => { hostSend(stringify(message)); };
   const messageOf = (error) => {
@@ -93,6 +134,7 @@ export const REALM_BOOTSTRAP = `(function (hostSend) {
 
   function startJob(json) {
     const init = parse(json);
+    advanceClock(init.now);
     const definition = project.jobs.find((job) => job.name === init.job);
     const host = {
       runId: init.runId,
@@ -150,6 +192,7 @@ export const REALM_BOOTSTRAP = `(function (hostSend) {
 
   function deliver(json) {
     const answer = parse(json);
+    advanceClock(answer.now);
     const waiter = pending.get(answer.requestId);
     pending.delete(answer.requestId);
     if (waiter === undefined) return;
