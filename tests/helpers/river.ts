@@ -19,18 +19,28 @@ export interface CliResult {
 /** The output limit of the test stack's sandboxes: 10 MB. */
 export const TEST_MAX_OUTPUT_BYTES = 10_000_000;
 
-/** Starts nats-server (embedded, free port) and the four services. */
+/**
+ * The services' environment in tests. A short stall limit keeps the
+ * endless-loop test quick, yet leaves a loaded machine time to answer the
+ * controller's pings.
+ */
+export const TEST_SERVICE_ENV = {
+  LOG_LEVEL: 'debug',
+  RIVER_JOB_STALL_MS: '5000',
+  RIVER_MAX_OUTPUT_BYTES: String(TEST_MAX_OUTPUT_BYTES),
+} as const;
+
+/**
+ * Starts nats-server (embedded, free port) and the four services, with
+ * {@link TEST_SERVICE_ENV} and `env` on top.
+ */
 export async function startTestStack(
-  options: { storeDir?: string } = {},
+  options: { storeDir?: string; env?: NodeJS.ProcessEnv } = {},
 ): Promise<LocalStack> {
-  // A short stall limit keeps the endless-loop test quick, yet leaves a
-  // loaded machine time to answer the controller's pings.
-  const env = {
-    LOG_LEVEL: 'debug',
-    RIVER_JOB_STALL_MS: '5000',
-    RIVER_MAX_OUTPUT_BYTES: String(TEST_MAX_OUTPUT_BYTES),
-  };
-  return startLocalStack({ env, ...options });
+  return startLocalStack({
+    ...options,
+    env: { ...TEST_SERVICE_ENV, ...options.env },
+  });
 }
 
 /** Runs the real `river` CLI against a stack and collects its output. */
