@@ -28,6 +28,13 @@ export interface AttemptContext {
   log: Logger;
   /** Output a task may print before it is stopped; unlimited if unset. */
   maxOutputBytes?: number;
+  /**
+   * Aborted when a stopping sandbox's drain grace period has passed: the
+   * attempt is then stopped and reported `handed-back`.
+   */
+  handBack?: AbortSignal;
+  /** The drain grace period, quoted in a handed-back outcome's message. */
+  drainGraceMs?: number;
 }
 
 /** How an attempt ended, before its captured output is added. */
@@ -77,13 +84,25 @@ export async function runAttempt(
     },
     drained: () => logs.drained(),
   };
-  const stop =
-    cancel === undefined
-      ? overLimit.signal
-      : AbortSignal.any([cancel, overLimit.signal]);
+  const stops = [cancel, overLimit.signal, context.handBack].filter(
+    (signal) => signal !== undefined,
+  );
+  const stop = AbortSignal.any(stops);
 
   let verdict = await execute(context, workspace, spec, sink, stop);
-  if (overLimit.signal.aborted && cancel?.aborted !== true) {
+  if (
+    context.handBack?.aborted === true &&
+    cancel?.aborted !== true &&
+    verdict.reason === 'cancelled'
+  ) {
+    // Stopped by the drain, not by the user: another sandbox runs it again.
+    verdict = {
+      reason: 'handed-back',
+      exitCode: verdict.exitCode,
+      signal: verdict.signal,
+      message: handedBackMessage(context.drainGraceMs),
+    };
+  } else if (overLimit.signal.aborted && cancel?.aborted !== true) {
     verdict = {
       reason: 'output-limit',
       exitCode: null,
@@ -130,9 +149,44 @@ export async function runAttempt(
 
 /** The outcome of an attempt not started because its run was cancelled. */
 export function cancelledOutcome(reason: string): AttemptOutcome {
+  return notRunOutcome(
+    'cancelled',
+    `Not started: the run was cancelled (${reason}).`,
+  );
+}
+
+/**
+ * The outcome of a dispatch that came back from the queue: the sandbox
+ * that held it stopped heartbeating (it crashed, hung or lost its network),
+ * so the attempt counts as lost and is not run a second time.
+ */
+export function lostOutcome(
+  sandboxId: string,
+  deliveries: number,
+  taskLostMs: number,
+): AttemptOutcome {
+  return notRunOutcome(
+    'lost',
+    `The attempt's sandbox sent no heartbeat for ${taskLostMs} ms ` +
+      '(RIVER_TASK_LOST_MS), so the dispatch was delivered again ' +
+      `(delivery ${deliveries}, to sandbox ${sandboxId}); the attempt is ` +
+      'lost and was not run again.',
+  );
+}
+
+/** The outcome of an attempt that a stopping sandbox gave back unstarted. */
+export function handedBackUnstartedOutcome(): AttemptOutcome {
+  return notRunOutcome(
+    'handed-back',
+    'Not started: the sandbox was shutting down when it received the ' +
+      'task, so it handed the task back to be run elsewhere.',
+  );
+}
+
+function notRunOutcome(reason: AttemptReason, message: string): AttemptOutcome {
   return {
     ok: false,
-    reason: 'cancelled',
+    reason,
     exitCode: null,
     signal: null,
     durationMs: 0,
@@ -141,8 +195,18 @@ export function cancelledOutcome(reason: string): AttemptOutcome {
     stdoutTruncated: false,
     stderrTruncated: false,
     files: [],
-    message: `Not started: the run was cancelled (${reason}).`,
+    message,
   };
+}
+
+function handedBackMessage(graceMs: number | undefined): string {
+  const grace =
+    graceMs === undefined ? '' : ` of ${graceMs} ms (RIVER_DRAIN_GRACE_MS)`;
+  return (
+    `The sandbox shut down and the task was still running after its ` +
+    `drain grace period${grace}, so it was stopped and handed back to be ` +
+    'run elsewhere.'
+  );
 }
 
 /**

@@ -16,6 +16,8 @@ describe('sandbox configuration', () => {
       slots: 2,
       workDir: join(tmpdir(), 'river-sandbox'),
       logLevel: 'info',
+      taskLostMs: 30_000,
+      drainGraceMs: 20_000,
     });
     expect(config.sandboxId).toMatch(new RegExp(`-${process.pid}$`));
   });
@@ -29,6 +31,8 @@ describe('sandbox configuration', () => {
       RIVER_SANDBOX_ID: 'box-1',
       LOG_LEVEL: 'debug',
       RIVER_MAX_OUTPUT_BYTES: '1048576',
+      RIVER_TASK_LOST_MS: '3000',
+      RIVER_DRAIN_GRACE_MS: '0',
     });
 
     expect(config).toEqual({
@@ -39,6 +43,8 @@ describe('sandbox configuration', () => {
       sandboxId: 'box-1',
       logLevel: 'debug',
       maxOutputBytes: 1_048_576,
+      taskLostMs: 3_000,
+      drainGraceMs: 0,
     });
   });
 
@@ -65,6 +71,9 @@ describe('sandbox configuration', () => {
     [{ NATS_URL, RIVER_SLOTS: '0' }, 'RIVER_SLOTS'],
     [{ NATS_URL, RIVER_SLOTS: '1.5' }, 'RIVER_SLOTS'],
     [{ NATS_URL, LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+    [{ NATS_URL, RIVER_TASK_LOST_MS: '999' }, 'RIVER_TASK_LOST_MS'],
+    [{ NATS_URL, RIVER_TASK_LOST_MS: '3s' }, 'RIVER_TASK_LOST_MS'],
+    [{ NATS_URL, RIVER_DRAIN_GRACE_MS: '-1' }, 'RIVER_DRAIN_GRACE_MS'],
   ])('names the bad variable in %j', (env, variable) => {
     let error: unknown;
     try {

@@ -16,6 +16,22 @@ export const DEFAULT_MAX_OUTPUT_BYTES = 1024 * 1024 * 1024;
 /** Tasks run at once when `RIVER_SLOTS` is not set. */
 export const DEFAULT_SLOTS = 2;
 
+/**
+ * How long a running attempt may go without a heartbeat before it counts
+ * as lost, unless `RIVER_TASK_LOST_MS` says: 30 s.
+ */
+export const DEFAULT_TASK_LOST_MS = 30_000;
+
+/**
+ * How long a stopping sandbox lets its running tasks finish before it
+ * hands them back, unless `RIVER_DRAIN_GRACE_MS` says: 20 s, so that the
+ * hand-back fits in Kubernetes' default 30 s termination grace period.
+ */
+export const DEFAULT_DRAIN_GRACE_MS = 20_000;
+
+/** The longest lost timeout or drain grace period accepted: an hour. */
+const MAX_SETTING_MS = 3_600_000;
+
 /** The sandbox's settings, validated at start-up. */
 export const SandboxConfig = Type.Object({
   /** One or more comma-separated NATS server URLs. */
@@ -32,6 +48,17 @@ export const SandboxConfig = Type.Object({
   logLevel: LogLevel,
   /** Output a task may print, stdout and stderr together, before a stop. */
   maxOutputBytes: Type.Optional(Type.Integer({ minimum: 1 })),
+  /**
+   * Time without a heartbeat after which a running attempt is lost: the
+   * ack wait of the pool's dispatch consumer. Heartbeats go at a third.
+   */
+  taskLostMs: Type.Optional(
+    Type.Integer({ minimum: 1_000, maximum: MAX_SETTING_MS }),
+  ),
+  /** Time a stopping sandbox gives its running tasks to finish. */
+  drainGraceMs: Type.Optional(
+    Type.Integer({ minimum: 0, maximum: MAX_SETTING_MS }),
+  ),
 });
 
 /** The sandbox's settings, validated at start-up. */
@@ -69,6 +96,18 @@ const SOURCES: SettingSources<SandboxConfig> = {
     expected: 'a whole number of bytes, 1 or more',
     kind: 'integer',
     default: DEFAULT_MAX_OUTPUT_BYTES,
+  },
+  taskLostMs: {
+    variable: 'RIVER_TASK_LOST_MS',
+    expected: 'a whole number of milliseconds from 1000 to 3600000',
+    kind: 'integer',
+    default: DEFAULT_TASK_LOST_MS,
+  },
+  drainGraceMs: {
+    variable: 'RIVER_DRAIN_GRACE_MS',
+    expected: 'a whole number of milliseconds from 0 to 3600000',
+    kind: 'integer',
+    default: DEFAULT_DRAIN_GRACE_MS,
   },
 };
 

@@ -10,6 +10,7 @@ export { SettingsError as ConfigError } from '@river/protocol/internal';
 /** Stable codes of the sandbox's own errors. */
 export const SandboxErrorCode = {
   attemptFailed: 'ATTEMPT_FAILED',
+  lostTimeoutRefused: 'LOST_TIMEOUT_REFUSED',
 } as const;
 
 /** One of {@link SandboxErrorCode}'s values. */

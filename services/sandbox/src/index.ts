@@ -14,7 +14,12 @@
  */
 
 export type { SandboxConfig } from './config.js';
-export { DEFAULT_SLOTS, loadSandboxConfig } from './config.js';
+export {
+  DEFAULT_DRAIN_GRACE_MS,
+  DEFAULT_SLOTS,
+  DEFAULT_TASK_LOST_MS,
+  loadSandboxConfig,
+} from './config.js';
 export {
   AttemptFailedError,
   ConfigError,

@@ -20,7 +20,10 @@ export interface SlotLoopOptions {
 
 /** A running pull loop. */
 export interface SlotLoop {
-  /** Stops pulling and waits for the messages in hand to be handled. */
+  /**
+   * Stops pulling at once (a pull already open may still bring one
+   * message, which is handled) and waits for the messages in hand.
+   */
   stop(): Promise<void>;
 }
 
@@ -98,11 +101,10 @@ export function startSlotLoop(options: SlotLoopOptions): SlotLoop {
       if (msg === null) {
         continue;
       }
-      if (stopping) {
-        // Hand it straight back to the pool instead of after its ack wait.
-        msg.nak();
-        break;
-      }
+      // A pull still open when the loop stopped can bring one more task.
+      // It is handled all the same (the handler hands it back), because a
+      // nak would count as a delivery and its next holder would report
+      // the attempt lost.
       start(msg);
     }
   }

@@ -10,13 +10,23 @@ import {
   type RiverConnection,
   runShutdown,
 } from '@river/protocol/internal';
-import type { SandboxConfig } from './config.js';
+import {
+  DEFAULT_DRAIN_GRACE_MS,
+  DEFAULT_TASK_LOST_MS,
+  type SandboxConfig,
+} from './config.js';
+import { SandboxError, SandboxErrorCode } from './errors.js';
 import type { ArtifactStore } from './nats-types.js';
-import { startSlotLoop } from './pull-loop.js';
+import { type SlotLoop, startSlotLoop } from './pull-loop.js';
 import { handleDispatch } from './task-handler.js';
 
-/** How long a dispatch may go without an ack or a heartbeat. */
-export const DISPATCH_ACK_WAIT_MS = 30_000;
+/**
+ * How long a dispatch may go without an ack or a heartbeat by default.
+ *
+ * @deprecated Use `DEFAULT_TASK_LOST_MS`; the `RIVER_TASK_LOST_MS` setting
+ *   (`taskLostMs`) now decides it.
+ */
+export const DISPATCH_ACK_WAIT_MS = DEFAULT_TASK_LOST_MS;
 
 /** Options of {@link startSandbox}. */
 export interface SandboxOptions {
@@ -29,8 +39,11 @@ export interface RunningSandbox {
   /** This sandbox's id, as task events and results carry it. */
   readonly id: string;
   /**
-   * Stops pulling tasks, waits for the running ones to finish and report,
-   * then closes the connection. Each step runs even if one before failed.
+   * Stops pulling tasks at once and lets the running ones finish and
+   * report for up to the drain grace period (`drainGraceMs`); past it,
+   * stops those still running and hands them back (reason
+   * `handed-back`). Then closes the connection. Each step runs even if
+   * one before failed.
    */
   close(): Promise<void>;
 }
@@ -55,9 +68,11 @@ export async function startSandbox(
     servers: config.natsUrl,
     name: `sandbox-${config.sandboxId}`,
   });
+  const taskLostMs = config.taskLostMs ?? DEFAULT_TASK_LOST_MS;
+  const drainGraceMs = config.drainGraceMs ?? DEFAULT_DRAIN_GRACE_MS;
   let artifacts: ArtifactStore;
   try {
-    artifacts = await prepareServer(connection, config);
+    artifacts = await prepareServer(connection, config, taskLostMs, log);
   } catch (error) {
     await connection.nc.close();
     throw error;
@@ -73,6 +88,10 @@ export async function startSandbox(
     }
   });
 
+  // Stopping first drains (new dispatches are handed back), and after the
+  // grace period hands back what still runs.
+  const draining = new AbortController();
+  const handBack = new AbortController();
   const loop = startSlotLoop({
     js: connection.js,
     stream: Streams.dispatch,
@@ -88,12 +107,24 @@ export async function startSandbox(
         log,
         cancels,
         running,
+        taskLostMs,
+        draining: draining.signal,
+        handBack: handBack.signal,
+        drainGraceMs,
         ...(config.maxOutputBytes === undefined
           ? {}
           : { maxOutputBytes: config.maxOutputBytes }),
       }),
   });
-  log.info({ slots: config.slots, workDir: config.workDir }, 'Sandbox started');
+  log.info(
+    {
+      slots: config.slots,
+      workDir: config.workDir,
+      taskLostMs,
+      drainGraceMs,
+    },
+    'Sandbox started',
+  );
 
   let closing: Promise<void> | undefined;
   return {
@@ -101,9 +132,10 @@ export async function startSandbox(
     close() {
       closing ??= shutDown(
         connection,
-        () => {
+        async () => {
+          draining.abort();
+          await drain(loop, drainGraceMs, handBack, log);
           cancels.stop();
-          return loop.stop();
         },
         log,
       );
@@ -112,17 +144,70 @@ export async function startSandbox(
   };
 }
 
+/**
+ * Stops pulling, waits up to `graceMs` for the running tasks, then stops
+ * the rest through `handBack` and waits for them to report.
+ */
+async function drain(
+  loop: SlotLoop,
+  graceMs: number,
+  handBack: AbortController,
+  log: Logger,
+): Promise<void> {
+  const stopped = loop.stop();
+  let timer: NodeJS.Timeout | undefined;
+  const graceOver = new Promise<'grace over'>((resolve) => {
+    timer = setTimeout(() => resolve('grace over'), graceMs);
+  });
+  const first = await Promise.race([stopped, graceOver]);
+  clearTimeout(timer);
+  if (first === 'grace over') {
+    log.info({ drainGraceMs: graceMs }, 'Handing back tasks still running');
+    handBack.abort();
+    await stopped;
+  }
+}
+
 async function prepareServer(
   connection: RiverConnection,
   config: SandboxConfig,
+  taskLostMs: number,
+  log: Logger,
 ): Promise<ArtifactStore> {
-  await ensureStreams(connection.jsm);
-  await ensureDurable(connection.jsm, {
+  const { jsm } = connection;
+  const name = Consumers.sandboxPool(config.pool);
+  await ensureStreams(jsm);
+
+  // The ack wait is the lost timeout; an existing consumer is updated to
+  // this sandbox's setting, so the last sandbox started decides it.
+  const ackWaitMs = () =>
+    jsm.consumers
+      .info(Streams.dispatch, name)
+      .then((info) => (info.config.ack_wait ?? 0) / 1_000_000)
+      .catch(() => undefined);
+  const before = await ackWaitMs();
+  await ensureDurable(jsm, {
     stream: Streams.dispatch,
-    name: Consumers.sandboxPool(config.pool),
+    name,
     filterSubject: Subjects.dispatch(config.pool),
-    ackWaitMs: DISPATCH_ACK_WAIT_MS,
+    ackWaitMs: taskLostMs,
   });
+  const after = await ackWaitMs();
+  if (after !== taskLostMs) {
+    throw new SandboxError(
+      SandboxErrorCode.lostTimeoutRefused,
+      `The ack wait of consumer ${name} is ${after} ms and could not be ` +
+        `set to RIVER_TASK_LOST_MS (${taskLostMs} ms); check the ` +
+        "server's limits and the consumer's settings.",
+    );
+  }
+  if (before !== undefined && before !== taskLostMs) {
+    log.warn(
+      { consumer: name, fromMs: before, toMs: taskLostMs },
+      "Changed the pool's lost timeout; every sandbox of a pool needs " +
+        'the same RIVER_TASK_LOST_MS',
+    );
+  }
   return connection.objm.create(Buckets.artifacts, { storage: 'file' });
 }
 

@@ -14,6 +14,8 @@ import {
 } from '@river/protocol/internal';
 import {
   cancelledOutcome,
+  handedBackUnstartedOutcome,
+  lostOutcome,
   runAttempt,
   workspaceFailedOutcome,
 } from './attempt.js';
@@ -25,8 +27,8 @@ import {
   type Workspace,
 } from './workspace.js';
 
-/** How often a running task tells JetStream it is still being worked on. */
-export const HEARTBEAT_INTERVAL_MS = 10_000;
+/** Heartbeats sent per lost timeout, so that two may go missing. */
+const HEARTBEATS_PER_LOST_TIMEOUT = 3;
 /** Publish tries for a result before the dispatch is handed back. */
 const RESULT_PUBLISH_TRIES = 10;
 /** Redelivery delay for a dispatch whose result could not be published. */
@@ -45,12 +47,29 @@ export interface HandlerContext {
   maxOutputBytes?: number;
   /** Abort controllers of running attempts, by run id and task key. */
   running: Map<string, Set<AbortController>>;
+  /**
+   * Time without a heartbeat after which an attempt counts as lost; it is
+   * the pool consumer's ack wait, and heartbeats go at a third of it.
+   */
+  taskLostMs: number;
+  /** Aborted once the sandbox stops: new dispatches are handed back. */
+  draining?: AbortSignal;
+  /** Aborted when the drain grace has passed: running tasks are stopped. */
+  handBack?: AbortSignal;
+  /** The drain grace period, for the handed-back outcome's message. */
+  drainGraceMs?: number;
 }
 
 /**
  * Handles one delivered dispatch: announces the attempt, runs it in a
  * fresh workspace, publishes its result, acks the dispatch and removes
  * the workspace. A malformed dispatch is logged and acked.
+ *
+ * A dispatch delivered for the second time was held by a sandbox that
+ * stopped heartbeating, so it is reported `lost` without running: the
+ * attempt may still be running there, and the scheduler decides whether a
+ * new attempt follows. One received while the sandbox is stopping is
+ * reported `handed-back` without running.
  */
 export async function handleDispatch(
   msg: DeliveredMsg,
@@ -72,14 +91,41 @@ export async function handleDispatch(
     return;
   }
 
+  const deliveries = msg.info.deliveryCount;
+  if (deliveries > 1) {
+    const outcome = lostOutcome(
+      context.sandboxId,
+      deliveries,
+      context.taskLostMs,
+    );
+    await reportUnrun(msg, dispatch, outcome, 'lost', context);
+    return;
+  }
+  if (context.draining?.aborted === true) {
+    const outcome = handedBackUnstartedOutcome();
+    await reportUnrun(msg, dispatch, outcome, 'result', context);
+    return;
+  }
+  await runDispatch(msg, dispatch, context);
+}
+
+async function runDispatch(
+  msg: DeliveredMsg,
+  dispatch: TaskDispatch,
+  context: HandlerContext,
+): Promise<void> {
+  const { log } = context;
   const fields = { ...taskFields(dispatch), subject: msg.subject };
-  const heartbeat = setInterval(() => {
-    try {
-      msg.working();
-    } catch (error) {
-      log.warn({ ...fields, err: error }, 'Could not extend the ack wait');
-    }
-  }, HEARTBEAT_INTERVAL_MS);
+  const heartbeat = setInterval(
+    () => {
+      try {
+        msg.working();
+      } catch (error) {
+        log.warn({ ...fields, err: error }, 'Could not extend the ack wait');
+      }
+    },
+    Math.floor(context.taskLostMs / HEARTBEATS_PER_LOST_TIMEOUT),
+  );
   let workspace: Workspace | undefined;
   try {
     const startedAt = Date.now();
@@ -118,7 +164,7 @@ export async function handleDispatch(
       trackRunning(context.running, taskKey, abort, false);
     }
 
-    await publishResult(dispatch, outcome, context);
+    await publishResult(dispatch, outcome, 'result', context);
     await acknowledge(msg, fields, log);
     log.info(
       {
@@ -131,6 +177,7 @@ export async function handleDispatch(
       'Task attempt finished',
     );
   } catch (error) {
+    // Its next holder reports the attempt lost, since this one ran it.
     log.error(
       { ...fields, err: error },
       'Task attempt could not be reported; it will be redelivered',
@@ -150,8 +197,48 @@ export async function handleDispatch(
 }
 
 /**
+ * Reports an attempt that this sandbox does not run (lost, or handed back
+ * while stopping) and acks its dispatch. The result's message id ends in
+ * `kind`: a lost report gets its own, so that JetStream does not drop the
+ * result that the attempt's first sandbox may still publish, and the
+ * scheduler sees both.
+ */
+async function reportUnrun(
+  msg: DeliveredMsg,
+  dispatch: TaskDispatch,
+  outcome: AttemptOutcome,
+  kind: 'lost' | 'result',
+  context: HandlerContext,
+): Promise<void> {
+  const { log } = context;
+  const fields = {
+    ...taskFields(dispatch),
+    subject: msg.subject,
+    deliveries: msg.info.deliveryCount,
+  };
+  try {
+    await publishResult(dispatch, outcome, kind, context);
+  } catch (error) {
+    log.error(
+      { ...fields, err: error },
+      'Task attempt could not be reported; it will be redelivered',
+    );
+    msg.nak(REDELIVERY_DELAY_MS);
+    return;
+  }
+  await acknowledge(msg, fields, log);
+  log.warn(
+    { ...fields, reason: outcome.reason },
+    outcome.reason === 'lost'
+      ? 'Reported a task attempt lost by its sandbox'
+      : 'Handed back a task received while stopping',
+  );
+}
+
+/**
  * Acks the dispatch and waits for the server to confirm. A lost ack only
- * means a redelivery, whose repeated result JetStream drops by message id.
+ * means a redelivery, whose next holder reports the attempt lost; the
+ * scheduler then ignores that report, as the attempt has moved on.
  */
 async function acknowledge(
   msg: DeliveredMsg,
@@ -203,6 +290,7 @@ async function announceStart(
 async function publishResult(
   dispatch: TaskDispatch,
   outcome: AttemptOutcome,
+  kind: 'lost' | 'result',
   context: HandlerContext,
 ): Promise<void> {
   const result = encode('taskResult', {
@@ -218,7 +306,7 @@ async function publishResult(
     context.js,
     Subjects.taskResult,
     result,
-    `${attemptId(dispatch)}.result`,
+    `${attemptId(dispatch)}.${kind}`,
     RESULT_PUBLISH_TRIES,
   );
 }

@@ -26,6 +26,7 @@ import {
   startNatsServer,
   type TestNatsServer,
 } from '../../../../tests/helpers/nats-server.js';
+import type { SandboxConfig } from '../config.js';
 import { type RunningSandbox, startSandbox } from '../sandbox.js';
 
 /** Results are read by this test-only durable consumer. */
@@ -55,32 +56,48 @@ export interface Harness {
   events(runId: string, type: string, count: number): Promise<RunEvent[]>;
   /** Stores bytes in the artifact store under their digest. */
   storeArtifact(data: Uint8Array): Promise<string>;
+  /**
+   * Starts one more sandbox of the same pool, with the harness's settings
+   * but those given; the harness closes it too.
+   */
+  startAnotherSandbox(
+    settings: Partial<SandboxConfig> & { sandboxId: string },
+  ): Promise<RunningSandbox>;
   close(): Promise<void>;
 }
 
+/** Settings of the harness's sandboxes that a test may choose. */
+export type HarnessOptions = Partial<
+  Pick<SandboxConfig, 'slots' | 'taskLostMs' | 'drainGraceMs'>
+>;
+
 /** Starts a nats-server and a sandbox with a fresh work directory. */
 export async function startHarness(
-  options: { slots?: number } = {},
+  options: HarnessOptions = {},
 ): Promise<Harness> {
   const server = await startNatsServer();
   const workDir = await mkdtemp(join(tmpdir(), 'river-sandbox-test-'));
   const pool = `test-${randomUUID().slice(0, 8)}`;
-  const sandbox = await startSandbox(
-    {
-      natsUrl: server.url,
-      pool,
-      slots: options.slots ?? 2,
-      workDir,
-      sandboxId: 'sandbox-under-test',
-      logLevel: 'info',
-    },
-    {
-      log: createServiceLogger(
-        'sandbox',
-        process.env.TEST_LOG_LEVEL ?? 'silent',
-      ),
-    },
+  const base: SandboxConfig = {
+    natsUrl: server.url,
+    pool,
+    slots: options.slots ?? 2,
+    workDir,
+    sandboxId: 'sandbox-under-test',
+    logLevel: 'info',
+    ...(options.taskLostMs === undefined
+      ? {}
+      : { taskLostMs: options.taskLostMs }),
+    ...(options.drainGraceMs === undefined
+      ? {}
+      : { drainGraceMs: options.drainGraceMs }),
+  };
+  const log = createServiceLogger(
+    'sandbox',
+    process.env.TEST_LOG_LEVEL ?? 'silent',
   );
+  const sandbox = await startSandbox(base, { log });
+  const others: RunningSandbox[] = [];
   const client = await connectRiver({ servers: server.url, name: 'test' });
   await ensureDurable(client.jsm, {
     stream: Streams.taskResults,
@@ -203,8 +220,13 @@ export async function startHarness(
       await store.putBlob({ name: digest }, data);
       return digest;
     },
+    async startAnotherSandbox(settings) {
+      const other = await startSandbox({ ...base, ...settings }, { log });
+      others.push(other);
+      return other;
+    },
     async close() {
-      await sandbox.close();
+      await Promise.all([sandbox, ...others].map((each) => each.close()));
       await client.nc.close();
       await server.dispose();
       await rm(workDir, { recursive: true, force: true });
