@@ -20,17 +20,23 @@ describe('scheduler configuration', () => {
       natsUrl: 'nats://10.0.0.1:4222',
       logLevel: 'info',
       retentionDays: 30,
+      taskTtlDays: 7,
+      ackWaitMs: 30_000,
     });
     expect(
       loadSchedulerConfig({
         NATS_URL: 'nats://a:4222',
         LOG_LEVEL: 'debug',
         RIVER_RETENTION_DAYS: '7',
+        RIVER_TASK_TTL_DAYS: '2',
+        RIVER_SCHEDULER_ACK_WAIT_MS: '2000',
       }),
     ).toEqual({
       natsUrl: 'nats://a:4222',
       logLevel: 'debug',
       retentionDays: 7,
+      taskTtlDays: 2,
+      ackWaitMs: 2_000,
     });
   });
 
@@ -49,5 +55,12 @@ describe('scheduler configuration', () => {
     expect(failure({ ...base, RIVER_RETENTION_DAYS: '0' }).variable).toBe(
       'RIVER_RETENTION_DAYS',
     );
+    expect(failure({ ...base, RIVER_TASK_TTL_DAYS: '0' }).variable).toBe(
+      'RIVER_TASK_TTL_DAYS',
+    );
+    // Past a minute, a redelivery could fall out of the duplicate window.
+    const wait = failure({ ...base, RIVER_SCHEDULER_ACK_WAIT_MS: '120000' });
+    expect(wait.variable).toBe('RIVER_SCHEDULER_ACK_WAIT_MS');
+    expect(wait.message).toContain('from 1000 to 60000');
   });
 });

@@ -8,6 +8,26 @@ import {
 } from '@river/protocol/internal';
 import Type from 'typebox';
 
+/**
+ * Days an entry of the tasks bucket lives after its last write, unless
+ * `RIVER_TASK_TTL_DAYS` says: a week.
+ */
+export const DEFAULT_TASK_TTL_DAYS = 7;
+
+/**
+ * How long a request or result handed to the scheduler may stay
+ * unacknowledged before it is delivered again, unless
+ * `RIVER_SCHEDULER_ACK_WAIT_MS` says: 30 s.
+ */
+export const DEFAULT_SCHEDULER_ACK_WAIT_MS = 30_000;
+
+/**
+ * The longest ack wait accepted: a message redelivered after a crash must
+ * come back well inside JetStream's two-minute duplicate window, so that
+ * what the crashed scheduler published is dropped when it is repeated.
+ */
+const MAX_ACK_WAIT_MS = 60_000;
+
 /** The scheduler's settings, as read from the environment. */
 export const SchedulerConfig = Type.Object({
   /** One or more comma-separated NATS server URLs (`NATS_URL`). */
@@ -20,6 +40,20 @@ export const SchedulerConfig = Type.Object({
    * settings.
    */
   retentionDays: Type.Integer({ minimum: 1 }),
+  /**
+   * Days an entry of the tasks bucket lives after its last write
+   * (`RIVER_TASK_TTL_DAYS`): how long a finished task is remembered, and
+   * the longest a task may wait in its queue and run.
+   */
+  taskTtlDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 365 })),
+  /**
+   * How long a delivered request or result may stay unacknowledged
+   * (`RIVER_SCHEDULER_ACK_WAIT_MS`): the delay before the work of a
+   * scheduler that died is taken up again.
+   */
+  ackWaitMs: Type.Optional(
+    Type.Integer({ minimum: 1_000, maximum: MAX_ACK_WAIT_MS }),
+  ),
 });
 
 /** The scheduler's settings, as read from the environment. */
@@ -29,6 +63,18 @@ const SOURCES: SettingSources<SchedulerConfig> = {
   natsUrl: NATS_URL_SETTING,
   logLevel: LOG_LEVEL_SETTING,
   retentionDays: RETENTION_DAYS_SETTING,
+  taskTtlDays: {
+    variable: 'RIVER_TASK_TTL_DAYS',
+    expected: 'a whole number of days from 1 to 365',
+    kind: 'integer',
+    default: DEFAULT_TASK_TTL_DAYS,
+  },
+  ackWaitMs: {
+    variable: 'RIVER_SCHEDULER_ACK_WAIT_MS',
+    expected: `a whole number of milliseconds from 1000 to ${MAX_ACK_WAIT_MS}`,
+    kind: 'integer',
+    default: DEFAULT_SCHEDULER_ACK_WAIT_MS,
+  },
 };
 
 /**

@@ -5,6 +5,7 @@ import {
   taskFields,
 } from '@river/protocol/internal';
 import { publishDispatch } from './publish.js';
+import type { ActiveTaskEntry } from './task-entry.js';
 import type { StoredTask, TaskStore } from './task-store.js';
 
 /** What the scheduler's message handlers share. */
@@ -22,7 +23,7 @@ export interface SchedulerContext {
 export async function dispatchAttempt(
   context: SchedulerContext,
   key: string,
-  stored: StoredTask,
+  stored: StoredTask<ActiveTaskEntry>,
 ): Promise<void> {
   const { js, store, log } = context;
   const { request, attempt } = stored.entry;

@@ -1,7 +1,8 @@
 /**
  * River's scheduler: places task requests on their pool's dispatch queue,
- * retries failed attempts while attempts are left and reports each task's
- * final outcome as a `task.finished` event.
+ * retries failed and lost attempts while attempts are left, dispatches
+ * handed-back attempts again, and reports each task's final outcome as a
+ * `task.finished` event.
  *
  * @example
  * ```ts
@@ -13,7 +14,12 @@
  * @packageDocumentation
  */
 
-export { loadSchedulerConfig, SchedulerConfig } from './config.js';
+export {
+  DEFAULT_SCHEDULER_ACK_WAIT_MS,
+  DEFAULT_TASK_TTL_DAYS,
+  loadSchedulerConfig,
+  SchedulerConfig,
+} from './config.js';
 export {
   ConfigError,
   SchedulerError,

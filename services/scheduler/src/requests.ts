@@ -3,11 +3,14 @@ import type { TaskRequest } from '@river/protocol';
 import { taskFields } from '@river/protocol/internal';
 import { dispatchAttempt, type SchedulerContext } from './dispatch.js';
 import { contended, MAX_CONFLICT_RETRIES } from './retry.js';
-import { taskKey } from './task-entry.js';
+import { type ActiveTaskEntry, isFinished, taskKey } from './task-entry.js';
+import type { StoredTask } from './task-store.js';
 
 /**
  * Stores a task request and dispatches its first attempt. A request seen
- * before (a redelivery, or a second replica) dispatches nothing new.
+ * before (a redelivery, or a second replica) dispatches nothing new, and
+ * neither does one for a task that has finished: its tombstone stays in
+ * the tasks bucket for `RIVER_TASK_TTL_DAYS`.
  */
 export function createRequestHandler(context: SchedulerContext) {
   const { store, log } = context;
@@ -17,7 +20,17 @@ export function createRequestHandler(context: SchedulerContext) {
     const fields = { ...taskFields(request), subject: msg.subject };
 
     for (let round = 0; round < MAX_CONFLICT_RETRIES; round++) {
-      let stored = await store.read(key);
+      const found = await store.read(key);
+      if (found !== undefined && isFinished(found.entry)) {
+        // Its task.finished event is in the history already; running the
+        // task again would give the job a second, different answer.
+        log.info(
+          { ...fields, attempt: found.entry.attempt },
+          'Ignored request of a finished task',
+        );
+        return;
+      }
+      let stored = found as StoredTask<ActiveTaskEntry> | undefined;
       if (stored === undefined) {
         const entry = { request, attempt: 1, dispatched: false };
         const revision = await store.create(key, entry);

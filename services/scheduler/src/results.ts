@@ -1,14 +1,39 @@
 import type { JsMsg } from '@nats-io/jetstream';
-import type { AttemptOutcome, TaskResult } from '@river/protocol';
+import type { TaskResult } from '@river/protocol';
 import { publishEvent, taskFields } from '@river/protocol/internal';
 import { dispatchAttempt, type SchedulerContext } from './dispatch.js';
 import { contended, MAX_CONFLICT_RETRIES } from './retry.js';
-import { type TaskEntry, taskKey } from './task-entry.js';
+import { decide } from './retry-policy.js';
+import {
+  type ActiveTaskEntry,
+  type AttemptEnding,
+  type FinishedTaskEntry,
+  hasEnding,
+  isFinished,
+  taskKey,
+  withEnding,
+} from './task-entry.js';
+import type { StoredTask } from './task-store.js';
+
+export {
+  backoffLeft,
+  describeFailure,
+  MAX_HAND_BACKS,
+  retryable,
+} from './retry-policy.js';
+
+type Fields = Record<string, unknown>;
 
 /**
- * Handles an attempt's result: retries a failed attempt while attempts are
- * left, otherwise reports `task.finished` and forgets the task. A result
- * for an unknown task or another attempt changes nothing.
+ * Handles an attempt's result: retries a failed or lost attempt while
+ * attempts are left (a handed-back one always, without counting it),
+ * otherwise reports `task.finished` and leaves a tombstone of the task.
+ *
+ * Every state change is written (compare-and-set) before the events that
+ * announce it, and the events carry message ids, so the same result
+ * coming back after a crash completes what was left undone and changes
+ * nothing else. A result for an attempt that is no longer current, or
+ * for a finished task, is ignored with a `task.result-ignored` event.
  */
 export function createResultHandler(context: SchedulerContext) {
   const { js, store, log } = context;
@@ -18,7 +43,16 @@ export function createResultHandler(context: SchedulerContext) {
     msg: JsMsg,
   ): Promise<'handled' | undefined> => {
     const key = taskKey(result);
-    const fields = { ...taskFields(result), subject: msg.subject };
+    const fields: Fields = {
+      ...taskFields(result),
+      subject: msg.subject,
+      sandboxId: result.sandboxId,
+    };
+    const ending: AttemptEnding = {
+      attempt: result.attempt,
+      sandboxId: result.sandboxId,
+      reason: result.outcome.reason,
+    };
 
     for (let round = 0; round < MAX_CONFLICT_RETRIES; round++) {
       const stored = await store.read(key);
@@ -26,43 +60,27 @@ export function createResultHandler(context: SchedulerContext) {
         log.warn(fields, 'Ignored result of an unknown task');
         return;
       }
+      if (isFinished(stored.entry)) {
+        await afterFinish(stored.entry, result, ending, fields);
+        return;
+      }
       const { entry } = stored;
-
-      // The retry of this very result was stored but not yet published:
-      // a crash or a racing replica stopped half-way, so finish the job.
-      if (result.attempt === entry.attempt - 1 && !entry.dispatched) {
-        await dispatchAttempt(context, key, stored);
-        return;
-      }
       if (result.attempt !== entry.attempt) {
-        log.warn(
-          { ...fields, currentAttempt: entry.attempt },
-          'Ignored result of an attempt that is not the current one',
+        await notCurrent(
+          key,
+          { entry, revision: stored.revision },
+          result,
+          fields,
         );
         return;
       }
 
-      const { maxAttempts, retry } = entry.request.spec;
-      if (
-        result.outcome.ok ||
-        result.attempt >= maxAttempts ||
-        !retryable(result.outcome, retry?.onExitCodes)
-      ) {
-        await finish(entry, result);
-        await store.remove(key);
-        log.info(
-          { ...fields, ok: result.outcome.ok, reason: result.outcome.reason },
-          'Task finished',
-        );
-        return;
-      }
-
-      // The result waits in its queue until the backoff has passed, so a
-      // scheduler restart in between loses nothing.
-      const wait = backoffLeft(result, retry?.delayMs ?? 0);
-      if (wait > 0) {
-        // Said now, so that a long backoff does not look like a hang; the
-        // same message id makes the later announcement a repeat.
+      const decision = decide(entry, result);
+      if (decision.kind === 'wait') {
+        // The result waits in its queue until the backoff has passed, so
+        // a scheduler restart in between loses nothing. The retry is said
+        // now, so that a long backoff does not look like a hang; the same
+        // message id makes the later announcement a repeat.
         await publishEvent(
           js,
           result.runId,
@@ -70,28 +88,65 @@ export function createResultHandler(context: SchedulerContext) {
           {
             taskId: result.taskId,
             attempt: result.attempt + 1,
-            reason: describeFailure(result.outcome),
-            delayMs: wait,
+            reason: decision.reason,
+            delayMs: decision.delayMs,
           },
           `${result.runId}.${result.taskId}.${result.attempt + 1}.retrying`,
         );
-        msg.nak(wait);
+        msg.nak(decision.delayMs);
         return 'handled';
       }
 
-      const next: TaskEntry = {
+      const handBacks = entry.handBacks ?? 0;
+      const endings = withEnding(entry.endings, ending);
+      if (decision.kind === 'finish') {
+        const tombstone: FinishedTaskEntry = {
+          finished: true,
+          runId: result.runId,
+          taskId: result.taskId,
+          job: entry.request.job,
+          name: entry.request.name,
+          attempt: result.attempt,
+          ok: result.outcome.ok,
+          handBacks,
+          endings,
+        };
+        if (
+          (await store.update(key, tombstone, stored.revision)) === undefined
+        ) {
+          continue;
+        }
+        await announceFinish(tombstone, result);
+        log.info(
+          { ...fields, ok: result.outcome.ok, reason: result.outcome.reason },
+          'Task finished',
+        );
+        return;
+      }
+
+      const next: ActiveTaskEntry = {
         request: entry.request,
         attempt: entry.attempt + 1,
         dispatched: false,
-        retryReason: describeFailure(result.outcome),
+        retryReason: decision.reason,
+        handBacks: decision.handBack ? handBacks + 1 : handBacks,
+        endings,
       };
       const revision = await store.update(key, next, stored.revision);
       if (revision === undefined) {
         continue;
       }
+      await announceLost(result);
       log.info(
-        { ...fields, reason: next.retryReason, maxAttempts },
-        'Retrying failed task attempt',
+        {
+          ...fields,
+          reason: result.outcome.reason,
+          handBacks: next.handBacks,
+          maxAttempts: entry.request.spec.maxAttempts,
+        },
+        decision.handBack
+          ? 'Dispatching a handed-back task again'
+          : 'Retrying failed task attempt',
       );
       await dispatchAttempt(context, key, { entry: next, revision });
       return;
@@ -99,66 +154,141 @@ export function createResultHandler(context: SchedulerContext) {
     throw contended(key);
   };
 
-  async function finish(entry: TaskEntry, result: TaskResult) {
-    const { request } = entry;
+  /**
+   * A result for a finished task: the one that finished it, come back
+   * (its events are published again under the same ids, in case a crash
+   * came between the tombstone and them), a repeat of an earlier one, or
+   * a late result, which is ignored visibly.
+   */
+  async function afterFinish(
+    entry: FinishedTaskEntry,
+    result: TaskResult,
+    ending: AttemptEnding,
+    fields: Fields,
+  ): Promise<void> {
+    const last = entry.endings.at(-1);
+    if (last !== undefined && hasEnding([last], ending)) {
+      await announceFinish(entry, result);
+      log.debug(fields, 'Repeated result of a finished task');
+      return;
+    }
+    if (hasEnding(entry.endings, ending)) {
+      log.debug(fields, 'Ignored repeated result');
+      return;
+    }
+    await ignore(
+      result,
+      `the task had already finished with attempt ${entry.attempt}`,
+      fields,
+    );
+  }
+
+  /**
+   * A result for an attempt other than the current one: the result that
+   * ended the previous attempt, come back before its retry was published
+   * (a crash or a racing replica stopped half-way, so finish the job), a
+   * repeat, or a late result of an attempt declared lost or handed back.
+   */
+  async function notCurrent(
+    key: string,
+    stored: StoredTask<ActiveTaskEntry>,
+    result: TaskResult,
+    fields: Fields,
+  ): Promise<void> {
+    const { entry } = stored;
+    const ending: AttemptEnding = {
+      attempt: result.attempt,
+      sandboxId: result.sandboxId,
+      reason: result.outcome.reason,
+    };
+    const last = entry.endings?.at(-1);
+    if (last !== undefined && hasEnding([last], ending)) {
+      if (!entry.dispatched && result.attempt === entry.attempt - 1) {
+        await announceLost(result);
+        await dispatchAttempt(context, key, stored);
+        return;
+      }
+      log.debug(fields, 'Ignored repeated result');
+      return;
+    }
+    if (hasEnding(entry.endings, ending)) {
+      log.debug(fields, 'Ignored repeated result');
+      return;
+    }
+
+    const earlier = entry.endings?.find(
+      (seen) => seen.attempt === result.attempt,
+    );
+    const why =
+      result.attempt > entry.attempt
+        ? `attempt ${result.attempt} was never dispatched`
+        : `attempt ${result.attempt} had already ended` +
+          (earlier === undefined ? '' : ` (${earlier.reason})`);
+    await ignore(
+      result,
+      `${why}; attempt ${entry.attempt} is the current one`,
+      fields,
+    );
+  }
+
+  /** Says in the run's history that a result was dropped, and why. */
+  async function ignore(
+    result: TaskResult,
+    reason: string,
+    fields: Fields,
+  ): Promise<void> {
+    const { runId, taskId, attempt, sandboxId } = result;
     await publishEvent(
       js,
-      request.runId,
+      runId,
+      'task.result-ignored',
+      { taskId, attempt, sandboxId, reason },
+      `${runId}.${taskId}.${attempt}.ignored.${sandboxId}.` +
+        result.outcome.reason,
+    );
+    log.warn(
+      { ...fields, outcomeReason: result.outcome.reason, why: reason },
+      'Ignored result of an attempt that is not the current one',
+    );
+  }
+
+  /** Publishes `task.lost` when the result reports a lost attempt. */
+  async function announceLost(result: TaskResult): Promise<void> {
+    if (result.outcome.reason !== 'lost') {
+      return;
+    }
+    const { runId, taskId, attempt } = result;
+    await publishEvent(
+      js,
+      runId,
+      'task.lost',
+      {
+        taskId,
+        attempt,
+        reason:
+          result.outcome.message ?? 'its sandbox stopped sending heartbeats',
+      },
+      `${runId}.${taskId}.${attempt}.lost`,
+    );
+  }
+
+  async function announceFinish(
+    entry: FinishedTaskEntry,
+    result: TaskResult,
+  ): Promise<void> {
+    await announceLost(result);
+    await publishEvent(
+      js,
+      entry.runId,
       'task.finished',
       {
-        job: request.job,
-        taskId: request.taskId,
-        name: request.name,
+        job: entry.job,
+        taskId: entry.taskId,
+        name: entry.name,
         attempt: result.attempt,
         outcome: result.outcome,
       },
-      `${request.runId}.${request.taskId}.finished`,
+      `${entry.runId}.${entry.taskId}.finished`,
     );
-  }
-}
-
-/** Whether a failed attempt may be retried under `onExitCodes`. */
-export function retryable(
-  outcome: AttemptOutcome,
-  onExitCodes: readonly number[] | undefined,
-): boolean {
-  if (outcome.reason === 'cancelled') {
-    return false;
-  }
-  if (onExitCodes === undefined) {
-    return true;
-  }
-  return (
-    outcome.reason === 'exited' &&
-    outcome.exitCode !== null &&
-    onExitCodes.includes(outcome.exitCode)
-  );
-}
-
-/** The longest wait between two attempts, however many came before. */
-const MAX_BACKOFF_MS = 60 * 60 * 1_000;
-
-/**
- * How long before the next attempt may start: `delayMs` after the first
- * failure, doubling for each attempt after it up to an hour, counted from
- * the result.
- */
-export function backoffLeft(result: TaskResult, delayMs: number): number {
-  const delay = Math.min(delayMs * 2 ** (result.attempt - 1), MAX_BACKOFF_MS);
-  return Math.max(0, result.finishedAt + delay - Date.now());
-}
-
-/** One sentence on why an attempt failed, for the `task.retrying` event. */
-export function describeFailure(outcome: AttemptOutcome): string {
-  if (outcome.message !== undefined && outcome.message !== '') {
-    return outcome.message;
-  }
-  switch (outcome.reason) {
-    case 'exited':
-      return `exited with code ${outcome.exitCode ?? 'unknown'}`;
-    case 'signaled':
-      return `killed by signal ${outcome.signal ?? 'unknown'}`;
-    default:
-      return outcome.reason;
   }
 }

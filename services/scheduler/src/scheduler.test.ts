@@ -1,198 +1,42 @@
-import { Writable } from 'node:stream';
-import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/transport-node';
 import {
   Consumers,
-  decode,
   encode,
-  type RunEvent,
   SCHEMA_VERSION,
   Streams,
   Subjects,
-  type TaskDispatch,
   type TaskRequest,
-  type TaskResult,
 } from '@river/protocol';
-import { connectRiver, ensureDurable } from '@river/protocol/internal';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  startNatsServer,
-  type TestNatsServer,
-} from '../../../tests/helpers/nats-server.js';
-import { type Scheduler, startScheduler } from './scheduler.js';
+  eventually,
+  schedulerIdle as idle,
+  nextDispatch as nextDispatchOf,
+  publishRequest as publishRequestOf,
+  publishResult as publishResultOf,
+  runEvents as runEventsOf,
+  type SchedulerHarness,
+  startSchedulerHarness,
+  taskRequest,
+  taskResult,
+  types,
+} from './testing/harness.js';
 
-const WAIT_MS = 10_000;
-
-let server: TestNatsServer;
-let nc: NatsConnection;
-let js: JetStreamClient;
-let jsm: JetStreamManager;
-let scheduler: Scheduler;
-const logLines: Array<Record<string, unknown>> = [];
-
-function captureLogger() {
-  const sink = new Writable({
-    write(line, _encoding, done) {
-      logLines.push(JSON.parse(String(line)));
-      done();
-    },
-  });
-  return pino({ level: 'debug' }, sink);
-}
-
-function start() {
-  return startScheduler(
-    { natsUrl: server.url, logLevel: 'debug', retentionDays: 1 },
-    { log: captureLogger() },
-  );
-}
+let h: SchedulerHarness;
 
 beforeAll(async () => {
-  server = await startNatsServer();
-  scheduler = await start();
-  ({ nc, js, jsm } = await connectRiver({
-    servers: server.url,
-    name: 'scheduler-test',
-  }));
+  h = await startSchedulerHarness();
 });
 
 afterAll(async () => {
-  await scheduler?.close();
-  await nc?.close();
-  await server?.dispose();
+  await h?.close();
 });
 
-function taskRequest(
-  runId: string,
-  pool: string,
-  maxAttempts: number,
-): TaskRequest {
-  return {
-    schema: SCHEMA_VERSION,
-    runId,
-    taskId: 'build-0',
-    job: 'build',
-    name: 'make',
-    requestedAt: Date.now(),
-    spec: {
-      command: ['make', 'all'],
-      env: { CC: 'gcc' },
-      cwd: '',
-      timeoutMs: 60_000,
-      inputs: [],
-      outputs: ['out'],
-      pool,
-      maxAttempts,
-    },
-  };
-}
-
-function taskResult(runId: string, attempt: number, ok: boolean): TaskResult {
-  return {
-    schema: SCHEMA_VERSION,
-    runId,
-    taskId: 'build-0',
-    attempt,
-    sandboxId: 'sandbox-1',
-    finishedAt: Date.now(),
-    outcome: {
-      ok,
-      reason: 'exited',
-      exitCode: ok ? 0 : 2,
-      signal: null,
-      durationMs: 12,
-      stdout: '',
-      stderr: ok ? '' : 'make: *** [all] Error 2',
-      stdoutTruncated: false,
-      stderrTruncated: false,
-      files: [],
-    },
-  };
-}
-
-async function publishRequest(request: TaskRequest) {
-  await js.publish(Subjects.taskRequest, encode('taskRequest', request));
-}
-
-async function publishResult(result: TaskResult) {
-  await js.publish(Subjects.taskResult, encode('taskResult', result));
-}
-
-/** Takes the next dispatch of `pool`, as that pool's only sandbox would. */
-async function nextDispatch(pool: string): Promise<TaskDispatch | null> {
-  const name = Consumers.sandboxPool(pool);
-  await ensureDurable(jsm, {
-    stream: Streams.dispatch,
-    name,
-    filterSubject: Subjects.dispatch(pool),
-    ackWaitMs: 30_000,
-  });
-  const consumer = await js.consumers.get(Streams.dispatch, name);
-  const msg = await consumer.next({ expires: 3_000 });
-  if (msg === null) {
-    return null;
-  }
-  msg.ack();
-  expect(msg.subject).toBe(Subjects.dispatch(pool));
-  return decode('taskDispatch', msg.subject, msg.data);
-}
-
-/** Every event of the run stored so far, in order. */
-async function runEvents(runId: string): Promise<RunEvent[]> {
-  const consumer = await js.consumers.get(Streams.events, {
-    filter_subjects: Subjects.runEvents(runId),
-  });
-  let pending = (await consumer.info(true)).num_pending;
-  const events: RunEvent[] = [];
-  while (pending > 0) {
-    const msg = await consumer.next({ expires: 2_000 });
-    if (msg === null) {
-      break;
-    }
-    events.push(decode('event', msg.subject, msg.data));
-    pending = msg.info.pending;
-  }
-  await consumer.delete().catch(() => {});
-  return events;
-}
-
-async function eventually<T>(
-  read: () => Promise<T>,
-  done: (value: T) => boolean,
-): Promise<T> {
-  const deadline = Date.now() + WAIT_MS;
-  for (;;) {
-    const value = await read();
-    if (done(value) || Date.now() > deadline) {
-      return value;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-/** Waits until the scheduler has handled every request and result. */
-async function schedulerIdle() {
-  const durables = [
-    [Streams.taskRequests, Consumers.schedulerRequests],
-    [Streams.taskResults, Consumers.schedulerResults],
-  ] as const;
-  for (const [stream, name] of durables) {
-    const info = await eventually(
-      () => jsm.consumers.info(stream, name),
-      (i) => i.num_pending === 0 && i.num_ack_pending === 0,
-    );
-    expect(info.num_pending + info.num_ack_pending).toBe(0);
-  }
-}
-
-function types(events: RunEvent[]) {
-  return events.map((event) => `${event.type}:${attemptOf(event)}`);
-}
-
-function attemptOf(event: RunEvent) {
-  return 'attempt' in event ? event.attempt : '-';
-}
+const publishRequest = (request: TaskRequest) => publishRequestOf(h, request);
+const publishResult = (result: Parameters<typeof publishResultOf>[1]) =>
+  publishResultOf(h, result);
+const nextDispatch = (pool: string) => nextDispatchOf(h, pool);
+const runEvents = (runId: string) => runEventsOf(h, runId);
+const schedulerIdle = () => idle(h);
 
 describe('scheduler', () => {
   it("dispatches a request to its pool's subject and emits task.dispatched", async () => {
@@ -235,7 +79,7 @@ describe('scheduler', () => {
     expect(await nextDispatch('twice')).toBeNull();
     expect(types(await runEvents('run-twice'))).toEqual(['task.dispatched:1']);
     expect(
-      logLines.filter(
+      h.logLines.filter(
         (line) =>
           line.msg === 'Ignored repeated task request' &&
           line.runId === 'run-twice',
@@ -306,9 +150,9 @@ describe('scheduler', () => {
     expect(types(events)).toEqual(['task.dispatched:1', 'task.finished:1']);
     expect(events[1]).toMatchObject({ outcome: { ok: true, exitCode: 0 } });
     expect(
-      logLines.some(
+      h.logLines.some(
         (line) =>
-          line.msg === 'Ignored result of an unknown task' &&
+          line.msg === 'Repeated result of a finished task' &&
           line.runId === 'run-final',
       ),
     ).toBe(true);
@@ -320,8 +164,16 @@ describe('scheduler', () => {
 
     await publishResult(taskResult('run-stale', 2, true));
     await schedulerIdle();
-    expect(types(await runEvents('run-stale'))).toEqual(['task.dispatched:1']);
-    expect(logLines).toContainEqual(
+    const ignored = await runEvents('run-stale');
+    expect(types(ignored)).toEqual([
+      'task.dispatched:1',
+      'task.result-ignored:2',
+    ]);
+    expect(ignored[1]).toMatchObject({
+      sandboxId: 'sandbox-1',
+      reason: 'attempt 2 was never dispatched; attempt 1 is the current one',
+    });
+    expect(h.logLines).toContainEqual(
       expect.objectContaining({
         level: 40,
         msg: 'Ignored result of an attempt that is not the current one',
@@ -335,9 +187,13 @@ describe('scheduler', () => {
     await publishResult(taskResult('run-stale', 1, true));
     const events = await eventually(
       () => runEvents('run-stale'),
-      (found) => found.length >= 2,
+      (found) => found.length >= 3,
     );
-    expect(types(events)).toEqual(['task.dispatched:1', 'task.finished:1']);
+    expect(types(events)).toEqual([
+      'task.dispatched:1',
+      'task.result-ignored:2',
+      'task.finished:1',
+    ]);
   });
 
   it('retries from the stored request after the scheduler restarts', async () => {
@@ -345,8 +201,7 @@ describe('scheduler', () => {
     expect(await nextDispatch('restart')).toMatchObject({ attempt: 1 });
     await schedulerIdle();
 
-    await scheduler.close();
-    scheduler = await start();
+    await h.restart();
 
     await publishResult(taskResult('run-restart', 1, false));
     expect(await nextDispatch('restart')).toMatchObject({
@@ -359,23 +214,23 @@ describe('scheduler', () => {
     const wrongVersion = { ...taskRequest('run-bad', 'bad', 1), schema: 2 };
     const missingSpec: Partial<TaskRequest> = taskRequest('run-bad', 'bad', 1);
     delete missingSpec.spec;
-    await js.publish(Subjects.taskRequest, new Uint8Array([0xc1, 0xff]));
-    await js.publish(
+    await h.js.publish(Subjects.taskRequest, new Uint8Array([0xc1, 0xff]));
+    await h.js.publish(
       Subjects.taskRequest,
       encode('taskRequest', wrongVersion as unknown as TaskRequest),
     );
-    await js.publish(
+    await h.js.publish(
       Subjects.taskRequest,
       encode('taskRequest', missingSpec as TaskRequest),
     );
-    await js.publish(Subjects.taskResult, new Uint8Array([0x01]));
+    await h.js.publish(Subjects.taskResult, new Uint8Array([0x01]));
 
     await publishRequest(taskRequest('run-good', 'good', 1));
     expect(await nextDispatch('good')).toMatchObject({ runId: 'run-good' });
     await schedulerIdle();
 
     expect(await nextDispatch('bad')).toBeNull();
-    const rejected = logLines.filter(
+    const rejected = h.logLines.filter(
       (line) => line.msg === 'Rejected malformed message',
     );
     expect(rejected.map((line) => [line.subject, line.field])).toEqual([
@@ -384,7 +239,7 @@ describe('scheduler', () => {
       [Subjects.taskRequest, '/spec'],
       [Subjects.taskResult, ''],
     ]);
-    const info = await jsm.consumers.info(
+    const info = await h.jsm.consumers.info(
       Streams.taskRequests,
       Consumers.schedulerRequests,
     );

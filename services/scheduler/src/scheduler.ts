@@ -10,14 +10,18 @@ import {
   type RiverConnection,
   runShutdown,
 } from '@river/protocol/internal';
-import type { SchedulerConfig } from './config.js';
+import {
+  DEFAULT_SCHEDULER_ACK_WAIT_MS,
+  DEFAULT_TASK_TTL_DAYS,
+  type SchedulerConfig,
+} from './config.js';
 import type { SchedulerContext } from './dispatch.js';
 import { createRequestHandler } from './requests.js';
 import { createResultHandler } from './results.js';
 import { TaskStore } from './task-store.js';
 
-/** How long a delivered request or result may stay unacknowledged. */
-const ACK_WAIT_MS = 30_000;
+/** A day in milliseconds, for the tasks bucket's age limit. */
+const DAY_MS = 24 * 60 * 60 * 1_000;
 /** Requests, and results, handled at once by one scheduler. */
 const CONCURRENCY = 4;
 
@@ -59,7 +63,7 @@ export async function startScheduler(
 
   let store: TaskStore;
   try {
-    store = await prepare(connection, config);
+    store = await prepare(connection, config, log);
   } catch (error) {
     await connection.nc.close();
     throw error;
@@ -86,7 +90,14 @@ export async function startScheduler(
       handle: createResultHandler(context),
     }),
   ];
-  log.info({ server: connection.nc.getServer() }, 'Scheduler started');
+  log.info(
+    {
+      server: connection.nc.getServer(),
+      ackWaitMs: config.ackWaitMs ?? DEFAULT_SCHEDULER_ACK_WAIT_MS,
+      taskTtlDays: config.taskTtlDays ?? DEFAULT_TASK_TTL_DAYS,
+    },
+    'Scheduler started',
+  );
 
   let closing: Promise<void> | undefined;
   return {
@@ -103,23 +114,55 @@ export async function startScheduler(
 async function prepare(
   connection: RiverConnection,
   config: SchedulerConfig,
+  log: Logger,
 ): Promise<TaskStore> {
   const { jsm, kvm } = connection;
+  const ackWaitMs = config.ackWaitMs ?? DEFAULT_SCHEDULER_ACK_WAIT_MS;
   await ensureStreams(jsm, config.retentionDays);
   await ensureDurable(jsm, {
     stream: Streams.taskRequests,
     name: Consumers.schedulerRequests,
     filterSubject: Subjects.taskRequest,
-    ackWaitMs: ACK_WAIT_MS,
+    ackWaitMs,
   });
   await ensureDurable(jsm, {
     stream: Streams.taskResults,
     name: Consumers.schedulerResults,
     filterSubject: Subjects.taskResult,
-    ackWaitMs: ACK_WAIT_MS,
+    ackWaitMs,
   });
-  const kv = await kvm.create(Buckets.tasks, { history: 1 });
+
+  const ttlMs = (config.taskTtlDays ?? DEFAULT_TASK_TTL_DAYS) * DAY_MS;
+  const kv = await kvm.create(Buckets.tasks, { history: 1, ttl: ttlMs });
+  await keepBucketTtl(jsm, ttlMs, log);
   return new TaskStore(kv);
+}
+
+/**
+ * Gives an existing tasks bucket the configured age limit. The bucket is
+ * the scheduler's own, and without a limit (as older schedulers created
+ * it) the tombstones of finished tasks would pile up forever.
+ */
+async function keepBucketTtl(
+  jsm: RiverConnection['jsm'],
+  ttlMs: number,
+  log: Logger,
+): Promise<void> {
+  const stream = `KV_${Buckets.tasks}`;
+  const info = await jsm.streams.info(stream);
+  const maxAge = ttlMs * 1_000_000;
+  if (info.config.max_age === maxAge) {
+    return;
+  }
+  await jsm.streams.update(stream, { ...info.config, max_age: maxAge });
+  log.info(
+    {
+      bucket: Buckets.tasks,
+      fromMs: info.config.max_age / 1_000_000,
+      toMs: ttlMs,
+    },
+    'Changed the age limit of the tasks bucket',
+  );
 }
 
 async function stopAll(loops: readonly ConsumeLoop[]): Promise<void> {

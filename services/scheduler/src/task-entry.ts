@@ -1,24 +1,101 @@
-import { TaskRequest } from '@river/protocol';
+import { AttemptReason, TaskRequest } from '@river/protocol';
 import Type from 'typebox';
 import { Compile } from 'typebox/compile';
 import { SchedulerErrorCode, TaskEntryError } from './errors.js';
+
+/** Attempt endings kept in an entry, to tell repeats from late results. */
+export const MAX_RECORDED_ENDINGS = 10;
+
+/**
+ * Which result ended an attempt. A result that matches one is a repeat of
+ * a message already handled; another result for an ended attempt is late.
+ */
+export const AttemptEnding = Type.Object({
+  attempt: Type.Integer({ minimum: 1 }),
+  sandboxId: Type.String(),
+  reason: AttemptReason,
+});
+
+/** Which result ended an attempt. */
+export type AttemptEnding = Type.Static<typeof AttemptEnding>;
 
 /**
  * What the scheduler keeps of a task in flight, in the tasks bucket. Results
  * don't carry the spec, so a retry after a restart needs the request.
  */
-export const TaskEntry = Type.Object({
+export const ActiveTaskEntry = Type.Object({
   request: TaskRequest,
   /** The attempt now running or about to be dispatched. */
   attempt: Type.Integer({ minimum: 1 }),
   /** Whether that attempt's dispatch has been published. */
   dispatched: Type.Boolean(),
-  /** Why the previous attempt failed, for the `task.retrying` event. */
+  /** Why the previous attempt ended, for the `task.retrying` event. */
   retryReason: Type.Optional(Type.String()),
+  /**
+   * Attempts handed back by stopping sandboxes: they do not count
+   * against `maxAttempts`. Absent in entries of older schedulers.
+   */
+  handBacks: Type.Optional(Type.Integer({ minimum: 0 })),
+  /** How the latest earlier attempts ended, oldest first. */
+  endings: Type.Optional(Type.Array(AttemptEnding)),
 });
 
 /** What the scheduler keeps of a task in flight. */
+export type ActiveTaskEntry = Type.Static<typeof ActiveTaskEntry>;
+
+/**
+ * What is left of a finished task: enough to ignore a repeated request or
+ * result, and to publish its `task.finished` event again with the same
+ * message id when the result that finished it comes back.
+ */
+export const FinishedTaskEntry = Type.Object({
+  finished: Type.Literal(true),
+  runId: Type.String(),
+  taskId: Type.String(),
+  job: Type.String(),
+  name: Type.String(),
+  /** The attempt whose result finished the task. */
+  attempt: Type.Integer({ minimum: 1 }),
+  ok: Type.Boolean(),
+  handBacks: Type.Integer({ minimum: 0 }),
+  /** How the latest attempts ended, the final one last. */
+  endings: Type.Array(AttemptEnding),
+});
+
+/** What is left of a finished task. */
+export type FinishedTaskEntry = Type.Static<typeof FinishedTaskEntry>;
+
+/** An entry of the tasks bucket: a task in flight, or a finished one. */
+export const TaskEntry = Type.Union([ActiveTaskEntry, FinishedTaskEntry]);
+
+/** An entry of the tasks bucket: a task in flight, or a finished one. */
 export type TaskEntry = Type.Static<typeof TaskEntry>;
+
+/** Whether the entry is a finished task's. */
+export function isFinished(entry: TaskEntry): entry is FinishedTaskEntry {
+  return 'finished' in entry;
+}
+
+/** `endings` with one more, keeping the latest {@link MAX_RECORDED_ENDINGS}. */
+export function withEnding(
+  endings: readonly AttemptEnding[] | undefined,
+  ending: AttemptEnding,
+): AttemptEnding[] {
+  return [...(endings ?? []), ending].slice(-MAX_RECORDED_ENDINGS);
+}
+
+/** Whether `ending` is among `endings`: the same result seen before. */
+export function hasEnding(
+  endings: readonly AttemptEnding[] | undefined,
+  ending: AttemptEnding,
+): boolean {
+  return (endings ?? []).some(
+    (seen) =>
+      seen.attempt === ending.attempt &&
+      seen.sandboxId === ending.sandboxId &&
+      seen.reason === ending.reason,
+  );
+}
 
 const validator = Compile(TaskEntry);
 const encoder = new TextEncoder();

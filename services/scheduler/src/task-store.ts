@@ -7,14 +7,16 @@ import {
 } from './task-entry.js';
 
 /** An entry with the revision that a compare-and-set update must name. */
-export interface StoredTask {
-  entry: TaskEntry;
+export interface StoredTask<Entry extends TaskEntry = TaskEntry> {
+  entry: Entry;
   revision: number;
 }
 
 /**
  * The tasks bucket. Writes are compare-and-set, so replicas that race on
  * one task see a conflict (`undefined`) instead of overwriting each other.
+ * Entries are never deleted: a finished task's entry is replaced by its
+ * tombstone, and the bucket's age limit removes both in time.
  */
 export class TaskStore {
   readonly #kv: KV;
@@ -51,11 +53,6 @@ export class TaskStore {
     return conflictAsUndefined(() =>
       this.#kv.update(key, encodeTaskEntry(entry), revision),
     );
-  }
-
-  /** Deletes the entry of a finished task. */
-  async remove(key: string): Promise<void> {
-    await this.#kv.delete(key);
   }
 }
 
