@@ -192,10 +192,15 @@ export class FaultStack {
   }
 
   /**
-   * Kills one process of the kind with SIGKILL (chosen by `random`), waits
-   * a moment and starts it again. Resolves with what it killed.
+   * Kills one process of the kind with SIGKILL, waits a moment and starts
+   * it again. The controller killed is the one driving `runId`; other
+   * replicas are chosen by `random`. Resolves with what it killed.
    */
-  async crash(kind: FaultKind, random: () => number): Promise<string> {
+  async crash(
+    kind: FaultKind,
+    random: () => number,
+    runId: string,
+  ): Promise<string> {
     const pause = Math.floor(random() * 1_000);
     if (kind === 'nats-server') {
       await this.#nats.kill('SIGKILL');
@@ -204,7 +209,10 @@ export class FaultStack {
       return 'nats-server';
     }
     const replicas = this.#services.get(kind) ?? [];
-    const index = Math.floor(random() * replicas.length);
+    const index =
+      kind === 'controller'
+        ? await this.#driverIndex(replicas, runId)
+        : Math.floor(random() * replicas.length);
     const victim = replicas[index];
     if (victim === undefined) {
       throw new Error(`No ${kind} to kill`);
@@ -219,6 +227,26 @@ export class FaultStack {
     await delay(pause);
     replicas[index] = await this.#startService(kind);
     return `${kind} #${index}`;
+  }
+
+  /** Which of the controllers drives the run, once it has started. */
+  async #driverIndex(
+    controllers: ServiceProcess[],
+    runId: string,
+  ): Promise<number> {
+    for (;;) {
+      const events = await readHistory(this.natsUrl, runId);
+      const started = events.find((event) => event.type === 'run.started');
+      if (started?.type === 'run.started') {
+        return Math.max(
+          0,
+          controllers.findIndex((controller) =>
+            started.controllerId.endsWith(`-${controller.child.pid}`),
+          ),
+        );
+      }
+      await delay(100);
+    }
   }
 
   /** Stops every service, then nats-server. */
@@ -248,10 +276,20 @@ export async function runFaultIteration(
     return submitted.runId;
   });
   await delay(killAfterMs);
-  const victim = await stack.crash(kind, random);
+  const killedAt = Date.now();
+  const victim = await stack.crash(kind, random, runId);
   const events = await waitForEnd(stack.natsUrl, runId);
   const durationMs = Date.now() - startedAt;
   const problems = checkHistory(events);
+  const end = events.at(-1);
+  if (
+    kind === 'controller' &&
+    end?.type === 'run.finished' &&
+    end.at > killedAt &&
+    !events.some((event) => event.type === 'run.resumed')
+  ) {
+    problems.push('the run outlived its controller but was never taken over');
+  }
   const tasks = finishedAttempts(events);
   if (events.at(-1)?.type === 'run.finished') {
     problems.push(...(await checkLogs(stack.natsUrl, runId, tasks)));
@@ -280,19 +318,24 @@ async function withClient<T>(
   }
 }
 
+/** The run's history so far. */
+function readHistory(natsUrl: string, runId: string): Promise<RunEvent[]> {
+  return withClient(natsUrl, async (client) => {
+    const read: RunEvent[] = [];
+    for await (const event of client.watch(runId, { follow: false })) {
+      read.push(event);
+    }
+    return read;
+  });
+}
+
 /** Reads the run's history until it holds `run.finished`. */
 async function waitForEnd(natsUrl: string, runId: string): Promise<RunEvent[]> {
   const deadline = Date.now() + RUN_DEADLINE_MS;
   let events: RunEvent[] = [];
   while (Date.now() < deadline) {
     try {
-      events = await withClient(natsUrl, async (client) => {
-        const read: RunEvent[] = [];
-        for await (const event of client.watch(runId, { follow: false })) {
-          read.push(event);
-        }
-        return read;
-      });
+      events = await readHistory(natsUrl, runId);
       if (events.some((event) => event.type === 'run.finished')) {
         return events;
       }

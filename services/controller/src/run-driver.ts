@@ -726,21 +726,23 @@ export class RunDriver {
       return;
     }
     this.#waiting.set(taskId, { requestId, job: jobName });
-    if (recorded !== undefined) {
-      // Sent before: its outcome is in the history or still to come.
-      if (!this.#record.finished(taskId)) {
-        this.#unfinished.add(taskId);
-      }
-      this.#deliverOutcomes(jobName);
-      return;
+    if (!this.#record.finished(taskId)) {
+      this.#unfinished.add(taskId);
     }
-    this.#unfinished.add(taskId);
-    const { js } = this.#deps.connection;
-    // The request goes first: a `task.requested` event in the history
-    // then proves the request is queued, so a replay need not send it.
-    await js.publish(Subjects.taskRequest, encode('taskRequest', taskRequest), {
-      msgID: `${this.#runId}.${taskId}.request`,
-    });
+    if (recorded === undefined) {
+      // The request goes first: a `task.requested` event in the history
+      // then proves the request is queued, so a replay need not send it.
+      await this.#deps.connection.js.publish(
+        Subjects.taskRequest,
+        encode('taskRequest', taskRequest),
+        { msgID: `${this.#runId}.${taskId}.request` },
+      );
+    } else {
+      // Sent before: its outcome is in the history or still to come.
+      this.#deliverOutcomes(jobName);
+    }
+    // A controller that died between the request and this event leaves a
+    // task known only by its outcome; the replay completes the history.
     await this.#publish(
       'task.requested',
       {
