@@ -17,7 +17,8 @@ export interface SchedulerContext {
 
 /**
  * Publishes the entry's current attempt (after a `task.retrying` event when
- * it is a retry), then marks it dispatched. Every publish carries a message
+ * it is a retry, and its `task.dispatched` event), then marks it
+ * dispatched. Every publish carries a message
  * id, so running this again for the same attempt queues nothing new.
  */
 export async function dispatchAttempt(
@@ -43,14 +44,9 @@ export async function dispatchAttempt(
       `${prefix}.retrying`,
     );
   }
-  const subject = await publishDispatch(js, {
-    runId,
-    taskId,
-    job: request.job,
-    name: request.name,
-    attempt,
-    spec: request.spec,
-  });
+  // The event goes first, so that the history never shows a sandbox
+  // starting an attempt before its dispatch; should the scheduler die in
+  // between, the redelivered message publishes the dispatch.
   await publishEvent(
     js,
     runId,
@@ -62,6 +58,14 @@ export async function dispatchAttempt(
     },
     `${prefix}.dispatched`,
   );
+  const subject = await publishDispatch(js, {
+    runId,
+    taskId,
+    job: request.job,
+    name: request.name,
+    attempt,
+    spec: request.spec,
+  });
   log.info(
     { ...taskFields({ runId, taskId, attempt }), subject },
     'Dispatched task attempt',
