@@ -84,12 +84,13 @@ export async function runAttempt(
     },
     drained: () => logs.drained(),
   };
-  const stops = [cancel, overLimit.signal, context.handBack].filter(
-    (signal) => signal !== undefined,
-  );
-  const stop = AbortSignal.any(stops);
-
-  let verdict = await execute(context, workspace, spec, sink, stop);
+  const stop = linkSignals([cancel, overLimit.signal, context.handBack]);
+  let verdict: Verdict;
+  try {
+    verdict = await execute(context, workspace, spec, sink, stop.signal);
+  } finally {
+    stop.unlink();
+  }
   if (
     context.handBack?.aborted === true &&
     cancel?.aborted !== true &&
@@ -402,4 +403,32 @@ function quoted(command: string | readonly string[]): string {
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * A signal that aborts when any of `signals` does. Unlike `AbortSignal.any`
+ * it lets go of its sources once unlinked, so that the sandbox-wide
+ * hand-back signal does not collect one listener per attempt ever run.
+ */
+function linkSignals(signals: ReadonlyArray<AbortSignal | undefined>): {
+  signal: AbortSignal;
+  unlink: () => void;
+} {
+  const linked = new AbortController();
+  const abort = () => linked.abort();
+  const sources = signals.filter((signal) => signal !== undefined);
+  for (const source of sources) {
+    if (source.aborted) {
+      linked.abort();
+    }
+    source.addEventListener('abort', abort, { once: true });
+  }
+  return {
+    signal: linked.signal,
+    unlink: () => {
+      for (const source of sources) {
+        source.removeEventListener('abort', abort);
+      }
+    },
+  };
 }

@@ -49,7 +49,9 @@ describe('a dispatch whose holder stopped heartbeating', () => {
       outcome: { ok: false, reason: 'lost', exitCode: null, files: [] },
     });
     expect(result.outcome.message).toMatch(/no heartbeat for 1000 ms/);
-    expect(result.outcome.message).toMatch(/delivery 2, to sandbox sandbox-rescuer/);
+    expect(result.outcome.message).toMatch(
+      /delivery 2, to sandbox sandbox-rescuer/,
+    );
     expect(existsSync(marker)).toBe(false);
     const info = await h.client.jsm.consumers.info(
       Streams.dispatch,
