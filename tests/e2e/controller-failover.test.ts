@@ -44,12 +44,14 @@ function controllerOf(controllerId: string): ServiceProcess {
 }
 
 /**
- * Watches a run to its end and kills the controller driving it as soon as
- * `when` holds for the events seen so far.
+ * Watches a run to its end and does `fault` to the controller driving it
+ * as soon as `when` holds for the events seen so far.
  */
 async function runAndKill(
   file: string,
   when: (events: RunEvent[]) => boolean,
+  fault: (controller: ServiceProcess) => void = (controller) =>
+    controller.child.kill('SIGKILL'),
 ): Promise<{ events: RunEvent[]; killedAt: number; killed: string }> {
   const { runId } = await client.submit(file);
   const events: RunEvent[] = [];
@@ -63,12 +65,28 @@ async function runAndKill(
         throw new Error('The run had not started');
       }
       killed = started.controllerId;
-      controllerOf(killed).child.kill('SIGKILL');
+      fault(controllerOf(killed));
       killedAt = Date.now();
     }
   }
   return { events, killedAt, killed };
 }
+
+/** Checks that each task of the run was requested, sent and ended once. */
+function expectEachTaskOnce(events: RunEvent[], tasks: number): void {
+  const taskIds = new Set(
+    events.flatMap((e) => (e.type === 'task.requested' ? [e.taskId] : [])),
+  );
+  expect(taskIds.size).toBe(tasks);
+  for (const taskId of taskIds) {
+    expect(count(events, 'task.requested', taskId), taskId).toBe(1);
+    expect(count(events, 'task.dispatched', taskId), taskId).toBe(1);
+    expect(count(events, 'task.finished', taskId), taskId).toBe(1);
+  }
+}
+
+const FAILOVER_REPORT =
+  'report: a0 a1 a2 a3 a4 a5 a6 a7 | b0 b1 b2 b3 b4 b5 b6 b7 / long-done';
 
 function count(events: RunEvent[], type: RunEvent['type'], taskId: string) {
   return events.filter(
@@ -113,16 +131,8 @@ describe('a controller killed in the middle of a run', () => {
     expect(resumed.controllerId).not.toBe(killed);
     expect(resumed.at - killedAt).toBeLessThan(LEASE_MS + 8_000);
 
-    const taskIds = new Set(
-      events.flatMap((e) => (e.type === 'task.requested' ? [e.taskId] : [])),
-    );
     // 16 steps, the long task and the report.
-    expect(taskIds.size).toBe(18);
-    for (const taskId of taskIds) {
-      expect(count(events, 'task.requested', taskId), taskId).toBe(1);
-      expect(count(events, 'task.dispatched', taskId), taskId).toBe(1);
-      expect(count(events, 'task.finished', taskId), taskId).toBe(1);
-    }
+    expectEachTaskOnce(events, 18);
     for (const job of ['steps', 'long', 'report']) {
       const started = events.filter(
         (e) => e.type === 'job.started' && e.job === job,
@@ -132,10 +142,57 @@ describe('a controller killed in the middle of a run', () => {
     const report = events.find(
       (e) => e.type === 'job.log' && e.job === 'report',
     );
-    expect(report).toMatchObject({
-      message:
-        'report: a0 a1 a2 a3 a4 a5 a6 a7 | b0 b1 b2 b3 b4 b5 b6 b7 / long-done',
+    expect(report).toMatchObject({ message: FAILOVER_REPORT });
+  }, 90_000);
+
+  it('hands its runs to another at once when stopped with SIGTERM', async () => {
+    await addController();
+    const { events, killedAt, killed } = await runAndKill(
+      'tests/fixtures/failover.ts',
+      (seen) => seen.filter((e) => e.type === 'task.finished').length >= 3,
+      (controller) => controller.child.kill('SIGTERM'),
+    );
+
+    expect(events.at(-1)).toMatchObject({
+      type: 'run.finished',
+      status: 'succeeded',
     });
+    const resumed = events.find((e) => e.type === 'run.resumed');
+    expect(resumed).toMatchObject({ type: 'run.resumed' });
+    expect(resumed?.type === 'run.resumed' && resumed.controllerId).not.toBe(
+      killed,
+    );
+    // Given back, not left to expire: well inside one lease.
+    expect((resumed?.at ?? Infinity) - killedAt).toBeLessThan(LEASE_MS);
+    expectEachTaskOnce(events, 18);
+  }, 90_000);
+
+  it('leaves a run it was paused out of to the controller that took it over', async () => {
+    await addController();
+    let paused: ServiceProcess | undefined;
+    const { events } = await runAndKill(
+      'tests/fixtures/failover.ts',
+      (seen) => seen.filter((e) => e.type === 'task.finished').length >= 3,
+      (controller) => {
+        paused = controller;
+        controller.child.kill('SIGSTOP');
+        // Long enough for the lease to pass and the other to take over.
+        setTimeout(() => controller.child.kill('SIGCONT'), LEASE_MS + 3_000);
+      },
+    );
+
+    expect(events.at(-1)).toMatchObject({
+      type: 'run.finished',
+      status: 'succeeded',
+    });
+    expect(events.some((e) => e.type === 'run.resumed')).toBe(true);
+    expectEachTaskOnce(events, 18);
+    const report = events.filter(
+      (e) => e.type === 'job.log' && e.job === 'report',
+    );
+    expect(report).toHaveLength(1);
+    expect(report[0]).toMatchObject({ message: FAILOVER_REPORT });
+    expect(paused?.child.exitCode).toBeNull();
   }, 90_000);
 
   it('fails the run, naming the job and the step, when the replay asks for something else', async () => {

@@ -88,7 +88,17 @@ export async function startController(
       );
       return;
     }
-    const lease = new SubmissionLease(msg, Math.floor(config.runLeaseMs / 3));
+    const driver = new RunDriver(deps, submission);
+    const lease = new SubmissionLease(msg, config.runLeaseMs, () => {
+      log.warn(
+        { runId, subject: Subjects.submit },
+        'Held up past the run lease; leaving the run to whoever holds it now',
+      );
+      if (active.get(runId)?.lease === lease) {
+        active.delete(runId);
+      }
+      void driver.abandon();
+    });
     if (msg.info.deliveryCount === 1 || !(await wasSubmitted(jsm, runId))) {
       await publishEvent(
         js,
@@ -99,7 +109,6 @@ export async function startController(
       );
       log.info({ runId, file: submission.file }, 'Run submitted');
     }
-    const driver = new RunDriver(deps, submission);
     active.set(runId, { driver, lease });
     const cancelled = cancels.reasonFor(runId);
     if (cancelled !== undefined) {
@@ -120,7 +129,11 @@ export async function startController(
           lease.giveBack();
         },
       )
-      .finally(() => active.delete(runId));
+      .finally(() => {
+        if (active.get(runId)?.lease === lease) {
+          active.delete(runId);
+        }
+      });
   }
 
   const loops: ConsumeLoop[] = [

@@ -72,20 +72,26 @@ export class JobWorkerHost {
    */
   startWatchdog(): void {
     const { stallLimitMs } = this.#limits;
+    const every = Math.max(50, Math.floor(stallLimitMs / 4));
     this.#lastPongAt = Date.now();
-    this.#watchdog = setInterval(
-      () => {
-        if (Date.now() - this.#lastPongAt > stallLimitMs) {
-          this.#events.onFailure(
-            `job logic did not yield for ${stallLimitMs} ms ` +
-              '(an endless loop?); it was stopped',
-          );
-          return;
-        }
-        this.post({ type: 'ping' });
-      },
-      Math.max(50, Math.floor(stallLimitMs / 4)),
-    );
+    let lastTickAt = Date.now();
+    this.#watchdog = setInterval(() => {
+      const now = Date.now();
+      // A late tick means the controller itself was held up (paused,
+      // swapped out): the job logic had no chance to answer.
+      if (now - lastTickAt > every * 3) {
+        this.#lastPongAt = now;
+      }
+      lastTickAt = now;
+      if (now - this.#lastPongAt > stallLimitMs) {
+        this.#events.onFailure(
+          `job logic did not yield for ${stallLimitMs} ms ` +
+            '(an endless loop?); it was stopped',
+        );
+        return;
+      }
+      this.post({ type: 'ping' });
+    }, every);
     this.#watchdog.unref();
   }
 

@@ -259,14 +259,18 @@ export class RunDriver {
       const waited = this.#waiting.get(next.taskId);
       if (waited === undefined) {
         if (
-          job?.state !== 'running' ||
+          (job !== undefined && settled(job)) ||
           this.#released.has(next.taskId) ||
           this.#cancelReason !== undefined
         ) {
+          // Nobody will ever ask for it again.
           this.#record.takeOutcome(jobName);
           continue;
         }
-        this.#checkStillAsked(jobName, next.taskId);
+        if (job?.state === 'running') {
+          this.#checkStillAsked(jobName, next.taskId);
+        }
+        // A job not started yet gets its outcomes once it asks for them.
         return;
       }
       this.#record.takeOutcome(jobName);

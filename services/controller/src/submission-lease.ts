@@ -10,10 +10,28 @@ export class SubmissionLease {
   #msg: JsMsg;
   readonly #timer: NodeJS.Timeout;
 
-  /** Holds `msg`, renewing it every `renewEveryMs`. */
-  constructor(msg: JsMsg, renewEveryMs: number) {
+  /**
+   * Holds `msg`, renewing it three times per `leaseMs`. When a renewal
+   * comes too late (the process was paused or starved for about a lease),
+   * JetStream may already have handed the run to another controller, so
+   * `onLost` is called and renewing stops.
+   */
+  constructor(msg: JsMsg, leaseMs: number, onLost: () => void) {
     this.#msg = msg;
-    this.#timer = setInterval(() => this.#msg.working(), renewEveryMs);
+    let renewedAt = Date.now();
+    this.#timer = setInterval(
+      () => {
+        const now = Date.now();
+        if (now - renewedAt > leaseMs * 0.9) {
+          clearInterval(this.#timer);
+          onLost();
+          return;
+        }
+        renewedAt = now;
+        this.#msg.working();
+      },
+      Math.floor(leaseMs / 3),
+    );
     this.#timer.unref();
   }
 
