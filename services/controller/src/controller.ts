@@ -99,7 +99,9 @@ export async function startController(
       }
       void driver.abandon();
     });
-    if (msg.info.deliveryCount === 1 || !(await wasSubmitted(jsm, runId))) {
+    // A submission can come back (a takeover, a client's retry): its run
+    // is announced once.
+    if (!(await wasSubmitted(jsm, runId))) {
       await publishEvent(
         js,
         runId,
