@@ -31,7 +31,9 @@ afterAll(async () => {
   const lines = reports.map(
     (r) =>
       `${r.kind.padEnd(13)} seed ${r.seed} killed ${r.victim} after ${r.killAfterMs} ms; ` +
-      `${r.tasks} tasks in ${r.durationMs} ms; ${r.problems.length === 0 ? 'ok' : `${r.problems.length} problems`}`,
+      `${r.tasks} tasks in ${r.durationMs} ms; ` +
+      (r.takeoverMs === undefined ? '' : `taken over in ${r.takeoverMs} ms; `) +
+      (r.problems.length === 0 ? 'ok' : `${r.problems.length} problems`),
   );
   process.stdout.write(`\nFault iterations:\n${lines.join('\n')}\n`);
 });

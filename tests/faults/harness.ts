@@ -137,6 +137,8 @@ export interface IterationReport {
   victim: string;
   durationMs: number;
   tasks: number;
+  /** From the kill to `run.resumed`, when a controller took the run over. */
+  takeoverMs?: number;
   problems: string[];
 }
 
@@ -294,6 +296,7 @@ export async function runFaultIteration(
   if (events.at(-1)?.type === 'run.finished') {
     problems.push(...(await checkLogs(stack.natsUrl, runId, tasks)));
   }
+  const resumed = events.find((event) => event.type === 'run.resumed');
   return {
     kind,
     seed,
@@ -302,6 +305,7 @@ export async function runFaultIteration(
     victim,
     durationMs,
     tasks: tasks.size,
+    ...(resumed === undefined ? {} : { takeoverMs: resumed.at - killedAt }),
     problems,
   };
 }
