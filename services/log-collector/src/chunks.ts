@@ -11,9 +11,20 @@ import {
   type IndexUpdate,
   logIndexKey,
 } from './log-index.js';
+import type { StreamReader } from './stream-reader.js';
 
 /** Compare-and-set rounds on one entry before a chunk is naked. */
 const MAX_CONFLICT_RETRIES = 5;
+
+/** What the chunk handler works with. */
+export interface ChunkHandlerDeps {
+  /** Publishes gap events. */
+  js: JetStreamClient;
+  /** Reads the events stream back, to find gap events published before. */
+  reader: StreamReader;
+  store: LogIndexStore;
+  log: Logger;
+}
 
 /**
  * Counts each stored chunk into its attempt's index entry, and publishes a
@@ -25,11 +36,8 @@ const MAX_CONFLICT_RETRIES = 5;
  * the chunk unacknowledged; when it comes back, the index already counts
  * it, and the event is published then unless the history holds it.
  */
-export function createChunkHandler(
-  js: JetStreamClient,
-  store: LogIndexStore,
-  log: Logger,
-) {
+export function createChunkHandler(deps: ChunkHandlerDeps) {
+  const { js, reader, store, log } = deps;
   return async (chunk: LogChunk, msg: JsMsg): Promise<undefined> => {
     const key = logIndexKey(chunk);
     const fields = {
@@ -73,7 +81,7 @@ export function createChunkHandler(
     fields: Record<string, unknown>,
   ): Promise<void> {
     const gap = gapEndingBefore(entry, chunk.seq);
-    if (gap === undefined || (await gapReported(js, chunk, gap.toSeq))) {
+    if (gap === undefined || (await gapReported(reader, chunk, gap.toSeq))) {
       return;
     }
     log.warn(

@@ -2,6 +2,7 @@ import type { JetStreamClient } from '@nats-io/jetstream';
 import { decode, MessageDecodeError, Streams, Subjects } from '@river/protocol';
 import { publishEvent } from '@river/protocol/internal';
 import type { SequenceGap } from './log-index.js';
+import type { StreamReader } from './stream-reader.js';
 
 /** Events asked of the stream at once while looking for a gap event. */
 const FETCH_BATCH = 256;
@@ -55,13 +56,13 @@ export function publishGap(
  * @throws when the events stream cannot be read; the caller retries.
  */
 export async function gapReported(
-  js: JetStreamClient,
+  reader: StreamReader,
   attempt: { runId: string; taskId: string; attempt: number },
   seq: number,
 ): Promise<boolean> {
   const subject = Subjects.event(attempt.runId, 'task.log-gap');
   // Ordered consumers are ephemeral and single-filtered, as 2.9 allows.
-  const consumer = await js.consumers.get(Streams.events, {
+  const consumer = await reader.open(Streams.events, {
     filter_subjects: subject,
   });
   try {

@@ -24,6 +24,7 @@ import { LogIndexStore } from './index-store.js';
 import { type LogCollector, startLogCollector } from './log-collector.js';
 import { applyChunk, emptyLogIndexEntry } from './log-index.js';
 import { MAX_PAGE_BYTES } from './log-page.js';
+import { StreamReader } from './stream-reader.js';
 
 let server: TestNatsServer;
 let river: RiverConnection;
@@ -201,7 +202,12 @@ describe('log-collector', () => {
 
   it('reports a gap once when the chunk that found it comes back', async () => {
     const kv = await river.kvm.open(Buckets.logIndex);
-    const handle = createChunkHandler(river.js, new LogIndexStore(kv), log);
+    const handle = createChunkHandler({
+      js: river.js,
+      reader: new StreamReader(river.nc),
+      store: new LogIndexStore(kv),
+      log,
+    });
     const delivery = (redelivered: boolean) =>
       ({ redelivered, subject: 'test' }) as unknown as JsMsg;
     const at = (seq: number) =>

@@ -14,6 +14,7 @@ import { createChunkHandler } from './chunks.js';
 import type { LogCollectorConfig } from './config.js';
 import { LogIndexStore } from './index-store.js';
 import { serveLogQueries } from './query-server.js';
+import { StreamReader } from './stream-reader.js';
 
 /**
  * How long a delivered chunk may stay unacknowledged. The consumer hands
@@ -68,6 +69,7 @@ export async function startLogCollector(
     throw error;
   }
 
+  const reader = new StreamReader(connection.nc);
   // One chunk in flight, over all replicas, keeps each attempt's chunks in
   // stream order, so a gap is reported only when a chunk really is missing.
   const indexing: ConsumeLoop = consumeMessages({
@@ -77,9 +79,9 @@ export async function startLogCollector(
     kind: 'logChunk',
     concurrency: 1,
     log,
-    handle: createChunkHandler(connection.js, store, log),
+    handle: createChunkHandler({ js: connection.js, reader, store, log }),
   });
-  const queries = serveLogQueries(connection.nc, connection.js, log);
+  const queries = serveLogQueries(connection.nc, reader, log);
   // Once the server has the subscription, the collector can be asked.
   await connection.nc.flush();
   log.info({ server: connection.nc.getServer() }, 'Log-collector started');

@@ -1,4 +1,4 @@
-import type { Consumer, JetStreamClient } from '@nats-io/jetstream';
+import type { Consumer } from '@nats-io/jetstream';
 import {
   decode,
   type LogQuery,
@@ -8,6 +8,7 @@ import {
   Subjects,
 } from '@river/protocol';
 import type { Logger } from '@river/protocol/internal';
+import type { StreamReader } from './stream-reader.js';
 
 /** Chunk data in a reply when the query names no budget. */
 export const DEFAULT_PAGE_BYTES = 256 * 1024;
@@ -33,7 +34,7 @@ export interface LogPage {
  * least one chunk when any is left, so an oversized chunk still gets out.
  */
 export async function readLogPage(
-  js: JetStreamClient,
+  reader: StreamReader,
   query: LogQuery,
   log: Logger,
 ): Promise<LogPage> {
@@ -45,7 +46,7 @@ export async function readLogPage(
 
   // An ordered consumer is ephemeral, in memory and single-filtered, which
   // nats-server 2.9 supports; it reads from one point of the stream onward.
-  const consumer = await js.consumers.get(Streams.logs, {
+  const consumer = await reader.open(Streams.logs, {
     filter_subjects: filter,
     opt_start_seq: (query.after ?? 0) + 1,
   });

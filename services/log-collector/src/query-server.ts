@@ -1,4 +1,3 @@
-import type { JetStreamClient } from '@nats-io/jetstream';
 import type { Msg, NatsConnection } from '@nats-io/transport-node';
 import {
   decode,
@@ -11,6 +10,7 @@ import {
 } from '@river/protocol';
 import type { Logger } from '@river/protocol/internal';
 import { readLogPage } from './log-page.js';
+import type { StreamReader } from './stream-reader.js';
 
 /** The queue group that spreads queries over the collector's replicas. */
 export const QUERY_QUEUE_GROUP = 'log-collector';
@@ -26,7 +26,7 @@ export interface QueryServer {
  */
 export function serveLogQueries(
   nc: NatsConnection,
-  js: JetStreamClient,
+  reader: StreamReader,
   log: Logger,
 ): QueryServer {
   const inFlight = new Set<Promise<void>>();
@@ -83,7 +83,7 @@ export function serveLogQueries(
       subject: msg.subject,
     };
     try {
-      const page = await readLogPage(js, query, log);
+      const page = await readLogPage(reader, query, log);
       reply(msg, page);
       log.debug(
         { ...fields, chunks: page.chunks.length, next: page.next },
