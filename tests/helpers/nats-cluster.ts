@@ -169,6 +169,7 @@ export async function startServices(
       logDir,
     );
     processes.push(service);
+    killOnExit(service.child);
     return service;
   };
   const services: TestServices = {
@@ -283,8 +284,8 @@ export function eventsOf<K extends RunEvent['type']>(
 }
 
 /**
- * Checks that every task the run requested finished exactly once, and
- * returns how often each task id finished (only ones, when all is well).
+ * How often each task the run requested finished: 1 for every task id
+ * when all is well, 0 for a task that never finished.
  */
 export function finishCounts(events: readonly RunEvent[]): Map<string, number> {
   const counts = new Map<string, number>();
@@ -341,6 +342,23 @@ function nodeConfig(config: NodeConfig): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** Children still running, killed when the test process exits. */
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of running) {
+    child.kill('SIGKILL');
+  }
+});
+
+/**
+ * Kills `child` if it still runs when the test process exits, so that a
+ * test file that times out leaves no server or service behind.
+ */
+function killOnExit(child: ChildProcess): void {
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+}
+
 /** `count` free loopback ports, no two alike. */
 async function distinctPorts(count: number): Promise<number[]> {
   const ports = new Set<number>();
@@ -384,6 +402,7 @@ class ManagedNode implements TestNatsNode {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     this.#child = child;
+    killOnExit(child);
     child.stderr?.pipe(log);
     await new Promise<void>((resolve, reject) => {
       let output = '';
