@@ -182,18 +182,8 @@ async function wasSubmitted(
   jsm: JetStreamManager,
   runId: string,
 ): Promise<boolean> {
-  try {
-    await jsm.streams.getMessage(Streams.events, {
-      last_by_subj: Subjects.event(runId, 'run.submitted'),
-    });
-    return true;
-  } catch (error) {
-    if (
-      (error as { code?: unknown }).code === 404 ||
-      /not found/i.test(String(error))
-    ) {
-      return false;
-    }
-    throw error;
-  }
+  const found = await jsm.streams.getMessage(Streams.events, {
+    last_by_subj: Subjects.event(runId, 'run.submitted'),
+  });
+  return found !== null;
 }
