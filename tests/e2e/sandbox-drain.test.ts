@@ -1,12 +1,19 @@
 import type { ServiceProcess } from '@river/cli';
 import type { RunEvent } from '@river/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { countBy, FaultTestStack, signalAndWait } from './sandbox-stack.js';
+import {
+  countBy,
+  FaultTestStack,
+  sandboxIdOf,
+  signalAndWait,
+} from './sandbox-stack.js';
 
 /** How long a stopping sandbox lets its tasks run: under the long tasks. */
 const DRAIN_GRACE_MS = 1_500;
 /** SIGTERMs during the run: each of the two sandbox places twice. */
 const RESTARTS = 4;
+/** How long a restart waits for its sandbox to run a long task. */
+const LONG_TASK_WAIT_MS = 5_000;
 
 let river: FaultTestStack;
 
@@ -37,17 +44,23 @@ describe('a rolling restart of the sandboxes during a run', () => {
     ];
     const runId = await river.submit('sandbox-rolling.ts');
 
-    let longTasksRunning: () => void = () => undefined;
-    const underWay = new Promise<void>((resolve) => {
-      longTasksRunning = resolve;
-    });
+    // Which sandbox runs each long task now, from the run's events.
+    const longTasks = new Map<string, string>();
+    const runsLongTask = (sandbox: ServiceProcess) =>
+      [...longTasks.values()].includes(sandboxIdOf(sandbox));
     const exitCodes: Array<number | null> = [];
     const terminatedAt: number[] = [];
     const restarting = (async () => {
-      await underWay;
       for (let round = 0; round < RESTARTS; round++) {
         const place = round % 2;
         const old = places[place] as ServiceProcess;
+        // Stopped while it runs a long task, when it gets one in time, so
+        // that the grace period runs out and a hand-back happens.
+        const deadline = Date.now() + LONG_TASK_WAIT_MS;
+        while (!runsLongTask(old) && Date.now() < deadline) {
+          await delay(50);
+        }
+        await delay(300);
         terminatedAt.push(Date.now());
         const [code, replacement] = await Promise.all([
           signalAndWait(old, 'SIGTERM'),
@@ -55,13 +68,20 @@ describe('a rolling restart of the sandboxes during a run', () => {
         ]);
         exitCodes.push(code);
         places[place] = replacement;
-        await delay(1_000);
       }
     })();
 
     const events = await river.follow(runId, (event) => {
-      if (event.type === 'task.started' && event.taskId.startsWith('long')) {
-        longTasksRunning();
+      if (!('taskId' in event) || !event.taskId.startsWith('long')) {
+        return;
+      }
+      if (event.type === 'task.started') {
+        longTasks.set(event.taskId, event.sandboxId);
+      } else if (
+        event.type === 'task.finished' ||
+        event.type === 'task.retrying'
+      ) {
+        longTasks.delete(event.taskId);
       }
     });
     await restarting;
