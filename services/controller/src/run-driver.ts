@@ -26,6 +26,7 @@ import {
 } from '@river/protocol/internal';
 import { fetchBundle } from './bundles.js';
 import { JobWorkerHost } from './job-worker-host.js';
+import { type JobState, OutcomeGate } from './outcome-gate.js';
 import { RunFeed } from './run-feed.js';
 import { RunRecord } from './run-record.js';
 import type { FromWorker, ToWorker, WorkerData } from './worker-messages.js';
@@ -41,8 +42,6 @@ export interface RunDriverDeps {
   stallLimitMs: number;
 }
 
-type JobState = 'waiting' | 'running' | 'succeeded' | 'failed' | 'skipped';
-
 interface JobRecord extends JobOutline {
   state: JobState;
   startedAt: number;
@@ -52,12 +51,6 @@ interface JobRecord extends JobOutline {
 }
 
 type Settled = 'succeeded' | 'failed' | 'skipped';
-
-/** A task the job logic asked for, while it still waits for it. */
-interface WaitedTask {
-  requestId: number;
-  job: string;
-}
 
 /** Whether a dependent may use this upstream job's outcome. */
 function usable(job: JobRecord): boolean {
@@ -108,15 +101,14 @@ export class RunDriver {
   #finished = false;
   readonly #logLines = new Map<string, number>();
   #params: Record<string, ParamValue> = {};
-  /** Tasks whose job logic still waits for them, by task id. */
-  readonly #waiting = new Map<string, WaitedTask>();
+  readonly #gate = new OutcomeGate(this.#record, {
+    jobState: (job) => this.#jobs.get(job)?.state,
+    cancelling: () => this.#cancelReason !== undefined,
+    post: (message) => this.#post(message),
+    diverged: (job, detail) => void this.#diverged(job, detail),
+  });
   /** Tasks asked for whose outcome has not been recorded yet. */
   readonly #unfinished = new Set<string>();
-  /** Tasks job logic asked for and then stopped waiting for. */
-  readonly #released = new Set<string>();
-  /** Open checks that job logic still asks for a recorded task. */
-  readonly #syncChecks = new Map<number, { job: string; taskId: string }>();
-  #nextSyncToken = 0;
   #cancelReason: string | undefined;
   /** Files of the artifacts provided so far, by artifact name. */
   readonly #artifacts = new Map<string, FileRef[]>();
@@ -194,8 +186,8 @@ export class RunDriver {
     }
     this.#cancelReason = reason;
     this.#log.info({ reason }, 'Cancelling run');
-    for (const [taskId, { requestId }] of this.#waiting) {
-      this.#release(taskId);
+    for (const [taskId, { requestId }] of [...this.#gate.waiting()]) {
+      this.#gate.release(taskId);
       this.#refuseTask(requestId, taskId);
     }
     setTimeout(() => {
@@ -220,7 +212,7 @@ export class RunDriver {
     switch (event.type) {
       case 'task.finished':
         this.#unfinished.delete(event.taskId);
-        this.#deliverOutcomes(event.job);
+        this.#gate.deliver(event.job);
         if (this.#cancelReason !== undefined) {
           // A cancelled run ends once its killed tasks have reported.
           void this.#advance();
@@ -244,87 +236,6 @@ export class RunDriver {
     }
   }
 
-  /**
-   * Hands the job logic its recorded outcomes, oldest first, as long as it
-   * asked for them: the order in which a job's tasks end decides what it
-   * asks for next, so a replay must see them in the order of the history.
-   */
-  #deliverOutcomes(jobName: string): void {
-    const job = this.#jobs.get(jobName);
-    for (;;) {
-      const next = this.#record.nextOutcome(jobName);
-      if (next === undefined) {
-        return;
-      }
-      const waited = this.#waiting.get(next.taskId);
-      if (waited === undefined) {
-        if (
-          (job !== undefined && settled(job)) ||
-          this.#released.has(next.taskId) ||
-          this.#cancelReason !== undefined
-        ) {
-          // Nobody will ever ask for it again.
-          this.#record.takeOutcome(jobName);
-          continue;
-        }
-        if (job?.state === 'running') {
-          this.#checkStillAsked(jobName, next.taskId);
-        }
-        // A job not started yet gets its outcomes once it asks for them.
-        return;
-      }
-      this.#record.takeOutcome(jobName);
-      this.#waiting.delete(next.taskId);
-      this.#post({
-        type: 'task-result',
-        requestId: waited.requestId,
-        result: {
-          taskId: next.taskId,
-          attempt: next.attempt,
-          outcome: next.outcome,
-        },
-        now: next.at,
-      });
-    }
-  }
-
-  /**
-   * The history holds an outcome the replayed job logic has not asked for
-   * yet. Once the worker has reacted to everything sent to it, it should
-   * have; if it still has not, the job diverged from its history.
-   */
-  #checkStillAsked(job: string, taskId: string): void {
-    for (const check of this.#syncChecks.values()) {
-      if (check.job === job && check.taskId === taskId) {
-        return;
-      }
-    }
-    const token = this.#nextSyncToken++;
-    this.#syncChecks.set(token, { job, taskId });
-    this.#post({ type: 'sync', token });
-  }
-
-  #onSynced(token: number): void {
-    const check = this.#syncChecks.get(token);
-    this.#syncChecks.delete(token);
-    if (check === undefined || this.#finished) {
-      return;
-    }
-    const next = this.#record.nextOutcome(check.job);
-    if (next?.taskId !== check.taskId || this.#waiting.has(check.taskId)) {
-      this.#deliverOutcomes(check.job);
-      return;
-    }
-    if (this.#jobs.get(check.job)?.state !== 'running') {
-      return;
-    }
-    void this.#diverged(
-      check.job,
-      `its history has task ${check.taskId} (${next.name}) finished at ` +
-        'this point, but the replayed job logic never asked for it',
-    );
-  }
-
   async #diverged(job: string, detail: string): Promise<void> {
     const message = `job ${job} diverged from its recorded history: ${detail}; ${DETERMINISM_HINT}`;
     this.#log.error({ job }, message);
@@ -337,11 +248,10 @@ export class RunDriver {
    * it throws at once.
    */
   async #cancelTask(taskId: string, refuse: boolean): Promise<void> {
-    const waited = this.#waiting.get(taskId);
+    const waited = this.#gate.release(taskId);
     if (waited === undefined) {
       return;
     }
-    this.#release(taskId);
     if (refuse) {
       this.#post({
         type: 'task-refused',
@@ -362,16 +272,6 @@ export class RunDriver {
         requestedAt: Date.now(),
       }),
     );
-  }
-
-  /** Job logic no longer waits for the task; its outcome is dropped. */
-  #release(taskId: string): void {
-    const waited = this.#waiting.get(taskId);
-    this.#waiting.delete(taskId);
-    this.#released.add(taskId);
-    if (waited !== undefined) {
-      this.#deliverOutcomes(waited.job);
-    }
   }
 
   #refuseTask(requestId: number, taskId: string): void {
@@ -452,7 +352,7 @@ export class RunDriver {
         await this.#onLoaded(message.project);
         return;
       case 'synced':
-        this.#onSynced(message.token);
+        this.#gate.synced(message.token);
         return;
       case 'task':
         await this.#onTask(message.job, message.requestId, message.request);
@@ -490,7 +390,7 @@ export class RunDriver {
         this.#artifacts.set(message.name, message.files);
         return;
       case 'cancel-task': {
-        const taskId = [...this.#waiting].find(
+        const taskId = [...this.#gate.waiting()].find(
           ([, waited]) => waited.requestId === message.requestId,
         )?.[0];
         if (taskId !== undefined) {
@@ -729,10 +629,11 @@ export class RunDriver {
       );
       return;
     }
-    this.#waiting.set(taskId, { requestId, job: jobName });
     if (!this.#record.finished(taskId)) {
       this.#unfinished.add(taskId);
     }
+    // Sent before, its outcome is in the history or still to come.
+    this.#gate.wait(taskId, { requestId, job: jobName });
     if (recorded === undefined) {
       // The request goes first: a `task.requested` event in the history
       // then proves the request is queued, so a replay need not send it.
@@ -741,9 +642,6 @@ export class RunDriver {
         encode('taskRequest', taskRequest),
         { msgID: `${this.#runId}.${taskId}.request` },
       );
-    } else {
-      // Sent before: its outcome is in the history or still to come.
-      this.#deliverOutcomes(jobName);
     }
     // A controller that died between the request and this event leaves a
     // task known only by its outcome; the replay completes the history.
@@ -786,7 +684,7 @@ export class RunDriver {
     job.state = state;
     // Tasks the job logic left behind (a timeout, an unguarded fork) are
     // no longer wanted by anyone.
-    for (const [taskId, waited] of [...this.#waiting]) {
+    for (const [taskId, waited] of [...this.#gate.waiting()]) {
       if (waited.job === jobName) {
         await this.#cancelTask(taskId, false);
       }

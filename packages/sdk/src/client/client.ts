@@ -170,7 +170,8 @@ export class RiverClient {
     let project: ProjectOutline;
     try {
       // Reading the project's name and sources runs only its top level.
-      project = new JobRealm(bundle.code, file, 'outline', () => undefined).project;
+      project = new JobRealm(bundle.code, file, 'outline', () => undefined)
+        .project;
     } catch (error) {
       throw new BundleError(file, (error as Error).message, undefined, error);
     }
