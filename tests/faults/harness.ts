@@ -41,6 +41,7 @@ const FAULT_ENV = {
   RIVER_RUN_LEASE_MS: '2000',
   RIVER_TASK_LOST_MS: '3000',
   RIVER_DRAIN_GRACE_MS: '2000',
+  RIVER_SCHEDULER_ACK_WAIT_MS: '2000',
 };
 
 /** How long one run may take, faults included. */

@@ -8,7 +8,7 @@ const SERVICE_START_TIMEOUT_MS = 20_000;
 /** How long a service may drain after SIGTERM before it is hurried. */
 const SERVICE_DRAIN_MS = 3_000;
 /** How long a hurried service may take before it is killed. */
-const SERVICE_STOP_TIMEOUT_MS = 10_000;
+const SERVICE_HURRIED_MS = 7_000;
 
 /** The four services, by name, with the package holding each bin. */
 export const SERVICE_PACKAGES = {
@@ -28,10 +28,11 @@ export interface ServiceProcess {
   /** Where its pino output goes. */
   logFile: string;
   /**
-   * SIGTERM; a second SIGTERM if it is still draining after a while (a
-   * sandbox then kills its running tasks); SIGKILL as a last resort.
+   * SIGTERM; a second SIGTERM if it is still draining after `drainMs`
+   * (3 s by default: a sandbox then stops its running tasks and hands them
+   * back); SIGKILL as a last resort, 7 s after that.
    */
-  stop(): Promise<void>;
+  stop(drainMs?: number): Promise<void>;
 }
 
 /** The path of a service's bin script. */
@@ -92,15 +93,15 @@ export async function startServiceProcess(
     name,
     child,
     logFile,
-    async stop() {
+    async stop(drainMs = SERVICE_DRAIN_MS) {
       if (child.exitCode !== null || child.signalCode !== null) {
         return;
       }
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');
       const timers = [
-        setTimeout(() => child.kill('SIGTERM'), SERVICE_DRAIN_MS),
-        setTimeout(() => child.kill('SIGKILL'), SERVICE_STOP_TIMEOUT_MS),
+        setTimeout(() => child.kill('SIGTERM'), drainMs),
+        setTimeout(() => child.kill('SIGKILL'), drainMs + SERVICE_HURRIED_MS),
       ];
       await exited;
       timers.forEach(clearTimeout);

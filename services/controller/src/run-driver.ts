@@ -22,6 +22,7 @@ import {
   type Logger,
   openCancels,
   publishEvent,
+  publishWithRetry,
   type RiverConnection,
 } from '@river/protocol/internal';
 import { fetchBundle } from './bundles.js';
@@ -637,10 +638,11 @@ export class RunDriver {
     if (recorded === undefined) {
       // The request goes first: a `task.requested` event in the history
       // then proves the request is queued, so a replay need not send it.
-      await this.#deps.connection.js.publish(
+      await publishWithRetry(
+        this.#deps.connection.js,
         Subjects.taskRequest,
         encode('taskRequest', taskRequest),
-        { msgID: `${this.#runId}.${taskId}.request` },
+        `${this.#runId}.${taskId}.request`,
       );
     }
     // A controller that died between the request and this event leaves a

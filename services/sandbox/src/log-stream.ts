@@ -1,7 +1,10 @@
 import { encode, type LogStream, Subjects } from '@river/protocol';
-import { type Logger, taskFields } from '@river/protocol/internal';
+import {
+  type Logger,
+  publishWithRetry,
+  taskFields,
+} from '@river/protocol/internal';
 import type { JetStream } from './nats-types.js';
-import { publishWithRetry } from './publish.js';
 
 /** Largest piece of output one log chunk carries. */
 export const LOG_CHUNK_MAX_BYTES = 64 * 1024;

@@ -10,6 +10,7 @@ import {
 import {
   type CancelWatch,
   type Logger,
+  publishWithRetry,
   taskFields,
 } from '@river/protocol/internal';
 import {
@@ -20,7 +21,7 @@ import {
   workspaceFailedOutcome,
 } from './attempt.js';
 import type { ArtifactStore, DeliveredMsg, JetStream } from './nats-types.js';
-import { publishWithRetry } from './publish.js';
+
 import {
   createWorkspace,
   removeWorkspace,
@@ -29,8 +30,6 @@ import {
 
 /** Heartbeats sent per lost timeout, so that two may go missing. */
 const HEARTBEATS_PER_LOST_TIMEOUT = 3;
-/** Publish tries for a result before the dispatch is handed back. */
-const RESULT_PUBLISH_TRIES = 10;
 /** Redelivery delay for a dispatch whose result could not be published. */
 const REDELIVERY_DELAY_MS = 5_000;
 
@@ -307,7 +306,6 @@ async function publishResult(
     Subjects.taskResult,
     result,
     `${attemptId(dispatch)}.${kind}`,
-    RESULT_PUBLISH_TRIES,
   );
 }
 

@@ -3,6 +3,7 @@ import { encode } from '../codec.js';
 import { SCHEMA_VERSION } from '../schemas/common.js';
 import type { RunEvent, RunEventType } from '../schemas/event.js';
 import { Subjects } from '../subjects.js';
+import { publishWithRetry } from './publish.js';
 
 type Fields<K extends RunEventType> = Omit<
   Extract<RunEvent, { type: K }>,
@@ -13,7 +14,8 @@ type Fields<K extends RunEventType> = Omit<
  * Publishes one event of a run's history. `msgId` makes a repeated publish
  * a no-op inside JetStream's duplicate window, so pass an id derived from
  * what the event is about (for example `${runId}.${taskId}.finished`).
- * `at` is the event's time, now unless the caller needs to know it.
+ * `at` is the event's time, now unless the caller needs to know it. A
+ * server that does not answer is asked again for up to a minute.
  */
 export async function publishEvent<K extends RunEventType>(
   js: JetStreamClient,
@@ -30,7 +32,10 @@ export async function publishEvent<K extends RunEventType>(
     at,
     ...fields,
   } as unknown as RunEvent;
-  await js.publish(Subjects.event(runId, type), encode('event', event), {
-    msgID: msgId,
-  });
+  await publishWithRetry(
+    js,
+    Subjects.event(runId, type),
+    encode('event', event),
+    msgId,
+  );
 }

@@ -33,6 +33,7 @@ export {
   versionAtLeast,
 } from './nats.js';
 export { readObjectChunks } from './objects.js';
+export { PUBLISH_RETRY_LIMIT_MS, publishWithRetry } from './publish.js';
 export { runService, type ServiceDefinition } from './service.js';
 export {
   LOG_LEVEL_SETTING,
