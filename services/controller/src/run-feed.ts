@@ -10,7 +10,7 @@ import {
   Streams,
   Subjects,
 } from '@river/protocol';
-import type { Logger } from '@river/protocol/internal';
+import { FOLLOW_OPTIONS, type Logger } from '@river/protocol/internal';
 
 /** The header JetStream deduplicates publishes by. */
 const MSG_ID_HEADER = 'Nats-Msg-Id';
@@ -84,7 +84,12 @@ export class RunFeed {
       filter_subjects: Subjects.runEvents(runId),
       deliver_policy: DeliverPolicy.All,
     });
-    return new RunFeed(await consumer.consume(), runId, handler, log);
+    return new RunFeed(
+      await consumer.consume(FOLLOW_OPTIONS),
+      runId,
+      handler,
+      log,
+    );
   }
 
   /** Stops following; resolves once the last event handed over is done. */

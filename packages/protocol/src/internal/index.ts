@@ -13,6 +13,7 @@ export {
   type ConsumeOptions,
   consumeMessages,
   delay,
+  FOLLOW_OPTIONS,
   type HandlerVerdict,
 } from './consume.js';
 export { publishEvent } from './events.js';

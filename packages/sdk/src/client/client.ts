@@ -15,6 +15,7 @@ import {
 } from '@river/protocol';
 import {
   connectRiver,
+  FOLLOW_OPTIONS,
   JobRealm,
   openCancels,
   type ProjectOutline,
@@ -246,7 +247,7 @@ export class RiverClient {
     const consumer = await this.#connection.js.consumers.get(Streams.events, {
       filter_subjects: Subjects.runEvents(runId),
     });
-    const messages = await consumer.consume();
+    const messages = await consumer.consume(FOLLOW_OPTIONS);
     try {
       for await (const msg of messages) {
         const event = decodeEvent(msg.subject, msg.data);
