@@ -9,7 +9,6 @@ import {
   type ParamSpec,
   type ParamValue,
   type RunEvent,
-  type RunEventType,
   type RunSubmission,
   resolveParams,
   SCHEMA_VERSION,
@@ -21,13 +20,13 @@ import {
   type JobOutline,
   type Logger,
   openCancels,
-  publishEvent,
   publishWithRetry,
   type RiverConnection,
 } from '@river/protocol/internal';
 import { fetchBundle } from './bundles.js';
 import { JobWorkerHost } from './job-worker-host.js';
 import { type JobState, OutcomeGate } from './outcome-gate.js';
+import { type JobEnding, RunEvents } from './run-events.js';
 import { RunFeed } from './run-feed.js';
 import { RunRecord } from './run-record.js';
 import type { FromWorker, ToWorker, WorkerData } from './worker-messages.js';
@@ -51,7 +50,7 @@ interface JobRecord extends JobOutline {
   deadline?: NodeJS.Timeout;
 }
 
-type Settled = 'succeeded' | 'failed' | 'skipped';
+type Settled = JobEnding;
 
 /** Whether a dependent may use this upstream job's outcome. */
 function usable(job: JobRecord): boolean {
@@ -63,9 +62,6 @@ function usable(job: JobRecord): boolean {
 function settled(job: JobRecord): boolean {
   return job.state !== 'waiting' && job.state !== 'running';
 }
-
-/** Longest `ctx.log` message kept in an event. */
-const MAX_LOG_MESSAGE_CHARS = 16_384;
 
 /** How long a cancelled run's job logic gets to finish its cleanup. */
 const CANCEL_GRACE_MS = 10_000;
@@ -94,13 +90,13 @@ export class RunDriver {
   readonly #log: Logger;
   readonly #jobs = new Map<string, JobRecord>();
   readonly #record = new RunRecord();
+  readonly #events: RunEvents;
   #feed: RunFeed | undefined;
   #caughtUp = false;
   #startedAt = Date.now();
   #worker: JobWorkerHost | undefined;
   #finish: ((status: FinalStatus | undefined) => void) | undefined;
   #finished = false;
-  readonly #logLines = new Map<string, number>();
   #params: Record<string, ParamValue> = {};
   readonly #gate = new OutcomeGate(this.#record, {
     jobState: (job) => this.#jobs.get(job)?.state,
@@ -118,6 +114,11 @@ export class RunDriver {
     this.#deps = deps;
     this.#submission = submission;
     this.#log = deps.log.child({ runId: submission.runId });
+    this.#events = new RunEvents(
+      deps.connection.js,
+      submission.runId,
+      this.#record,
+    );
   }
 
   get #runId(): string {
@@ -150,7 +151,7 @@ export class RunDriver {
       }
       this.#startedAt = this.#record.submittedAt ?? this.#startedAt;
       if (this.#record.started !== undefined) {
-        await this.#publish(
+        await this.#events.publish(
           'run.resumed',
           { controllerId: this.#deps.controllerId, replayedEvents: replayed },
           `${this.#runId}.resumed.${this.#deps.controllerId}`,
@@ -312,29 +313,6 @@ export class RunDriver {
     }
   }
 
-  /**
-   * Publishes an event unless the history already holds it: a replay
-   * repeats its run's steps, and each step's event must appear once.
-   */
-  async #publish<K extends RunEventType>(
-    type: K,
-    fields: Parameters<typeof publishEvent<K>>[3],
-    msgId: string,
-    at?: number,
-  ): Promise<void> {
-    if (this.#record.published(msgId)) {
-      return;
-    }
-    await publishEvent(
-      this.#deps.connection.js,
-      this.#runId,
-      type,
-      fields,
-      msgId,
-      at,
-    );
-  }
-
   // Everything up to the first await runs as the message arrives, so that
   // a later `synced` finds every task request before it registered.
   async #onWorkerMessage(message: FromWorker): Promise<void> {
@@ -346,7 +324,7 @@ export class RunDriver {
         await this.#end('failed', message.message);
         return;
       case 'print':
-        await this.#publishLog('', message.text);
+        await this.#events.log('', message.text);
         return;
       case 'loaded':
         this.#worker?.startWatchdog();
@@ -359,7 +337,7 @@ export class RunDriver {
         await this.#onTask(message.job, message.requestId, message.request);
         return;
       case 'log':
-        await this.#publishLog(message.job, message.message);
+        await this.#events.log(message.job, message.message);
         return;
       case 'job-succeeded': {
         const missing = this.#jobs
@@ -402,24 +380,6 @@ export class RunDriver {
     }
   }
 
-  async #publishLog(job: string, message: string): Promise<void> {
-    // An event must stay far below the server's max_payload.
-    const text =
-      message.length > MAX_LOG_MESSAGE_CHARS
-        ? `${message.slice(0, MAX_LOG_MESSAGE_CHARS)}… (${
-            message.length - MAX_LOG_MESSAGE_CHARS
-          } more characters cut)`
-        : message;
-    // Counted per job: a replay keeps each job's order, not the run's.
-    const line = this.#logLines.get(job) ?? 0;
-    this.#logLines.set(job, line + 1);
-    await this.#publish(
-      'job.log',
-      { job, message: text },
-      `${this.#runId}.log.${job}.${line}`,
-    );
-  }
-
   async #onLoaded(outline: {
     name: string;
     params: ParamSpec[];
@@ -454,7 +414,7 @@ export class RunDriver {
         nextTaskSeq: 1,
       });
     }
-    await this.#publish(
+    await this.#events.publish(
       'run.started',
       { project, jobs, controllerId: this.#deps.controllerId },
       `${this.#runId}.started`,
@@ -479,8 +439,9 @@ export class RunDriver {
         if (this.#cancelReason !== undefined) {
           job.state = 'skipped';
           changed = true;
-          await this.#publishJobFinished(
-            job,
+          await this.#events.jobFinished(
+            job.name,
+            job.startedAt,
             'skipped',
             'the run was cancelled',
           );
@@ -501,8 +462,9 @@ export class RunDriver {
           const blocking = upstream
             .filter((u) => !usable(u))
             .map((u) => u.name);
-          await this.#publishJobFinished(
-            job,
+          await this.#events.jobFinished(
+            job.name,
+            job.startedAt,
             'skipped',
             `upstream ${blocking.join(', ')} did not succeed`,
           );
@@ -553,7 +515,7 @@ export class RunDriver {
         Math.max(0, job.startedAt + limit - Date.now()),
       );
     }
-    await this.#publish(
+    await this.#events.publish(
       'job.started',
       { job: job.name },
       `${this.#runId}.${job.name}.started`,
@@ -647,7 +609,7 @@ export class RunDriver {
     }
     // A controller that died between the request and this event leaves a
     // task known only by its outcome; the replay completes the history.
-    await this.#publish(
+    await this.#events.publish(
       'task.requested',
       {
         job: jobName,
@@ -693,30 +655,17 @@ export class RunDriver {
     }
     if (state === 'succeeded') {
       job.value = valueOrReason;
-      await this.#publishJobFinished(job, state);
+      await this.#events.jobFinished(job.name, job.startedAt, state);
     } else {
-      await this.#publishJobFinished(job, state, String(valueOrReason));
+      await this.#events.jobFinished(
+        job.name,
+        job.startedAt,
+        state,
+        String(valueOrReason),
+      );
     }
     this.#log.info({ job: jobName, status: state }, 'Job finished');
     await this.#advance();
-  }
-
-  async #publishJobFinished(
-    job: JobRecord,
-    status: Settled,
-    error?: string,
-  ): Promise<void> {
-    await this.#publish(
-      'job.finished',
-      {
-        job: job.name,
-        status,
-        durationMs:
-          job.startedAt === 0 ? 0 : Math.max(0, Date.now() - job.startedAt),
-        ...(error === undefined ? {} : { error }),
-      },
-      `${this.#runId}.${job.name}.finished`,
-    );
   }
 
   #clearDeadlines(): void {
@@ -737,8 +686,9 @@ export class RunDriver {
         if (job.state === 'running' || job.state === 'waiting') {
           const running = job.state === 'running';
           job.state = running ? 'failed' : 'skipped';
-          await this.#publishJobFinished(
-            job,
+          await this.#events.jobFinished(
+            job.name,
+            job.startedAt,
             job.state,
             running
               ? `the run ended while it ran (${error ?? status})`
@@ -746,7 +696,7 @@ export class RunDriver {
           );
         }
       }
-      await this.#publish(
+      await this.#events.publish(
         'run.finished',
         {
           status,
