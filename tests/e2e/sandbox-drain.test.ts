@@ -6,7 +6,7 @@ import {
   FaultTestStack,
   sandboxIdOf,
   signalAndWait,
-} from './sandbox-stack.js';
+} from '../helpers/fault-stack.js';
 
 /** How long a stopping sandbox lets its tasks run: under the long tasks. */
 const DRAIN_GRACE_MS = 1_500;

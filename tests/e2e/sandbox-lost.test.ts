@@ -6,7 +6,7 @@ import {
   killTaskProcesses,
   sandboxIdOf,
   taskTimeline,
-} from './sandbox-stack.js';
+} from '../helpers/fault-stack.js';
 
 /** The lost timeout of these sandboxes. */
 const TASK_LOST_MS = 3_000;

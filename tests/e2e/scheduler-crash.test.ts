@@ -7,7 +7,7 @@ import {
   FaultTestStack,
   signalAndWait,
   taskTimeline,
-} from './sandbox-stack.js';
+} from '../helpers/fault-stack.js';
 
 /** How long the schedulers' messages stay unacknowledged: short, to test. */
 const ACK_WAIT_MS = 2_000;

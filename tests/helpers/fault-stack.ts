@@ -12,7 +12,7 @@ import {
 import { decode, type RunEvent, Streams, Subjects } from '@river/protocol';
 import { connectRiver, type RiverConnection } from '@river/protocol/internal';
 import { RiverClient } from '@river/sdk/client';
-import { REPO_ROOT, TEST_SERVICE_ENV } from '../helpers/river.js';
+import { REPO_ROOT, TEST_SERVICE_ENV } from './river.js';
 
 /**
  * River with the services a fault test does not want to kill as the
