@@ -4,11 +4,6 @@ import { publishEvent } from '@river/protocol/internal';
 import type { SequenceGap } from './log-index.js';
 import type { StreamReader } from './stream-reader.js';
 
-/** Events asked of the stream at once while looking for a gap event. */
-const FETCH_BATCH = 256;
-/** How long one fetch waits for events the stream said it holds. */
-const FETCH_EXPIRES_MS = 2_000;
-
 /** The task attempt a gap belongs to, and the chunk that found it. */
 export interface GapFinder {
   runId: string;
@@ -51,7 +46,8 @@ export function publishGap(
  * Whether the run's history already holds a `task.log-gap` event of this
  * attempt that names `seq` as missing. The duplicate window forgets a
  * message id after two minutes, and a chunk can come back later than
- * that (when no collector ran for a while), so the history is asked.
+ * that (when no collector ran for a while), so the history is asked. Gap
+ * events are rare, so they are read one by one.
  *
  * @throws when the events stream cannot be read; the caller retries.
  */
@@ -61,36 +57,16 @@ export async function gapReported(
   seq: number,
 ): Promise<boolean> {
   const subject = Subjects.event(attempt.runId, 'task.log-gap');
-  // Ordered consumers are ephemeral and single-filtered, as 2.9 allows.
-  const consumer = await reader.open(Streams.events, {
-    filter_subjects: subject,
-  });
-  try {
-    let pending = (await consumer.info(true)).num_pending;
-    while (pending > 0) {
-      const batch = await consumer.fetch({
-        max_messages: Math.min(pending, FETCH_BATCH),
-        expires: FETCH_EXPIRES_MS,
-      });
-      let received = 0;
-      for await (const msg of batch) {
-        received++;
-        pending = msg.info.pending;
-        if (namesMissing(msg.subject, msg.data, attempt, seq)) {
-          return true;
-        }
-      }
-      if (received === 0) {
-        throw new Error(
-          `${pending} gap events of run ${attempt.runId} could not be read`,
-        );
-      }
+  let next = 1;
+  for (;;) {
+    const msg = await reader.nextMessage(Streams.events, subject, next);
+    if (msg === null) {
+      return false;
     }
-    return false;
-  } finally {
-    consumer.delete().catch(() => {
-      // Its inactivity threshold removes it anyway.
-    });
+    if (namesMissing(msg.subject, msg.data, attempt, seq)) {
+      return true;
+    }
+    next = msg.seq + 1;
   }
 }
 

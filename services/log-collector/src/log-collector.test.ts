@@ -1,5 +1,12 @@
 import type { JsMsg } from '@nats-io/jetstream';
-import { Buckets, decode, encode, Subjects } from '@river/protocol';
+import {
+  Buckets,
+  decode,
+  encode,
+  type LogQuery,
+  SCHEMA_VERSION,
+  Subjects,
+} from '@river/protocol';
 import { connectRiver, type RiverConnection } from '@river/protocol/internal';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -23,7 +30,7 @@ import { createChunkHandler } from './chunks.js';
 import { LogIndexStore } from './index-store.js';
 import { type LogCollector, startLogCollector } from './log-collector.js';
 import { applyChunk, emptyLogIndexEntry } from './log-index.js';
-import { MAX_PAGE_BYTES } from './log-page.js';
+import { MAX_PAGE_BYTES, readLogPage } from './log-page.js';
 import { StreamReader } from './stream-reader.js';
 
 let server: TestNatsServer;
@@ -122,6 +129,44 @@ describe('log-collector', () => {
     });
     expect(capped.chunks).toHaveLength(10);
     expect(joined([capped]).length).toBeLessThanOrEqual(MAX_PAGE_BYTES);
+  });
+
+  it('serves the same pages chunk by chunk when no consumer can be had', async () => {
+    // What a cluster with a server down does to a third of new consumers.
+    class NoConsumers extends StreamReader {
+      override openConsumer(): Promise<never> {
+        return Promise.reject(new Error('timeout'));
+      }
+    }
+    const reader = new NoConsumers(river.nc);
+    const query: LogQuery = {
+      schema: SCHEMA_VERSION,
+      runId: 'run-pages',
+      taskId: 'test-0',
+      maxBytes: 120_000,
+    };
+    const pages = [];
+    let after: number | undefined;
+    do {
+      const page = await readLogPage(
+        reader,
+        { ...query, ...(after === undefined ? {} : { after }) },
+        log,
+      );
+      pages.push(page);
+      after = page.next;
+    } while (after !== undefined);
+
+    const viaConsumers = await readAllPages(river.nc, query);
+    expect(pages.map((page) => page.chunks)).toEqual(
+      viaConsumers.map((page) => page.chunks),
+    );
+    expect(pages.map((page) => page.next)).toEqual(
+      viaConsumers.map((page) => page.next),
+    );
+    expect(
+      await readLogPage(reader, { ...query, runId: 'run-silent' }, log),
+    ).toEqual({ chunks: [] });
   });
 
   it('returns an empty last page for a run with no logs', async () => {

@@ -18,6 +18,11 @@ export const MAX_PAGE_BYTES = 512 * 1024;
 const FETCH_BATCH = 256;
 /** How long one fetch waits for messages the stream said it holds. */
 const FETCH_EXPIRES_MS = 2_000;
+/**
+ * Chunks in a page read one request each, when no consumer can be had:
+ * a few hundred milliseconds' worth, so that the reply comes in time.
+ */
+const MAX_CHUNKS_ONE_BY_ONE = 256;
 
 /** One page of a task's or a run's stored log. */
 export interface LogPage {
@@ -43,33 +48,42 @@ export async function readLogPage(
     query.taskId === undefined
       ? Subjects.runLogChunks(query.runId)
       : Subjects.logChunk(query.runId, query.taskId);
+  const page = new PageBuilder(budget, log);
+  const from = (query.after ?? 0) + 1;
 
   // An ordered consumer is ephemeral, in memory and single-filtered, which
   // nats-server 2.9 supports; it reads from one point of the stream onward.
-  const consumer = await reader.open(Streams.logs, {
-    filter_subjects: filter,
-    opt_start_seq: (query.after ?? 0) + 1,
-  });
+  let consumer: Consumer;
   try {
-    return await fill(consumer, budget, log);
+    consumer = await reader.openConsumer(Streams.logs, {
+      filter_subjects: filter,
+      opt_start_seq: from,
+    });
+  } catch (error) {
+    log.debug(
+      { runId: query.runId, err: error },
+      'No reader for the logs stream; reading chunk by chunk',
+    );
+    return readOneByOne(reader, filter, from, page);
+  }
+  let read: LogPage | undefined;
+  try {
+    read = await readWithConsumer(consumer, page);
   } finally {
     consumer.delete().catch(() => {
       // Its inactivity threshold removes it anyway.
     });
   }
+  // A consumer whose server went away mid-page delivers nothing more.
+  return read ?? readOneByOne(reader, filter, page.nextSeq(from), page);
 }
 
-async function fill(
+/** The page, or `undefined` when the consumer stopped delivering. */
+async function readWithConsumer(
   consumer: Consumer,
-  budget: number,
-  log: Logger,
-): Promise<LogPage> {
-  const chunks: StoredLogChunk[] = [];
-  const seen = new Set<string>();
-  let bytes = 0;
-  let lastSeq = 0;
+  page: PageBuilder,
+): Promise<LogPage | undefined> {
   let pending = (await consumer.info(true)).num_pending;
-
   while (pending > 0) {
     const batch = await consumer.fetch({
       max_messages: Math.min(pending, FETCH_BATCH),
@@ -78,33 +92,93 @@ async function fill(
     let received = 0;
     for await (const msg of batch) {
       received++;
-      const chunk = storedChunk(msg.subject, msg.data, log);
-      const size = chunk?.data.length ?? 0;
-      if (chunks.length > 0 && bytes + size > budget) {
-        // This chunk starts the next page; the caller resumes after the
-        // last one returned.
-        return { chunks, next: lastSeq, cursor: lastSeq };
+      if (!page.add(msg.seq, msg.subject, msg.data)) {
+        return page.partial();
       }
-      lastSeq = msg.seq;
       pending = msg.info.pending;
-
-      if (chunk === undefined) {
-        continue;
-      }
-      // A sandbox that repeated a publish stored the chunk twice; within a
-      // page it is returned once.
-      const id = `${chunk.taskId}.${chunk.attempt}.${chunk.seq}`;
-      if (!seen.has(id)) {
-        seen.add(id);
-        chunks.push(chunk);
-        bytes += size;
-      }
     }
     if (received === 0) {
-      break;
+      return undefined;
     }
   }
-  return lastSeq === 0 ? { chunks } : { chunks, cursor: lastSeq };
+  return page.last();
+}
+
+async function readOneByOne(
+  reader: StreamReader,
+  filter: string,
+  from: number,
+  page: PageBuilder,
+): Promise<LogPage> {
+  let next = from;
+  for (let read = 0; read < MAX_CHUNKS_ONE_BY_ONE; read++) {
+    const msg = await reader.nextMessage(Streams.logs, filter, next);
+    if (msg === null) {
+      return page.last();
+    }
+    if (!page.add(msg.seq, msg.subject, msg.data)) {
+      break;
+    }
+    next = msg.seq + 1;
+  }
+  return page.partial();
+}
+
+/** Collects one page's chunks in stream order, within its byte budget. */
+class PageBuilder {
+  readonly #budget: number;
+  readonly #log: Logger;
+  readonly #chunks: StoredLogChunk[] = [];
+  readonly #seen = new Set<string>();
+  #bytes = 0;
+  #lastSeq = 0;
+
+  constructor(budget: number, log: Logger) {
+    this.#budget = budget;
+    this.#log = log;
+  }
+
+  /**
+   * Adds the chunk stored at `seq`; `false` when it does not fit, and so
+   * starts the next page instead.
+   */
+  add(seq: number, subject: string, data: Uint8Array): boolean {
+    const chunk = storedChunk(subject, data, this.#log);
+    const size = chunk?.data.length ?? 0;
+    if (this.#chunks.length > 0 && this.#bytes + size > this.#budget) {
+      return false;
+    }
+    this.#lastSeq = seq;
+    if (chunk === undefined) {
+      return true;
+    }
+    // A sandbox that repeated a publish stored the chunk twice; within a
+    // page it is returned once.
+    const id = `${chunk.taskId}.${chunk.attempt}.${chunk.seq}`;
+    if (!this.#seen.has(id)) {
+      this.#seen.add(id);
+      this.#chunks.push(chunk);
+      this.#bytes += size;
+    }
+    return true;
+  }
+
+  /** Where reading goes on: after the last chunk read, else at `from`. */
+  nextSeq(from: number): number {
+    return this.#lastSeq === 0 ? from : this.#lastSeq + 1;
+  }
+
+  /** A page after which more may follow. */
+  partial(): LogPage {
+    const lastSeq = this.#lastSeq;
+    return { chunks: this.#chunks, next: lastSeq, cursor: lastSeq };
+  }
+
+  /** The last page: nothing more is stored yet. */
+  last(): LogPage {
+    const chunks = this.#chunks;
+    return this.#lastSeq === 0 ? { chunks } : { chunks, cursor: this.#lastSeq };
+  }
 }
 
 /** The chunk as a reply carries it, or `undefined` if it is malformed. */

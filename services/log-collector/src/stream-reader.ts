@@ -1,41 +1,46 @@
 import {
   type Consumer,
   type JetStreamClient,
+  type JetStreamManager,
   jetstream,
+  type MsgRequest,
+  type NextMsgRequest,
   type OrderedConsumerOptions,
+  type StoredMsg,
 } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 
-/** Tries at creating a reader before the caller sees the error. */
-const OPEN_ATTEMPTS = 5;
-/**
- * How long one try waits. Five tries stay below the ten seconds that
- * clients wait for a log query's reply.
- */
-const OPEN_TIMEOUT_MS = 1_500;
+/** Tries at creating an ordered consumer before giving up on it. */
+const OPEN_ATTEMPTS = 2;
+/** How long one try, or one message read, waits for the server. */
+const REQUEST_TIMEOUT_MS = 1_500;
 
 /**
- * Opens short-lived ordered consumers to read a stream from a point on.
+ * Reads River's streams two ways: with short-lived ordered consumers,
+ * which fetch many messages per request, and one message at a time from
+ * the stream's leader.
  *
  * An ordered consumer has a single replica, and on a cluster with a
  * server down nats-server 2.9 still places about a third of new ones on
- * that server, where their creation times out. Each try is placed anew,
- * so a few quick tries get a reader whatever server is down.
+ * that server, where their creation times out. Reading message by message
+ * needs no consumer, so it works whenever the stream has a leader; it is
+ * the way out when no consumer can be had.
  */
 export class StreamReader {
   readonly #js: JetStreamClient;
+  #jsm: Promise<JetStreamManager> | undefined;
 
   constructor(nc: NatsConnection) {
-    this.#js = jetstream(nc, { timeout: OPEN_TIMEOUT_MS });
+    this.#js = jetstream(nc, { timeout: REQUEST_TIMEOUT_MS });
   }
 
   /**
    * An ordered consumer of `stream` with `options`; delete it when done
    * (its inactivity threshold removes it otherwise).
    *
-   * @throws the last try's error when every try failed.
+   * @throws the last try's error when no try got a consumer.
    */
-  async open(
+  async openConsumer(
     stream: string,
     options: Partial<OrderedConsumerOptions>,
   ): Promise<Consumer> {
@@ -48,5 +53,25 @@ export class StreamReader {
         }
       }
     }
+  }
+
+  /**
+   * The first message of `stream` at or after sequence `fromSeq` whose
+   * subject matches `filter` (wildcards allowed), or `null` when none is.
+   *
+   * @throws when the stream's leader does not answer in time.
+   */
+  async nextMessage(
+    stream: string,
+    filter: string,
+    fromSeq: number,
+  ): Promise<StoredMsg | null> {
+    // No API check: the service made sure of JetStream at start-up.
+    this.#jsm ??= this.#js.jetstreamManager(false);
+    const jsm = await this.#jsm;
+    // The client passes the request on as it is, and servers since 2.9
+    // answer `next_by_subj`; only the client's type leaves it out.
+    const request: NextMsgRequest = { seq: fromSeq, next_by_subj: filter };
+    return jsm.streams.getMessage(stream, request as unknown as MsgRequest);
   }
 }
