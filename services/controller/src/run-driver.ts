@@ -134,7 +134,7 @@ export class RunDriver {
       this.#finish = resolve;
     });
     try {
-      this.#feed = await RunFeed.open(
+      this.#feed = new RunFeed(
         this.#deps.connection.js,
         this.#runId,
         { onEvent: (event, msgId) => this.#onEvent(event, msgId) },

@@ -1,8 +1,4 @@
-import {
-  type ConsumerMessages,
-  DeliverPolicy,
-  type JetStreamClient,
-} from '@nats-io/jetstream';
+import type { JetStreamClient } from '@nats-io/jetstream';
 import {
   decode,
   MessageDecodeError,
@@ -10,10 +6,7 @@ import {
   Streams,
   Subjects,
 } from '@river/protocol';
-import { FOLLOW_OPTIONS, type Logger } from '@river/protocol/internal';
-
-/** The header JetStream deduplicates publishes by. */
-const MSG_ID_HEADER = 'Nats-Msg-Id';
+import { followSubject, type Logger } from '@river/protocol/internal';
 
 /** What a run's feed hands its driver. */
 export interface RunFeedHandler {
@@ -22,38 +15,43 @@ export interface RunFeedHandler {
 }
 
 /**
- * Follows one run's events from the first one on, with an ordered
- * consumer: the history first, then every event as it is published. A
- * controller that takes a run over learns from the history what the run
- * already did, and the same feed then brings the outcomes of its tasks, in
- * the order they were recorded.
+ * Follows one run's events from the first one on: the history first, then
+ * every event as it is published. A controller that takes a run over
+ * learns from the history what the run already did, and the same feed then
+ * brings the outcomes of its tasks, in the order they were recorded.
  */
 export class RunFeed {
-  readonly #messages: ConsumerMessages;
+  readonly #stop = new AbortController();
   readonly #done: Promise<void>;
-  /** Resolves once every event published before the feed opened is read. */
+  /**
+   * Resolves, with the number of events read, once every event published
+   * before the feed opened is read. The controller publishes `run.submitted`
+   * before it opens the feed, so there is always one.
+   */
   readonly caughtUp: Promise<number>;
 
-  private constructor(
-    messages: ConsumerMessages,
+  constructor(
+    js: JetStreamClient,
     runId: string,
     handler: RunFeedHandler,
     log: Logger,
   ) {
-    this.#messages = messages;
     let markCaughtUp: (count: number) => void = () => undefined;
     this.caughtUp = new Promise((resolve) => {
       markCaughtUp = resolve;
     });
     let count = 0;
+    const messages = followSubject(
+      js,
+      Streams.events,
+      Subjects.runEvents(runId),
+      this.#stop.signal,
+    );
     this.#done = (async () => {
       for await (const msg of messages) {
         count++;
         try {
-          handler.onEvent(
-            decode('event', msg.subject, msg.data),
-            msg.headers?.get(MSG_ID_HEADER) || undefined,
-          );
+          handler.onEvent(decode('event', msg.subject, msg.data), msg.msgId);
         } catch (error) {
           if (!(error instanceof MessageDecodeError)) {
             throw error;
@@ -63,38 +61,16 @@ export class RunFeed {
             'Rejected malformed message',
           );
         }
-        if (msg.info.pending === 0) {
+        if (msg.pending === 0) {
           markCaughtUp(count);
         }
       }
     })();
   }
 
-  /**
-   * Opens the feed of a run whose history holds at least one event (the
-   * controller publishes `run.submitted` before it opens the feed).
-   */
-  static async open(
-    js: JetStreamClient,
-    runId: string,
-    handler: RunFeedHandler,
-    log: Logger,
-  ): Promise<RunFeed> {
-    const consumer = await js.consumers.get(Streams.events, {
-      filter_subjects: Subjects.runEvents(runId),
-      deliver_policy: DeliverPolicy.All,
-    });
-    return new RunFeed(
-      await consumer.consume(FOLLOW_OPTIONS),
-      runId,
-      handler,
-      log,
-    );
-  }
-
   /** Stops following; resolves once the last event handed over is done. */
   async close(): Promise<void> {
-    await this.#messages.close();
+    this.#stop.abort();
     await this.#done.catch(() => undefined);
   }
 }

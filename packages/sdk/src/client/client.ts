@@ -15,7 +15,7 @@ import {
 } from '@river/protocol';
 import {
   connectRiver,
-  FOLLOW_OPTIONS,
+  followSubject,
   JobRealm,
   openCancels,
   type ProjectOutline,
@@ -244,30 +244,22 @@ export class RiverClient {
           'NATS_URL.',
       );
     }
-    const consumer = await this.#connection.js.consumers.get(Streams.events, {
-      filter_subjects: Subjects.runEvents(runId),
-    });
-    const messages = await consumer.consume(FOLLOW_OPTIONS);
-    try {
-      for await (const msg of messages) {
-        const event = decodeEvent(msg.subject, msg.data);
-        const caughtUp = !follow && msg.info.pending === 0;
-        if (event === undefined) {
-          if (caughtUp) {
-            return;
-          }
-          continue;
-        }
+    // A consumer that is lost (a server restart, a cluster node gone) is
+    // made again where it stopped.
+    const messages = followSubject(
+      this.#connection.js,
+      Streams.events,
+      Subjects.runEvents(runId),
+    );
+    for await (const msg of messages) {
+      const event = decodeEvent(msg.subject, msg.data);
+      const caughtUp = !follow && msg.pending === 0;
+      if (event !== undefined) {
         yield event;
-        if (
-          event.type === 'run.finished' ||
-          (!follow && msg.info.pending === 0)
-        ) {
-          return;
-        }
       }
-    } finally {
-      await messages.close();
+      if (caughtUp || event?.type === 'run.finished') {
+        return;
+      }
     }
   }
 
