@@ -211,7 +211,7 @@ describe('a controller killed in the middle of a run', () => {
     expect(reader).toMatchObject({
       status: 'failed',
       error: expect.stringMatching(
-        /job reader diverged from its recorded history: at step 2 its history has task reader-2 .*echo counter had \d+ steps.* but the replay asked for .*echo counter had \d+ steps/,
+        /job reader diverged from its recorded history: at step 2 \(task reader-2\) its history has .*echo counter had \d+ steps.* but the replay asked for .*echo counter had \d+ steps/,
       ),
     });
   }, 90_000);

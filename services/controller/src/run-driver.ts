@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   check,
   encode,
@@ -28,7 +29,7 @@ import { JobWorkerHost } from './job-worker-host.js';
 import { type JobState, OutcomeGate } from './outcome-gate.js';
 import { type JobEnding, RunEvents } from './run-events.js';
 import { RunFeed } from './run-feed.js';
-import { RunRecord } from './run-record.js';
+import { type RecordedTask, RunRecord } from './run-record.js';
 import type { FromWorker, ToWorker, WorkerData } from './worker-messages.js';
 
 /** What a run driver needs from its controller. */
@@ -143,6 +144,11 @@ export class RunDriver {
       const replayed = await this.#feed.caughtUp;
       this.#caughtUp = true;
       const ended = this.#record.finishedEvent;
+      if (this.#finished) {
+        // Abandoned while the history was read.
+        await this.#feed.close();
+        return done;
+      }
       if (ended !== undefined) {
         // A controller finished the run but died before it could say so.
         this.#finished = true;
@@ -165,6 +171,9 @@ export class RunDriver {
         this.#deps.connection.objm,
         this.#submission.bundleDigest,
       );
+      if (this.#finished) {
+        return done;
+      }
       this.#startWorker({
         code,
         file: this.#submission.file,
@@ -195,7 +204,10 @@ export class RunDriver {
     setTimeout(() => {
       void this.#end('cancelled', reason);
     }, CANCEL_GRACE_MS).unref();
-    await this.#advance();
+    if (this.#jobs.size > 0) {
+      // Otherwise the project is not loaded yet; loading it skips its jobs.
+      await this.#advance();
+    }
   }
 
   /** Stops the run's job logic without publishing anything. */
@@ -294,11 +306,14 @@ export class RunDriver {
       {
         onMessage: (message) => {
           this.#onWorkerMessage(message).catch((error: unknown) => {
-            this.#log.error({ err: error }, 'Run driver failed');
-            void this.#end(
-              'failed',
-              `controller error: ${errorMessage(error)}`,
+            // Most likely NATS was out of reach for longer than a publish
+            // retries. The run is not at fault: leave it, and the lease
+            // brings it back to a controller that replays it.
+            this.#log.error(
+              { err: error },
+              'Run driver failed; leaving the run for a replay',
             );
+            void this.abandon();
           });
         },
         // Once the run has ended, its worker's exit is expected.
@@ -578,17 +593,30 @@ export class RunDriver {
       return;
     }
     const command = commandText(request.spec.command);
+    const specDigest = digestOf(taskRequest.spec);
+    const encoded = encode('taskRequest', taskRequest);
+    const room = this.#deps.connection.nc.info?.max_payload;
+    if (room !== undefined && encoded.length > room) {
+      this.#post({
+        type: 'task-refused',
+        requestId,
+        message:
+          `Task ${taskId} is too large to send: its request takes ` +
+          `${encoded.length} bytes, the NATS server takes at most ${room}. ` +
+          'Pass big values as input files instead.',
+      });
+      return;
+    }
     const recorded = this.#record.task(taskId);
-    if (
-      recorded !== undefined &&
-      (recorded.name !== taskRequest.name ||
-        (recorded.command !== undefined && recorded.command !== command))
-    ) {
+    const problem = replayProblem(
+      recorded,
+      { name: taskRequest.name, command, specDigest },
+      this.#record.jobEnd(jobName) !== undefined,
+    );
+    if (problem !== undefined) {
       await this.#diverged(
         jobName,
-        `at step ${step} its history has task ${taskId} ` +
-          `'${recorded.name}' (${recorded.command ?? 'command not recorded'}), ` +
-          `but the replay asked for '${taskRequest.name}' (${command})`,
+        `at step ${step} (task ${taskId}) ${problem}`,
       );
       return;
     }
@@ -603,7 +631,7 @@ export class RunDriver {
       await publishWithRetry(
         this.#deps.connection.js,
         Subjects.taskRequest,
-        encode('taskRequest', taskRequest),
+        encoded,
         `${this.#runId}.${taskId}.request`,
       );
     }
@@ -615,8 +643,9 @@ export class RunDriver {
         job: jobName,
         taskId,
         name: taskRequest.name,
-        command,
+        command: brief(command),
         pool: request.spec.pool,
+        specDigest,
       },
       `${this.#runId}.${taskId}.requested`,
     );
@@ -712,6 +741,57 @@ export class RunDriver {
       this.#finish?.(status);
     }
   }
+}
+
+/** Longest command text kept in a `task.requested` event. */
+const MAX_COMMAND_CHARS = 4_096;
+
+function brief(command: string): string {
+  return command.length > MAX_COMMAND_CHARS
+    ? `${command.slice(0, MAX_COMMAND_CHARS)}…`
+    : command;
+}
+
+function digestOf(value: unknown): string {
+  return createHash('sha256').update(JSON.stringify(value)).digest('hex');
+}
+
+/**
+ * Why a task asked for in a replay does not match its history, if it does
+ * not: another name, command or spec at the same step, or any task at all
+ * from a job whose history says it had ended.
+ */
+function replayProblem(
+  recorded: RecordedTask | undefined,
+  asked: { name: string; command: string; specDigest: string },
+  jobEnded: boolean,
+): string | undefined {
+  if (recorded === undefined) {
+    return jobEnded
+      ? `the replay asked for '${asked.name}' (${brief(asked.command)}), ` +
+          'but its history says the job had ended by then'
+      : undefined;
+  }
+  const commandDiffers =
+    recorded.command !== undefined && recorded.command !== brief(asked.command);
+  if (recorded.name !== asked.name || commandDiffers) {
+    return (
+      `its history has '${recorded.name}' ` +
+      `(${recorded.command ?? 'command not recorded'}), but the replay ` +
+      `asked for '${asked.name}' (${brief(asked.command)})`
+    );
+  }
+  if (
+    recorded.specDigest !== undefined &&
+    recorded.specDigest !== asked.specDigest
+  ) {
+    return (
+      `the replay asked for '${asked.name}' with the same command as its ` +
+      'history, but with other settings (environment, inputs, outputs or ' +
+      'limits)'
+    );
+  }
+  return undefined;
 }
 
 /** A command as a shell would read it back: arguments quoted as needed. */

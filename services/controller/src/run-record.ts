@@ -8,6 +8,8 @@ export interface RecordedTask {
   name: string;
   /** Absent when only the task's outcome was recorded. */
   command?: string;
+  /** SHA-256 of its whole spec, when recorded. */
+  specDigest?: string;
 }
 
 /** How the history says a job ended. */
@@ -65,6 +67,9 @@ export class RunRecord {
           job: event.job,
           name: event.name,
           command: event.command,
+          ...(event.specDigest === undefined
+            ? {}
+            : { specDigest: event.specDigest }),
         });
         return;
       case 'task.finished': {

@@ -11,9 +11,10 @@
  *
  * Job logic must give the same answers when a run is replayed from its
  * history, so it cannot read the machine's clock or entropy: `Date.now()`
- * and `new Date()` give the time of the last event the host handed in (a
- * job's start or a task's result, both recorded in the history), and
- * `Math.random()` is a generator seeded from the run's id.
+ * and `new Date()` give the time of the event the job logic is reacting
+ * to (its job's start or a task's result, both recorded in the history),
+ * and `Math.random()` draws from a generator seeded from the run id and
+ * that event. Top-level code sees time 0.
  */
 export const REALM_BOOTSTRAP = `(function (hostSend, seed) {
   'use strict';
@@ -24,10 +25,12 @@ export const REALM_BOOTSTRAP = `(function (hostSend, seed) {
   let nextRequestId = 0;
   let project;
 
+  // Each message from the host starts a turn of job logic that runs to
+  // its next await before the host's next message is read. The clock and
+  // the random generator are set afresh for each turn from what the turn
+  // is about (a job's start, a task's result), so a replay that hands the
+  // same results over in another order across jobs sees the same values.
   let clock = 0;
-  const advanceClock = (now) => {
-    if (typeof now === 'number' && now > clock) clock = now;
-  };
   const HostDate = Date;
   function RecordedDate(...args) {
     if (!new.target) return new HostDate(clock).toString();
@@ -41,13 +44,9 @@ export const REALM_BOOTSTRAP = `(function (hostSend, seed) {
   RecordedDate.now = () => clock;
   globalThis.Date = RecordedDate;
 
-  // sfc32, seeded from the run id: a replay draws the same numbers.
-  let a = 0x9e3779b9, b = 0x243f6a88, c = 0xb7e15162, d = 1;
-  for (let i = 0; i < seed.length; i++) {
-    a = Math.imul(a ^ seed.charCodeAt(i), 0x85ebca6b);
-    b = Math.imul(b ^ a, 0xc2b2ae35);
-  }
-  Math.random = () => {
+  // sfc32, seeded per turn from the run id and what the turn is about.
+  let a = 0, b = 0, c = 0, d = 1;
+  const random = () => {
     a |= 0; b |= 0; c |= 0; d |= 0;
     const t = (((a + b) | 0) + d) | 0;
     d = (d + 1) | 0;
@@ -57,7 +56,19 @@ export const REALM_BOOTSTRAP = `(function (hostSend, seed) {
     c = (c + t) | 0;
     return (t >>> 0) / 4294967296;
   };
-  for (let i = 0; i < 12; i++) Math.random();
+  const startTurn = (now, about) => {
+    if (typeof now === 'number') clock = now;
+    const key = seed + '/' + about;
+    a = 0x9e3779b9; b = 0x243f6a88; c = 0xb7e15162; d = 1;
+    for (let i = 0; i < key.length; i++) {
+      a = Math.imul(a ^ key.charCodeAt(i), 0x85ebca6b);
+      b = Math.imul(b ^ a, 0xc2b2ae35);
+      c = Math.imul(c ^ b, 0x27d4eb2f);
+    }
+    for (let i = 0; i < 12; i++) random();
+  };
+  Math.random = random;
+  startTurn(0, 'load');
 
   const send = (message) => { hostSend(stringify(message)); };
   const messageOf = (error) => {
@@ -134,7 +145,7 @@ export const REALM_BOOTSTRAP = `(function (hostSend, seed) {
 
   function startJob(json) {
     const init = parse(json);
-    advanceClock(init.now);
+    startTurn(init.now, init.job + '/start');
     const definition = project.jobs.find((job) => job.name === init.job);
     const host = {
       runId: init.runId,
@@ -192,7 +203,7 @@ export const REALM_BOOTSTRAP = `(function (hostSend, seed) {
 
   function deliver(json) {
     const answer = parse(json);
-    advanceClock(answer.now);
+    startTurn(answer.now, String(answer.result?.taskId ?? answer.requestId));
     const waiter = pending.get(answer.requestId);
     pending.delete(answer.requestId);
     if (waiter === undefined) return;

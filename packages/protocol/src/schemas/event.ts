@@ -66,6 +66,8 @@ export const EventSchemas = {
     name: Type.String(),
     command: Type.String(),
     pool: Token,
+    /** SHA-256 of the task's whole spec, for replays to compare. */
+    specDigest: Type.Optional(Type.String()),
   }),
   'task.dispatched': event('task.dispatched', {
     taskId: Token,
