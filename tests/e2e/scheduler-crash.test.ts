@@ -87,7 +87,7 @@ describe('a scheduler killed with SIGKILL at several moments of a run', () => {
       if (
         kills.length === 2 &&
         event.type === 'task.finished' &&
-        ++finishedSince === 10
+        ++finishedSince === 3
       ) {
         kills.push({ moment: 'with a replica', at: Date.now() });
         await kill();
