@@ -441,13 +441,7 @@ async function checkLogs(
   runId: string,
   attempts: Map<string, number>,
 ): Promise<string[]> {
-  const chunks = await withClient(natsUrl, async (client) => {
-    const read: StoredLogChunk[] = [];
-    for await (const chunk of client.logs(runId)) {
-      read.push(chunk);
-    }
-    return read;
-  });
+  const chunks = await readLogs(natsUrl, runId);
   const byTask = new Map<string, StoredLogChunk[]>();
   for (const chunk of chunks) {
     if (
@@ -486,6 +480,33 @@ async function checkLogs(
     }
   }
   return problems;
+}
+
+/**
+ * Every stored log chunk of the run. The log-collector may still be
+ * reconnecting after a nats-server restart, so it is asked for a while.
+ */
+async function readLogs(
+  natsUrl: string,
+  runId: string,
+): Promise<StoredLogChunk[]> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      return await withClient(natsUrl, async (client) => {
+        const read: StoredLogChunk[] = [];
+        for await (const chunk of client.logs(runId)) {
+          read.push(chunk);
+        }
+        return read;
+      });
+    } catch (error) {
+      if (Date.now() > deadline) {
+        throw error;
+      }
+      await delay(1_000);
+    }
+  }
 }
 
 function delay(ms: number): Promise<void> {
