@@ -623,7 +623,7 @@ export class RunDriver {
     if (!this.#record.finished(taskId)) {
       this.#unfinished.add(taskId);
     }
-    // Sent before, its outcome is in the history or still to come.
+    // Its outcome is in the history already, or still to come.
     this.#gate.wait(taskId, { requestId, job: jobName });
     if (recorded === undefined) {
       // The request goes first: a `task.requested` event in the history
