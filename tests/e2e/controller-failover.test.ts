@@ -195,7 +195,7 @@ describe('a controller killed in the middle of a run', () => {
     expect(paused?.child.exitCode).toBeNull();
   }, 90_000);
 
-  it('fails the run, naming the job and the step, when the replay asks for something else', async () => {
+  it('fails the run, naming job and step, when the replay asks for another task', async () => {
     await addController();
     const { events } = await runAndKill(
       'tests/fixtures/failover-diverge.ts',
@@ -211,7 +211,11 @@ describe('a controller killed in the middle of a run', () => {
     expect(reader).toMatchObject({
       status: 'failed',
       error: expect.stringMatching(
-        /job reader diverged from its recorded history: at step 2 \(task reader-2\) its history has .*echo counter had \d+ steps.* but the replay asked for .*echo counter had \d+ steps/,
+        new RegExp(
+          'job reader diverged from its recorded history: at step 2 ' +
+            '\\(task reader-2\\) its history has .*echo counter had \\d+ ' +
+            'steps.* but the replay asked for .*echo counter had \\d+ steps',
+        ),
       ),
     });
   }, 90_000);

@@ -475,7 +475,8 @@ async function checkLogs(
     ].join('\n');
     if (name === '' || text !== expected) {
       problems.push(
-        `${taskId}: stored log is not whole (${text.length} bytes: ${JSON.stringify(text.slice(0, 80))}…)`,
+        `${taskId}: stored log is not whole (${text.length} bytes: ` +
+          `${JSON.stringify(text.slice(0, 80))}…)`,
       );
     }
   }

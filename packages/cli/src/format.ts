@@ -74,13 +74,22 @@ export function describeEvent(event: RunEvent): string | undefined {
       return `${time}   ↻ ${event.taskId} ${brief(event.reason)}; ${retry}`;
     }
     case 'run.resumed':
-      return `${time} run taken over by controller ${event.controllerId} (replayed ${event.replayedEvents} events)`;
+      return (
+        `${time} run taken over by controller ${event.controllerId} ` +
+        `(replayed ${event.replayedEvents} events)`
+      );
     case 'task.lost':
       return `${time}   ! ${event.taskId} attempt ${event.attempt} lost: ${brief(event.reason)}`;
     case 'task.result-ignored':
-      return `${time}   ! ${event.taskId} late result of attempt ${event.attempt} ignored: ${brief(event.reason)}`;
+      return (
+        `${time}   ! ${event.taskId} late result of attempt ` +
+        `${event.attempt} ignored: ${brief(event.reason)}`
+      );
     case 'task.log-gap':
-      return `${time}   ! ${event.taskId} attempt ${event.attempt} log is missing chunks ${event.fromSeq}–${event.toSeq}`;
+      return (
+        `${time}   ! ${event.taskId} attempt ${event.attempt} log is ` +
+        `missing chunks ${event.fromSeq}–${event.toSeq}`
+      );
     case 'task.finished':
       return `${time}   ${event.outcome.ok ? '✓' : '✗'} ${event.taskId} ${outcomeText(event)}`;
     case 'run.finished':

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import {
   check,
   encode,
@@ -29,7 +28,13 @@ import { JobWorkerHost } from './job-worker-host.js';
 import { type JobState, OutcomeGate } from './outcome-gate.js';
 import { type JobEnding, RunEvents } from './run-events.js';
 import { RunFeed } from './run-feed.js';
-import { type RecordedTask, RunRecord } from './run-record.js';
+import { RunRecord } from './run-record.js';
+import {
+  brief,
+  commandText,
+  digestOf,
+  replayProblem,
+} from './task-identity.js';
 import type { FromWorker, ToWorker, WorkerData } from './worker-messages.js';
 
 /** What a run driver needs from its controller. */
@@ -741,69 +746,6 @@ export class RunDriver {
       this.#finish?.(status);
     }
   }
-}
-
-/** Longest command text kept in a `task.requested` event. */
-const MAX_COMMAND_CHARS = 4_096;
-
-function brief(command: string): string {
-  return command.length > MAX_COMMAND_CHARS
-    ? `${command.slice(0, MAX_COMMAND_CHARS)}…`
-    : command;
-}
-
-function digestOf(value: unknown): string {
-  return createHash('sha256').update(JSON.stringify(value)).digest('hex');
-}
-
-/**
- * Why a task asked for in a replay does not match its history, if it does
- * not: another name, command or spec at the same step, or any task at all
- * from a job whose history says it had ended.
- */
-function replayProblem(
-  recorded: RecordedTask | undefined,
-  asked: { name: string; command: string; specDigest: string },
-  jobEnded: boolean,
-): string | undefined {
-  if (recorded === undefined) {
-    return jobEnded
-      ? `the replay asked for '${asked.name}' (${brief(asked.command)}), ` +
-          'but its history says the job had ended by then'
-      : undefined;
-  }
-  const commandDiffers =
-    recorded.command !== undefined && recorded.command !== brief(asked.command);
-  if (recorded.name !== asked.name || commandDiffers) {
-    return (
-      `its history has '${recorded.name}' ` +
-      `(${recorded.command ?? 'command not recorded'}), but the replay ` +
-      `asked for '${asked.name}' (${brief(asked.command)})`
-    );
-  }
-  if (
-    recorded.specDigest !== undefined &&
-    recorded.specDigest !== asked.specDigest
-  ) {
-    return (
-      `the replay asked for '${asked.name}' with the same command as its ` +
-      'history, but with other settings (environment, inputs, outputs or ' +
-      'limits)'
-    );
-  }
-  return undefined;
-}
-
-/** A command as a shell would read it back: arguments quoted as needed. */
-function commandText(command: string | string[]): string {
-  if (typeof command === 'string') {
-    return command;
-  }
-  return command
-    .map((arg) =>
-      /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", "'\\''")}'`,
-    )
-    .join(' ');
 }
 
 function errorMessage(error: unknown): string {
