@@ -55,7 +55,10 @@ export { RunCancellation, RunSubmission } from './schemas/run.js';
 export {
   AttemptOutcome,
   AttemptReason,
+  RunnerKind,
+  SecretName,
   TaskDispatch,
+  TaskLimits,
   TaskRequest,
   TaskResult,
   TaskSpec,

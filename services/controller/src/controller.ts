@@ -81,7 +81,7 @@ export async function startController(
     const { runId } = submission;
     const running = active.get(runId);
     if (running !== undefined) {
-      running.lease.replace(msg);
+      running.lease.add(msg);
       log.debug(
         { runId, subject: Subjects.submit },
         'Submission came back while this controller drives its run',

@@ -7,8 +7,11 @@ import type { JsMsg } from '@nats-io/jetstream';
  * another controller after the ack wait, and that one replays the run.
  */
 export class SubmissionLease {
-  #msg: JsMsg;
+  // Every delivery of the run's submission this controller holds: a
+  // redelivery, or the same submission published again by a client.
+  readonly #msgs: JsMsg[];
   readonly #timer: NodeJS.Timeout;
+  #completed = false;
 
   /**
    * Holds `msg`, renewing it three times per `leaseMs`. When a renewal
@@ -17,7 +20,7 @@ export class SubmissionLease {
    * `onLost` is called and renewing stops.
    */
   constructor(msg: JsMsg, leaseMs: number, onLost: () => void) {
-    this.#msg = msg;
+    this.#msgs = [msg];
     let renewedAt = Date.now();
     this.#timer = setInterval(
       () => {
@@ -28,7 +31,9 @@ export class SubmissionLease {
           return;
         }
         renewedAt = now;
-        this.#msg.working();
+        for (const held of this.#msgs) {
+          held.working();
+        }
       },
       Math.floor(leaseMs / 3),
     );
@@ -36,24 +41,35 @@ export class SubmissionLease {
   }
 
   /**
-   * Holds a redelivery of the same submission instead: this controller was
-   * too slow to renew, but still drives the run.
+   * Holds another delivery of the same run's submission as well: a
+   * redelivery (this controller was slow to renew but still drives the
+   * run) or a client's second publish. A run that has already ended is
+   * done with it at once.
    */
-  replace(msg: JsMsg): void {
-    this.#msg = msg;
+  add(msg: JsMsg): void {
+    if (this.#completed) {
+      msg.ack();
+      return;
+    }
+    this.#msgs.push(msg);
     msg.working();
   }
 
-  /** The run has ended: the submission is done with. */
+  /** The run has ended: every delivery of its submission is done with. */
   complete(): void {
     clearInterval(this.#timer);
-    this.#msg.ack();
+    this.#completed = true;
+    for (const held of this.#msgs) {
+      held.ack();
+    }
   }
 
   /** Hands the run to another controller at once (a clean shutdown). */
   giveBack(): void {
     clearInterval(this.#timer);
-    this.#msg.nak();
+    for (const held of this.#msgs) {
+      held.nak();
+    }
   }
 
   /** Another controller holds the run now; stop renewing. */

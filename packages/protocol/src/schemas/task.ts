@@ -1,6 +1,42 @@
 import Type from 'typebox';
 import { FileRef, SchemaVersion, Timestamp, Token } from './common.js';
 
+/**
+ * How a sandbox isolates a task: `process` is a plain child process (for
+ * development only), `bwrap` a bubblewrap sandbox, `docker` a container.
+ */
+export const RunnerKind = Type.Union([
+  Type.Literal('process'),
+  Type.Literal('bwrap'),
+  Type.Literal('docker'),
+]);
+
+/** How a sandbox isolates a task. */
+export type RunnerKind = Type.Static<typeof RunnerKind>;
+
+/** A secret's name, which is also the environment variable it fills. */
+export const SecretName = Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$' });
+
+/**
+ * Ceilings a runner enforces on a task; the sandbox's own settings apply
+ * to what is left out, and a task cannot raise them past the sandbox's.
+ */
+export const TaskLimits = Type.Object({
+  /** Memory of all the task's processes together. */
+  memoryMb: Type.Optional(Type.Integer({ minimum: 1 })),
+  /** Processes and threads alive at once. */
+  processes: Type.Optional(Type.Integer({ minimum: 1 })),
+  /** Open files per process. */
+  openFiles: Type.Optional(Type.Integer({ minimum: 1 })),
+  /** Bytes printed on stdout and stderr together. */
+  outputBytes: Type.Optional(Type.Integer({ minimum: 1 })),
+  /** Bytes written into the workspace and /tmp together. */
+  diskMb: Type.Optional(Type.Integer({ minimum: 1 })),
+});
+
+/** Ceilings a runner enforces on a task. */
+export type TaskLimits = Type.Static<typeof TaskLimits>;
+
 /** What a sandbox needs to run one task. */
 export const TaskSpec = Type.Object({
   /** A shell line run by `/bin/sh -c`, or an argument vector run as is. */
@@ -32,6 +68,19 @@ export const TaskSpec = Type.Object({
       diskMb: Type.Optional(Type.Integer({ minimum: 1 })),
     }),
   ),
+  /** The runner asked for; the sandbox's default when left out. */
+  runner: Type.Optional(RunnerKind),
+  /** The container image, for the `docker` runner. */
+  image: Type.Optional(Type.String({ minLength: 1 })),
+  /** Whether the task may reach the network; it may not by default. */
+  network: Type.Optional(Type.Boolean()),
+  /** Ceilings on what the task may use. */
+  limits: Type.Optional(TaskLimits),
+  /**
+   * Secrets granted to the task by name: each is set in its environment
+   * under its name, and masked in everything the task prints.
+   */
+  secrets: Type.Optional(Type.Array(SecretName)),
   /** When and how soon a failed attempt is tried again. */
   retry: Type.Optional(
     Type.Object({
@@ -87,6 +136,16 @@ export const AttemptReason = Type.Union([
   Type.Literal('output-failed'),
   Type.Literal('cancelled'),
   Type.Literal('output-limit'),
+  /** The task's processes used more memory than its limit. */
+  Type.Literal('memory-limit'),
+  /** The task started more processes than its limit. */
+  Type.Literal('process-limit'),
+  /** The task wrote more to its workspace and /tmp than its limit. */
+  Type.Literal('disk-limit'),
+  /** The sandbox does not offer, or its policy refuses, the runner asked for. */
+  Type.Literal('runner-unavailable'),
+  /** A granted secret does not exist or could not be decrypted. */
+  Type.Literal('secret-unavailable'),
   /** Its sandbox stopped sending heartbeats; another sandbox noticed. */
   Type.Literal('lost'),
   /** Its sandbox shut down before it ended and gave it back unfinished. */

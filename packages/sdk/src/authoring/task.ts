@@ -3,6 +3,8 @@ import type {
   FileRef,
   HostTaskRequest,
   HostTaskResult,
+  RunnerKind,
+  TaskLimits,
   TaskSignal,
 } from '@river/protocol';
 import { DefinitionError, RiverError, RiverErrorCode } from './errors.js';
@@ -32,6 +34,19 @@ export interface ShOptions {
   labels?: readonly string[];
   /** What the task expects to use, as hints for placing it. */
   resources?: { cpus?: number; memoryMb?: number; diskMb?: number };
+  /**
+   * How the sandbox isolates the task; its own default unless named, and
+   * only runners its policy allows.
+   */
+  runner?: RunnerKind;
+  /** The container image, for the `docker` runner. */
+  image?: string;
+  /** Lets the task reach the network; it is cut off unless true. */
+  network?: boolean;
+  /** Ceilings on memory, processes, open files, output and disk. */
+  limits?: TaskLimits;
+  /** Secrets granted to the task, set in its environment by name. */
+  secrets?: readonly string[];
   /** Extra attempts after a failed one; 0 unless named. */
   retries?: number;
   /** Wait before the first retry; it doubles for each retry after. */
@@ -142,7 +157,18 @@ export function shellTaskRequest(
       ...(options.resources === undefined
         ? {}
         : { resources: { ...options.resources } }),
+      ...isolation(options),
     },
+  };
+}
+
+function isolation(options: ShOptions) {
+  return {
+    ...(options.runner === undefined ? {} : { runner: options.runner }),
+    ...(options.image === undefined ? {} : { image: options.image }),
+    ...(options.network === undefined ? {} : { network: options.network }),
+    ...(options.limits === undefined ? {} : { limits: { ...options.limits } }),
+    ...(options.secrets === undefined ? {} : { secrets: [...options.secrets] }),
   };
 }
 
