@@ -1,0 +1,57 @@
+import type { RunnerKind } from '@river/protocol';
+import type { OutputSink, ProcessEnd } from '../runner.js';
+
+/**
+ * Ceilings for one attempt, after the task's own limits were capped by
+ * the sandbox's settings. Undefined means the runner sets none.
+ */
+export interface ResolvedLimits {
+  memoryMb?: number;
+  processes?: number;
+  openFiles?: number;
+  diskMb?: number;
+}
+
+/** One attempt's command, as a runner receives it. */
+export interface RunnerRequest {
+  /** Names the attempt (`<runId>.<taskId>.<attempt>`) for cgroups, containers and logs. */
+  attemptKey: string;
+  /** A shell line for `/bin/sh -c`, or an argument vector. */
+  command: string | readonly string[];
+  /** Absolute path of the attempt's workspace on the sandbox's host. */
+  workspace: string;
+  /** Working directory relative to the workspace; '' is its root. */
+  cwd: string;
+  /** The complete environment: declared variables and granted secrets. */
+  env: Record<string, string>;
+  timeoutMs: number;
+  /** Whether the task may reach the network. */
+  network: boolean;
+  limits: ResolvedLimits;
+  /** The container image, for runners that use one. */
+  image?: string;
+  /** Aborting it stops the task as a timeout does. */
+  signal?: AbortSignal;
+}
+
+/** How a runner's task ended. */
+export type RunnerEnd = ProcessEnd & {
+  /** Set when the task was stopped for going over one of its limits. */
+  limit?: 'memory-limit' | 'process-limit' | 'disk-limit';
+};
+
+/**
+ * A way of running a task isolated from the sandbox and from other tasks.
+ * Every runner gives the task its workspace, its environment and nothing
+ * else it did not declare; they differ in how strong that isolation is.
+ * A new kind (a Kubernetes pod, a microVM) implements this and is added to
+ * the sandbox's runner registry.
+ */
+export interface TaskRunner {
+  readonly kind: RunnerKind;
+  /**
+   * Runs the command and resolves once it and every process it started
+   * have ended and their output was read into `sink`.
+   */
+  run(request: RunnerRequest, sink: OutputSink): Promise<RunnerEnd>;
+}
