@@ -272,7 +272,23 @@ export async function runHistory(
     }
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
-  throw new Error(`Run ${runId} did not finish in ${timeoutMs} ms (${last})`);
+  const stored = await storedRunEvents(connection, runId).catch(() => []);
+  throw new Error(
+    `Run ${runId} did not finish in ${timeoutMs} ms (last error: ${last}); ` +
+      `its history so far: ${summarize(stored)}`,
+  );
+}
+
+/** Counts of a history's event types and its last few events, for a failure. */
+function summarize(events: readonly RunEvent[]): string {
+  const counts = new Map<string, number>();
+  for (const event of events) {
+    counts.set(event.type, (counts.get(event.type) ?? 0) + 1);
+  }
+  const last = events
+    .slice(-5)
+    .map((event) => JSON.stringify(event).slice(0, 300));
+  return `${JSON.stringify(Object.fromEntries(counts))}; last: ${last.join(' | ')}`;
 }
 
 /** The events of one type out of a history. */
