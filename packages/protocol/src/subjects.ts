@@ -71,6 +71,11 @@ export const Buckets = {
   cancels: 'river-cancels',
   /** Per-task log index kept by the log-collector. */
   logIndex: 'river-log-index',
+  /**
+   * Secret values by name, each sealed for the sandboxes' key pair; set
+   * by `river secret set`, read only by sandboxes.
+   */
+  secrets: 'river-secrets',
 } as const;
 
 /** The pool a task goes to when it names none. */

@@ -36,6 +36,24 @@ export {
 } from './nats.js';
 export { readObjectChunks } from './objects.js';
 export { PUBLISH_RETRY_LIMIT_MS, publishWithRetry } from './publish.js';
+export {
+  checkSecretName,
+  generateSecretKeys,
+  MAX_SECRET_VALUE_BYTES,
+  openSecret,
+  parseSecretPrivateKey,
+  parseSecretPublicKey,
+  SECRET_NAME_PATTERN,
+  SECRET_PRIVATE_KEY_PREFIX,
+  SECRET_PUBLIC_KEY_PREFIX,
+  SecretCryptoError,
+  SecretCryptoErrorCode,
+  type SecretKeyPairText,
+  type SecretPrivateKey,
+  type SecretPublicKey,
+  sealSecret,
+  secretPublicKeyText,
+} from './secrets.js';
 export { runService, type ServiceDefinition } from './service.js';
 export {
   LOG_LEVEL_SETTING,
