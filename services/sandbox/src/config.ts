@@ -59,6 +59,10 @@ export const SandboxConfig = Type.Object({
   drainGraceMs: Type.Optional(
     Type.Integer({ minimum: 0, maximum: MAX_SETTING_MS }),
   ),
+  /** The private key that opens secrets, as `river secret keygen` prints. */
+  secretsPrivateKey: Type.Optional(Type.String({ minLength: 1 })),
+  /** A file holding that private key, instead of the key itself. */
+  secretsPrivateKeyFile: Type.Optional(Type.String({ minLength: 1 })),
 });
 
 /** The sandbox's settings, validated at start-up. */
@@ -108,6 +112,16 @@ const SOURCES: SettingSources<SandboxConfig> = {
     expected: 'a whole number of milliseconds from 0 to 3600000',
     kind: 'integer',
     default: DEFAULT_DRAIN_GRACE_MS,
+  },
+  secretsPrivateKey: {
+    variable: 'RIVER_SECRETS_PRIVATE_KEY',
+    expected: 'a private key as river secret keygen prints it',
+    kind: 'string',
+  },
+  secretsPrivateKeyFile: {
+    variable: 'RIVER_SECRETS_PRIVATE_KEY_FILE',
+    expected: 'the path of a file holding that private key',
+    kind: 'string',
   },
 };
 
