@@ -13,6 +13,8 @@ import { LogPublisher } from './log-stream.js';
 import type { ArtifactStore, JetStream } from './nats-types.js';
 import { collectOutputs } from './outputs.js';
 import { type OutputSink, type ProcessEnd, runProcess } from './runner.js';
+import { SecretMaskingSink } from './secret-mask.js';
+import { grantSecrets, type SecretReader } from './secrets.js';
 import { OutputTail } from './tail.js';
 import { resolveInside, type Workspace } from './workspace.js';
 
@@ -35,6 +37,8 @@ export interface AttemptContext {
   handBack?: AbortSignal;
   /** The drain grace period, quoted in a handed-back outcome's message. */
   drainGraceMs?: number;
+  /** Where granted secrets are read from. */
+  secrets?: SecretReader;
 }
 
 /** How an attempt ended, before its captured output is added. */
@@ -65,7 +69,10 @@ export async function runAttempt(
   const limit = context.maxOutputBytes ?? Number.POSITIVE_INFINITY;
   const overLimit = new AbortController();
   let printed = 0;
-  const sink: OutputSink = {
+  // Granted secrets' values are masked before output is counted or kept.
+  const granted = await grantSecrets(context.secrets, spec);
+  const values = granted.ok ? granted.grant.values : [];
+  const sink = new SecretMaskingSink(values, {
     write(stream, data) {
       if (printed >= limit) {
         return true;
@@ -83,11 +90,20 @@ export async function runAttempt(
       return logs.write(stream, kept);
     },
     drained: () => logs.drained(),
-  };
+  });
   const stop = linkSignals([cancel, overLimit.signal, context.handBack]);
   let verdict: Verdict;
   try {
-    verdict = await execute(context, workspace, spec, sink, stop.signal);
+    verdict = granted.ok
+      ? await execute(
+          context,
+          workspace,
+          spec,
+          sink,
+          stop.signal,
+          granted.grant.env,
+        )
+      : failure('secret-unavailable', granted.error);
   } finally {
     stop.unlink();
   }
@@ -114,6 +130,7 @@ export async function runAttempt(
     };
   }
   let files: FileRef[] = [];
+  sink.end();
   await logs.finish();
 
   if (verdict.reason === 'exited' && verdict.exitCode === 0) {
@@ -144,7 +161,9 @@ export async function runAttempt(
     stdoutTruncated: stdout.truncated,
     stderrTruncated: stderr.truncated,
     files,
-    ...(verdict.message === undefined ? {} : { message: verdict.message }),
+    ...(verdict.message === undefined
+      ? {}
+      : { message: sink.maskText(verdict.message) }),
   };
 }
 
@@ -240,6 +259,7 @@ async function execute(
   spec: TaskSpec,
   sink: OutputSink,
   cancel: AbortSignal | undefined,
+  secrets: Record<string, string>,
 ): Promise<Verdict> {
   let cwd: string;
   try {
@@ -253,7 +273,7 @@ async function execute(
       {
         command: spec.command,
         cwd,
-        env: environment(spec, workspace),
+        env: { ...environment(spec, workspace), ...secrets },
         timeoutMs: spec.timeoutMs,
         ...(cancel === undefined ? {} : { signal: cancel }),
       },

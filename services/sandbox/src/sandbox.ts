@@ -18,6 +18,7 @@ import {
 import { SandboxError, SandboxErrorCode } from './errors.js';
 import type { ArtifactStore } from './nats-types.js';
 import { type SlotLoop, startSlotLoop } from './pull-loop.js';
+import { loadSecretsKey, SecretReader } from './secrets.js';
 import { handleDispatch } from './task-handler.js';
 
 /**
@@ -63,6 +64,7 @@ export async function startSandbox(
     options.log ?? createServiceLogger('sandbox', config.logLevel)
   ).child({ sandboxId: config.sandboxId, pool: config.pool });
   await mkdir(config.workDir, { recursive: true });
+  const secretsKey = await loadSecretsKey(config);
 
   const connection = await connectRiver({
     servers: config.natsUrl,
@@ -88,6 +90,8 @@ export async function startSandbox(
     }
   });
 
+  const secrets = new SecretReader(connection.kvm, secretsKey);
+
   // Stopping first drains (new dispatches are handed back), and after the
   // grace period hands back what still runs.
   const draining = new AbortController();
@@ -111,6 +115,7 @@ export async function startSandbox(
         draining: draining.signal,
         handBack: handBack.signal,
         drainGraceMs,
+        secrets,
         ...(config.maxOutputBytes === undefined
           ? {}
           : { maxOutputBytes: config.maxOutputBytes }),
@@ -122,6 +127,7 @@ export async function startSandbox(
       workDir: config.workDir,
       taskLostMs,
       drainGraceMs,
+      secretsKey: secrets.keyFingerprint ?? null,
     },
     'Sandbox started',
   );

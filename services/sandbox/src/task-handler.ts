@@ -21,6 +21,7 @@ import {
   workspaceFailedOutcome,
 } from './attempt.js';
 import type { ArtifactStore, DeliveredMsg, JetStream } from './nats-types.js';
+import type { SecretReader } from './secrets.js';
 
 import {
   createWorkspace,
@@ -57,6 +58,8 @@ export interface HandlerContext {
   handBack?: AbortSignal;
   /** The drain grace period, for the handed-back outcome's message. */
   drainGraceMs?: number;
+  /** Where granted secrets are read from. */
+  secrets?: SecretReader;
 }
 
 /**
