@@ -51,6 +51,7 @@ export {
   type SecretKeyPairText,
   type SecretPrivateKey,
   type SecretPublicKey,
+  sealedForKey,
   sealSecret,
   secretPublicKeyText,
 } from './secrets.js';

@@ -7,6 +7,7 @@ import {
   parseSecretPublicKey,
   SecretCryptoError,
   SecretCryptoErrorCode,
+  sealedForKey,
   sealSecret,
   secretPublicKeyText,
 } from './secrets.js';
@@ -50,6 +51,15 @@ describe('secret sealing', () => {
 
     expect(first.includes(value)).toBe(false);
     expect(first.equals(second)).toBe(false);
+  });
+
+  it('tells which key pair a value was sealed for', () => {
+    const { publicKey } = keys();
+
+    const sealed = sealSecret('TOKEN', 'value-1234', publicKey);
+
+    expect(sealedForKey(sealed)).toBe(publicKey.fingerprint);
+    expect(sealedForKey(Buffer.from('plain'))).toBe(undefined);
   });
 
   it('derives the same public key from the private key', () => {

@@ -266,6 +266,21 @@ export function openSecret(
 }
 
 /**
+ * The fingerprint of the key pair a value was sealed for, which is not
+ * secret; undefined for bytes that are no sealed value.
+ */
+export function sealedForKey(sealed: Uint8Array): string | undefined {
+  const bytes = Buffer.from(sealed.buffer, sealed.byteOffset, sealed.length);
+  if (
+    bytes.length < HEADER_BYTES + TAG_BYTES ||
+    !bytes.subarray(0, MAGIC.length).equals(MAGIC)
+  ) {
+    return undefined;
+  }
+  return bytes.subarray(FINGERPRINT_AT, EPHEMERAL_AT).toString('hex');
+}
+
+/**
  * Checks a secret's name.
  *
  * @throws SecretCryptoError (code `SECRET_VALUE_INVALID`) naming the rule.
