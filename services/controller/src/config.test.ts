@@ -9,6 +9,8 @@ describe('controller configuration', () => {
       natsUrl: NATS_URL,
       controllerId: expect.stringMatching(`^controller-.+-${process.pid}$`),
       runMemoryLimitMb: 256,
+      runCpuLimitMs: 300_000,
+      jobSandbox: 'auto',
       jobStallLimitMs: 30_000,
       runLeaseMs: 10_000,
       logLevel: 'info',
@@ -21,6 +23,8 @@ describe('controller configuration', () => {
         NATS_URL,
         RIVER_CONTROLLER_ID: 'controller-a',
         RIVER_RUN_MEMORY_MB: '512',
+        RIVER_RUN_CPU_MS: '2000',
+        RIVER_JOB_SANDBOX: 'process',
         RIVER_JOB_STALL_MS: '1000',
         RIVER_RUN_LEASE_MS: '3000',
         LOG_LEVEL: 'debug',
@@ -29,6 +33,8 @@ describe('controller configuration', () => {
       natsUrl: NATS_URL,
       controllerId: 'controller-a',
       runMemoryLimitMb: 512,
+      runCpuLimitMs: 2_000,
+      jobSandbox: 'process',
       jobStallLimitMs: 1_000,
       runLeaseMs: 3_000,
       logLevel: 'debug',
@@ -55,6 +61,11 @@ describe('controller configuration', () => {
       { RIVER_JOB_STALL_MS: 'soon' },
       'RIVER_JOB_STALL_MS is "soon", but it must be a whole number of ' +
         'milliseconds, 100 or more.',
+    ],
+    [
+      { RIVER_JOB_SANDBOX: 'docker' },
+      'RIVER_JOB_SANDBOX is "docker", but it must be one of auto, bwrap, ' +
+        'process.',
     ],
     [
       { LOG_LEVEL: 'loud' },

@@ -12,6 +12,8 @@ import Type from 'typebox';
 const DEFAULT_RUN_MEMORY_MB = 256;
 /** Stall limit of job logic when `RIVER_JOB_STALL_MS` is unset. */
 const DEFAULT_JOB_STALL_MS = 30_000;
+/** CPU time of one run's job logic when `RIVER_RUN_CPU_MS` is unset. */
+const DEFAULT_RUN_CPU_MS = 300_000;
 /** Run lease when `RIVER_RUN_LEASE_MS` is unset. */
 const DEFAULT_RUN_LEASE_MS = 10_000;
 
@@ -21,8 +23,16 @@ export const ControllerConfig = Type.Object({
   natsUrl: Type.String({ minLength: 1 }),
   /** This replica's name in events and logs. */
   controllerId: Type.String({ minLength: 1 }),
-  /** Heap limit of one run's job logic, in MiB. */
+  /** Heap and ArrayBuffers of one run's job logic, in MiB. */
   runMemoryLimitMb: Type.Integer({ minimum: 16 }),
+  /** CPU time one run's job logic may use, in ms (whole seconds). */
+  runCpuLimitMs: Type.Integer({ minimum: 1_000 }),
+  /** How a run's job logic process is confined; `auto`: bwrap if it works. */
+  jobSandbox: Type.Union([
+    Type.Literal('auto'),
+    Type.Literal('bwrap'),
+    Type.Literal('process'),
+  ]),
   /** How long job logic may hold its thread without yielding. */
   jobStallLimitMs: Type.Integer({ minimum: 100 }),
   /**
@@ -50,6 +60,18 @@ const SOURCES: SettingSources<ControllerConfig> = {
     expected: 'a whole number of MiB, 16 or more',
     kind: 'integer',
     default: DEFAULT_RUN_MEMORY_MB,
+  },
+  runCpuLimitMs: {
+    variable: 'RIVER_RUN_CPU_MS',
+    expected: 'a whole number of milliseconds, 1000 or more',
+    kind: 'integer',
+    default: DEFAULT_RUN_CPU_MS,
+  },
+  jobSandbox: {
+    variable: 'RIVER_JOB_SANDBOX',
+    expected: 'one of auto, bwrap, process',
+    kind: 'string',
+    default: 'auto',
   },
   jobStallLimitMs: {
     variable: 'RIVER_JOB_STALL_MS',

@@ -18,6 +18,7 @@ import {
   runShutdown,
 } from '@river/protocol/internal';
 import type { ControllerConfig } from './config.js';
+import { resolveJobSandbox } from './job-sandbox.js';
 import { RunDriver } from './run-driver.js';
 import { SubmissionLease } from './submission-lease.js';
 
@@ -69,6 +70,8 @@ export async function startController(
     controllerId: config.controllerId,
     memoryLimitMb: config.runMemoryLimitMb,
     stallLimitMs: config.jobStallLimitMs,
+    cpuLimitMs: config.runCpuLimitMs,
+    sandbox: resolveJobSandbox(config.jobSandbox),
   };
   const cancels = await CancelWatch.start(connection, log, (runId, reason) => {
     void active.get(runId)?.driver.cancel(reason);
@@ -152,7 +155,10 @@ export async function startController(
       },
     }),
   ];
-  log.info({ controllerId: config.controllerId }, 'Controller started');
+  log.info(
+    { controllerId: config.controllerId, jobSandbox: deps.sandbox },
+    'Controller started',
+  );
 
   return {
     async close() {

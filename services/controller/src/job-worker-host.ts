@@ -1,35 +1,76 @@
-import { Worker } from 'node:worker_threads';
-import type { FromWorker, ToWorker, WorkerData } from './worker-messages.js';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { realpathSync } from 'node:fs';
+import { constants } from 'node:os';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type JobSandbox, jobProcessCommand } from './job-sandbox.js';
+import { LineReader } from './line-reader.js';
+import {
+  type FromWorker,
+  MAX_WORKER_MESSAGE_BYTES,
+  type ToWorker,
+  type WorkerData,
+  type WorkerInit,
+} from './worker-messages.js';
 
-const WORKER_URL = new URL('./job-worker.js', import.meta.url);
+const WORKER_PATH = realpathSync(
+  fileURLToPath(new URL('./job-worker.js', import.meta.url)),
+);
 
-/** Limits of one run's job worker. */
+// The job logic process loads only the realm's own module, not the
+// whole internal entry with its NATS clients: half a second and 35 MB
+// less per run.
+const REALM_PATH = realpathSync(
+  fileURLToPath(
+    new URL('./job-realm.js', import.meta.resolve('@river/protocol/internal')),
+  ),
+);
+
+/** How much of a crashed process's stderr is kept to explain it. */
+const STDERR_TAIL_CHARS = 4_096;
+
+/** How long a job logic process has to load its bundle, past the stall limit. */
+const LOAD_ALLOWANCE_MS = 10_000;
+
+/** Limits of one run's job logic process. */
 export interface JobWorkerLimits {
-  /** Heap limit of the job logic. */
+  /** JavaScript heap and ArrayBuffers of the job logic, in MiB. */
   memoryLimitMb: number;
-  /** How long job logic may keep its thread busy without yielding. */
+  /** How long job logic may keep its process busy without yielding. */
   stallLimitMs: number;
+  /** CPU time the run's job logic may use, in milliseconds. */
+  cpuLimitMs: number;
+  /** How the process is confined beyond Node's permission model. */
+  sandbox: JobSandbox;
 }
 
 /** What the host reports to the run that owns it. */
 export interface JobWorkerEvents {
   /** Every message but the watchdog's pongs. */
   onMessage(message: FromWorker): void;
-  /** The worker crashed, ran out of memory, stalled or exited. */
+  /** The process crashed, ran out of memory or CPU time, stalled or exited. */
   onFailure(reason: string): void;
 }
 
 /**
- * The controller's side of one run's job worker: starts the worker thread
- * with its limits, relays messages, and watches that job logic keeps
- * yielding.
+ * The controller's side of one run's job logic process: starts a Node
+ * process for the run with its limits (see `jobProcessCommand`), relays
+ * messages as lines of JSON over its stdin and stdout, and watches that
+ * job logic keeps yielding. Whatever the job logic does, only its own
+ * process fails: memory, CPU time and crashes stay on that side of the
+ * process boundary.
  */
 export class JobWorkerHost {
-  readonly #worker: Worker;
+  readonly #child: ChildProcess;
   readonly #limits: JobWorkerLimits;
   readonly #events: JobWorkerEvents;
   #watchdog: NodeJS.Timeout | undefined;
+  #loadDeadline: NodeJS.Timeout | undefined;
   #lastPongAt = Date.now();
+  #stderrTail = '';
+  #failed = false;
+  #stopping = false;
+  #exited: Promise<void>;
 
   constructor(
     data: WorkerData,
@@ -38,39 +79,72 @@ export class JobWorkerHost {
   ) {
     this.#limits = limits;
     this.#events = events;
-    this.#worker = new Worker(WORKER_URL, {
-      workerData: data,
-      resourceLimits: { maxOldGenerationSizeMb: limits.memoryLimitMb },
+    const { command, args } = jobProcessCommand(
+      [WORKER_PATH, REALM_PATH],
+      // The realm's module imports a sibling of its directory.
+      [`${dirname(WORKER_PATH)}/`, `${dirname(dirname(REALM_PATH))}/`],
+      limits,
+      limits.sandbox,
+    );
+    this.#child = spawn(command, args, {
       env: {},
-      stdout: true,
-      stderr: true,
+      stdio: ['pipe', 'pipe', 'pipe'],
     });
-    this.#worker.on('message', (message: FromWorker) => {
-      if (message.type === 'pong') {
-        this.#lastPongAt = Date.now();
-      } else {
-        events.onMessage(message);
-      }
+    this.#exited = new Promise((resolve) => {
+      this.#child.once('close', () => resolve());
     });
-    this.#worker.on('error', (error) => {
-      events.onFailure(
-        (error as { code?: string }).code === 'ERR_WORKER_OUT_OF_MEMORY'
-          ? `job logic exceeded its memory limit of ${limits.memoryLimitMb} MB`
-          : `job logic crashed: ${error.message}`,
+
+    const reader = new LineReader(MAX_WORKER_MESSAGE_BYTES, {
+      line: (line) => this.#onLine(line),
+      tooLong: () =>
+        this.#fail(
+          'job logic sent a message of more than ' +
+            `${MAX_WORKER_MESSAGE_BYTES} bytes; it was stopped`,
+        ),
+    });
+    this.#child.stdout?.on('data', (chunk: Buffer) => reader.push(chunk));
+    this.#child.stderr?.on('data', (chunk: Buffer) => {
+      this.#stderrTail = (this.#stderrTail + chunk.toString()).slice(
+        -STDERR_TAIL_CHARS,
       );
     });
-    this.#worker.on('exit', (code) => {
-      events.onFailure(`job logic stopped with exit code ${code}`);
+    // A process that died leaves its pipe closed: the exit says why.
+    this.#child.stdin?.on('error', () => {});
+    this.#child.on('error', (error) => {
+      this.#fail(`job logic could not start: ${error.message}`);
     });
+    this.#child.on('close', (code, signal) => {
+      clearInterval(this.#watchdog);
+      clearTimeout(this.#loadDeadline);
+      if (!this.#stopping) {
+        this.#fail(this.#exitReason(code, signal));
+      }
+    });
+
+    this.#loadDeadline = setTimeout(() => {
+      this.#fail(
+        `job logic did not finish loading in ${this.#loadLimitMs()} ms; ` +
+          'it was stopped',
+      );
+    }, this.#loadLimitMs());
+    this.#loadDeadline.unref();
+    const init: WorkerInit = { ...data, memoryLimitMb: limits.memoryLimitMb };
+    this.#write(init);
+  }
+
+  /** The job logic process's id, while it runs. */
+  get pid(): number | undefined {
+    return this.#child.pid;
   }
 
   /**
    * Starts watching: job logic that never yields (an endless loop, even an
-   * async one) blocks its worker, and a worker that misses its pongs for
+   * async one) blocks its process, and a process that misses its pongs for
    * the stall limit is reported as failed. Call it once the bundle has
-   * loaded, so that a busy machine's slow worker start does not count.
+   * loaded, so that a busy machine's slow process start does not count.
    */
   startWatchdog(): void {
+    clearTimeout(this.#loadDeadline);
     const { stallLimitMs } = this.#limits;
     const every = Math.max(50, Math.floor(stallLimitMs / 4));
     this.#lastPongAt = Date.now();
@@ -84,9 +158,9 @@ export class JobWorkerHost {
       }
       lastTickAt = now;
       if (now - this.#lastPongAt > stallLimitMs) {
-        this.#events.onFailure(
+        this.#fail(
           `job logic did not yield for ${stallLimitMs} ms ` +
-            '(an endless loop?); it was stopped',
+            '(an endless loop? RIVER_JOB_STALL_MS); it was stopped',
         );
         return;
       }
@@ -97,12 +171,93 @@ export class JobWorkerHost {
 
   /** Sends a message to the job logic. */
   post(message: ToWorker): void {
-    this.#worker.postMessage(message);
+    this.#write(message);
   }
 
-  /** Stops watching and ends the worker thread. */
+  /** Stops watching and ends the job logic process. */
   async terminate(): Promise<void> {
+    this.#stopping = true;
     clearInterval(this.#watchdog);
-    await this.#worker.terminate();
+    clearTimeout(this.#loadDeadline);
+    if (this.#child.exitCode === null && this.#child.signalCode === null) {
+      this.#child.kill('SIGKILL');
+    }
+    await this.#exited;
   }
+
+  #loadLimitMs(): number {
+    return this.#limits.stallLimitMs + LOAD_ALLOWANCE_MS;
+  }
+
+  #write(message: ToWorker | WorkerInit): void {
+    const stdin = this.#child.stdin;
+    if (stdin?.writable) {
+      stdin.write(`${JSON.stringify(message)}\n`);
+    }
+  }
+
+  #onLine(line: string): void {
+    let message: FromWorker;
+    try {
+      message = JSON.parse(line) as FromWorker;
+    } catch {
+      this.#fail('job logic sent a message that is not JSON; it was stopped');
+      return;
+    }
+    if (message.type === 'pong') {
+      this.#lastPongAt = Date.now();
+    } else if (!this.#failed) {
+      this.#events.onMessage(message);
+    }
+  }
+
+  /** Reports one failure, the first, and ends the process. */
+  #fail(reason: string): void {
+    if (this.#failed || this.#stopping) {
+      return;
+    }
+    this.#failed = true;
+    this.#events.onFailure(reason);
+    void this.terminate();
+  }
+
+  #exitReason(code: number | null, signal: NodeJS.Signals | null): string {
+    // bwrap reports its child's death by signal as 128 + the signal.
+    const signalled =
+      signal ?? (code !== null && code > 128 ? signalName(code - 128) : null);
+    const { memoryLimitMb, cpuLimitMs } = this.#limits;
+    if (signalled === 'SIGXCPU') {
+      return (
+        `job logic used up its CPU time limit of ${cpuLimitMs} ms ` +
+        '(RIVER_RUN_CPU_MS); it was stopped'
+      );
+    }
+    if (/out of memory|allocation failed/i.test(this.#stderrTail)) {
+      return (
+        `job logic exceeded its memory limit of ${memoryLimitMb} MB ` +
+        '(RIVER_RUN_MEMORY_MB); it was stopped'
+      );
+    }
+    const last = crashLine(this.#stderrTail);
+    return (
+      `job logic stopped with ${signalled === null ? `exit code ${code}` : signalled}` +
+      (last === undefined ? '' : `: ${last}`)
+    );
+  }
+}
+
+function signalName(number: number): string | null {
+  const found = Object.entries(constants.signals).find(
+    ([, value]) => value === number,
+  );
+  return found === undefined ? null : found[0];
+}
+
+/** The line of a crash report that says what happened. */
+function crashLine(text: string): string | undefined {
+  const lines = text
+    .split('\n')
+    .map((line) => line.replace(/^#\s*/, '').trim())
+    .filter((line) => line !== '' && !/^\d+: 0x|^-+|^<-+/.test(line));
+  return lines.find((line) => /fatal|error/i.test(line)) ?? lines.at(-1);
 }

@@ -24,6 +24,7 @@ import {
   type RiverConnection,
 } from '@river/protocol/internal';
 import { fetchBundle } from './bundles.js';
+import type { JobSandbox } from './job-sandbox.js';
 import { JobWorkerHost } from './job-worker-host.js';
 import { type JobState, OutcomeGate } from './outcome-gate.js';
 import { type JobEnding, RunEvents } from './run-events.js';
@@ -42,10 +43,14 @@ export interface RunDriverDeps {
   connection: RiverConnection;
   log: Logger;
   controllerId: string;
-  /** Heap limit of the run's job logic. */
+  /** Heap and ArrayBuffers of the run's job logic, in MiB. */
   memoryLimitMb: number;
-  /** How long job logic may keep its thread busy without yielding. */
+  /** How long job logic may keep its process busy without yielding. */
   stallLimitMs: number;
+  /** CPU time the run's job logic may use, in milliseconds. */
+  cpuLimitMs: number;
+  /** How the run's job logic process is confined. */
+  sandbox: JobSandbox;
 }
 
 interface JobRecord extends JobOutline {
@@ -307,6 +312,8 @@ export class RunDriver {
       {
         memoryLimitMb: this.#deps.memoryLimitMb,
         stallLimitMs: this.#deps.stallLimitMs,
+        cpuLimitMs: this.#deps.cpuLimitMs,
+        sandbox: this.#deps.sandbox,
       },
       {
         onMessage: (message) => {

@@ -42,3 +42,17 @@ export interface WorkerData {
   /** Seeds job logic's `Math.random`; the run id, so replays agree. */
   seed: string;
 }
+
+/**
+ * The first line the controller writes to a job logic process: the
+ * worker's data, and the run's memory limit, which errors about it name.
+ */
+export interface WorkerInit extends WorkerData {
+  memoryLimitMb: number;
+}
+
+/**
+ * The longest line a job logic process may send the controller: a job
+ * value or a task request bigger than this could not travel on anyway.
+ */
+export const MAX_WORKER_MESSAGE_BYTES = 8 * 1024 * 1024;

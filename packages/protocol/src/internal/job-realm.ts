@@ -70,6 +70,8 @@ export interface JobStart {
 interface RealmSide {
   module: { exports: Record<string, unknown> };
   require: (name: string) => never;
+  /** An error made in the realm, for an `import()` of `specifier`. */
+  importRefused(specifier: string): unknown;
   describe(): string;
   startJob(json: string): void;
   deliver(json: string): void;
@@ -82,9 +84,13 @@ interface RealmSide {
  * and the host (see `REALM_BOOTSTRAP`), so job logic gets no handle on a
  * host object.
  *
+ * `import()` is refused with an error made in the realm where Node runs
+ * with `--experimental-vm-modules`, as the controller's job processes
+ * do; elsewhere Node's own error, a host object, reaches job logic.
+ *
  * This is not a security boundary against hostile code on its own: the
- * controller also runs each realm in its own worker thread with a heap
- * limit.
+ * controller runs each realm in a process of its own, with memory and
+ * CPU limits and Node's permission model.
  */
 export class JobRealm {
   /** The project the bundle exports. */
@@ -133,7 +139,14 @@ export class JobRealm {
           `(function (module, exports, require) {${code}\n})` +
           '(side.module, side.module.exports, side.require); })' +
           '(globalThis.__riverSide);',
-        { filename: file },
+        {
+          filename: file,
+          // Node's own refusal would be a host error, whose constructor
+          // leads to the host's Function.
+          importModuleDynamically: ((specifier: string) => {
+            throw this.#side.importRefused(String(specifier));
+          }) as never,
+        },
       ).runInContext(context, { timeout: LOAD_TIMEOUT_MS });
     } catch (error) {
       throw new BundleLoadError(

@@ -98,6 +98,11 @@ export const REALM_BOOTSTRAP = `(function (hostSend, seed) {
     warn: printer('warn'), error: printer('error'),
   };
 
+  // Job logic gets no WebAssembly (it could not compile any) and no
+  // shared memory, whose Atomics.wait would block its process for good.
+  delete globalThis.WebAssembly;
+  delete globalThis.SharedArrayBuffer;
+
   const module = { exports: {} };
   const require = (name) => {
     throw new Error("Job logic imported '" + name + "', which is not " +
@@ -211,5 +216,10 @@ export const REALM_BOOTSTRAP = `(function (hostSend, seed) {
     else waiter.resolve(answer.result);
   }
 
-  return { module, require, describe, startJob, deliver };
+  const importRefused = (specifier) => new Error("Job logic imported '" +
+    specifier + "' with import(), which is not available on the " +
+    'controller: job logic has no filesystem, network or processes. Do ' +
+    'that work in a task (ctx.sh) instead.');
+
+  return { module, require, importRefused, describe, startJob, deliver };
 })`;
