@@ -32,6 +32,14 @@ const START_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 20_000;
 const POLL_MS = 100;
 
+/** A container as the engine lists it. */
+export interface EngineContainer {
+  Id: string;
+  /** `created`, `running`, `exited`… */
+  State: string;
+  Labels: Record<string, string>;
+}
+
 /** A Docker engine started for one test file, on its own socket. */
 export interface TestDockerEngine {
   /** `unix://<dir>/docker.sock`, for RIVER_DOCKER_HOST. */
@@ -45,7 +53,7 @@ export interface TestDockerEngine {
     body?: unknown,
   ): Promise<{ status: number; body: unknown }>;
   /** Every container the engine holds, running or not. */
-  containers(): Promise<Array<{ Id: string; Labels: Record<string, string> }>>;
+  containers(): Promise<EngineContainer[]>;
   /** Stops the engine and removes its directory. */
   stop(): Promise<void>;
 }
@@ -125,10 +133,7 @@ export async function startDockerEngine(): Promise<TestDockerEngine> {
     dir,
     call,
     containers: async () =>
-      (await call('GET', '/containers/json?all=1')).body as Array<{
-        Id: string;
-        Labels: Record<string, string>;
-      }>,
+      (await call('GET', '/containers/json?all=1')).body as EngineContainer[],
     stop: async () => {
       process.removeListener('exit', killOnExit);
       await stopDaemon(child);

@@ -2,12 +2,15 @@
 import { runService } from '@river/protocol/internal';
 import { loadSandboxConfig } from './config.js';
 import { killAllTaskGroups } from './process-group.js';
+import { removeLiveContainersSync } from './runners/docker-leftovers.js';
 import { startSandbox } from './sandbox.js';
 import { removeLiveWorkspacesSync } from './workspace.js';
 
-// However the sandbox ends, no task process or workspace may outlive it.
+// However the sandbox ends, no task process, container or workspace may
+// outlive it.
 process.on('exit', () => {
   killAllTaskGroups();
+  removeLiveContainersSync();
   removeLiveWorkspacesSync();
 });
 

@@ -52,7 +52,8 @@ export interface EngineAnswer {
 export class DockerEngine {
   /** The engine's address as configured, `unix:///path/to/docker.sock`. */
   readonly host: string;
-  readonly #socketPath: string;
+  /** The path of the engine's socket. */
+  readonly socketPath: string;
 
   /** @throws Error when `host` is not a `unix://` address. */
   constructor(host: string) {
@@ -64,7 +65,7 @@ export class DockerEngine {
       );
     }
     this.host = host;
-    this.#socketPath = host.slice('unix://'.length);
+    this.socketPath = host.slice('unix://'.length);
   }
 
   /**
@@ -113,7 +114,7 @@ export class DockerEngine {
     const call = 'POST /containers/{id}/attach';
     return new Promise((resolve, reject) => {
       const request = httpRequest({
-        socketPath: this.#socketPath,
+        socketPath: this.socketPath,
         method: 'POST',
         path,
         headers: { Connection: 'Upgrade', Upgrade: 'tcp' },
@@ -153,7 +154,7 @@ export class DockerEngine {
       body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     return new Promise((resolve, reject) => {
       const request = httpRequest({
-        socketPath: this.#socketPath,
+        socketPath: this.socketPath,
         method,
         path,
         headers:

@@ -15,6 +15,7 @@ import {
 } from '../../../../tests/helpers/docker-engine.js';
 import type { OutputSink } from '../runner.js';
 import { UNPRIVILEGED_ID } from './docker-container.js';
+import { removeLiveContainersSync } from './docker-leftovers.js';
 import { DockerRunner } from './docker-runner.js';
 import type { RunnerEnd, RunnerRequest } from './task-runner.js';
 
@@ -383,6 +384,19 @@ describe.skipIf(unavailable !== undefined)('docker runner', () => {
       expect(end).toMatchObject({ kind: 'ended', cancelled: true });
       expect(sleepersLeft()).toEqual([]);
     });
+
+    it('is removed by an exiting sandbox, which cannot wait for a stop', async () => {
+      const running = run({ command: 'sleep 321' });
+      while (!(await engine.containers()).some((c) => c.State === 'running')) {
+        await delay(50);
+      }
+
+      removeLiveContainersSync();
+
+      expect(await engine.containers()).toEqual([]);
+      expect(sleepersLeft()).toEqual([]);
+      expect(await running).toMatchObject({ kind: 'ended' });
+    });
   });
 });
 
@@ -391,5 +405,5 @@ function sleepersLeft(): string[] {
   return execFileSync('ps', ['-eo', 'stat=,args='], { encoding: 'utf8' })
     .split('\n')
     .map((line) => line.trim())
-    .filter((line) => /^[^Z]\S*\s+sleep 3(1[7-9]|20)$/.test(line));
+    .filter((line) => /^[^Z]\S*\s+sleep 3(1[7-9]|2[01])$/.test(line));
 }

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { Socket } from 'node:net';
 import { constants } from 'node:os';
 import { delay, type Logger } from '@river/protocol/internal';
 import { KILL_GRACE_MS } from '../process-group.js';
@@ -12,6 +13,7 @@ import {
   type WORKSPACE_PATH,
 } from './docker-container.js';
 import { DockerEngine, DockerEngineError } from './docker-engine.js';
+import { forgetContainer, rememberContainer } from './docker-leftovers.js';
 import { ContainerLimitWatch } from './docker-limits.js';
 import { readContainerOutput } from './docker-output.js';
 import type { RunnerEnd, RunnerRequest, TaskRunner } from './task-runner.js';
@@ -79,13 +81,15 @@ export class DockerRunner implements TaskRunner {
     } catch (error) {
       return spawnError('EINVAL', messageOf(error));
     }
+    rememberContainer(this.#engine.socketPath, id);
+    const log = request.log ?? this.#log;
     const fields = { ...attemptFields(request.attemptKey), container: name };
-    this.#log.debug(fields, 'Created a task container');
+    log.debug(fields, 'Created a task container');
 
     try {
-      return await this.#runContainer(id, request, sink, fields);
+      return await this.#runContainer(id, request, sink, log, fields);
     } finally {
-      await this.#remove(id, fields);
+      await this.#remove(id, log, fields);
     }
   }
 
@@ -116,10 +120,16 @@ export class DockerRunner implements TaskRunner {
     id: string,
     request: RunnerRequest,
     sink: OutputSink,
+    log: Logger,
     fields: Record<string, unknown>,
   ): Promise<RunnerEnd> {
     const path = `/containers/${id}`;
-    const socket = await this.#engine.attach(id);
+    let socket: Socket;
+    try {
+      socket = await this.#engine.attach(id);
+    } catch (error) {
+      return spawnError('EIO', messageOf(error));
+    }
     const output = readContainerOutput(socket, sink);
 
     let stoppedBy: StopCause | undefined;
@@ -128,7 +138,7 @@ export class DockerRunner implements TaskRunner {
         return;
       }
       stoppedBy = cause;
-      void this.#stop(id, cause === 'limit', fields);
+      void this.#stop(id, cause === 'limit', log, fields);
     };
     if (request.signal?.aborted === true) {
       socket.destroy();
@@ -151,7 +161,7 @@ export class DockerRunner implements TaskRunner {
           : { diskBytes: request.limits.diskMb * 1024 * 1024 }),
       },
       (limit) => {
-        this.#log.info({ ...fields, limit }, 'A task reached a limit');
+        log.info({ ...fields, limit }, 'A task reached a limit');
         stop('limit');
       },
     );
@@ -170,11 +180,11 @@ export class DockerRunner implements TaskRunner {
     );
     const cancel = () => stop('cancel');
     request.signal?.addEventListener('abort', cancel);
-    const started = await this.#inspect(id);
+    const started = await this.#inspect(id).catch(() => undefined);
 
     let exitCode: number;
     try {
-      if (started.State.Running) {
+      if (started?.State.Running === true) {
         await watch.start(started.State.Pid);
       }
       exitCode = await this.#wait(id);
@@ -186,8 +196,10 @@ export class DockerRunner implements TaskRunner {
     await Promise.race([output, delay(OUTPUT_CLOSE_GRACE_MS)]);
     socket.destroy();
 
-    const ended = await this.#inspect(id);
-    const oomKilled = ended.State.OOMKilled;
+    // A container removed meanwhile (by an exiting sandbox) reads as
+    // not killed for memory.
+    const ended = await this.#inspect(id).catch(() => undefined);
+    const oomKilled = ended?.State.OOMKilled === true;
     const limit = oomKilled ? 'memory-limit' : watchedLimit;
     const signal =
       stoppedBy !== undefined || oomKilled ? signalOf(exitCode) : null;
@@ -226,15 +238,19 @@ export class DockerRunner implements TaskRunner {
   async #stop(
     id: string,
     now: boolean,
+    log: Logger,
     fields: Record<string, unknown>,
   ): Promise<void> {
     const kill = (signal: string) =>
       this.#engine.call('POST', `/containers/${id}/kill?signal=${signal}`).then(
         () => true,
-        // 409: the container has already stopped.
         (error) => {
-          if (!(error instanceof DockerEngineError && error.status === 409)) {
-            this.#log.warn(
+          // 409 or 404: the container has stopped, or is already removed.
+          const gone =
+            error instanceof DockerEngineError &&
+            (error.status === 409 || error.status === 404);
+          if (!gone) {
+            log.warn(
               { ...fields, err: error },
               'Could not signal a task container',
             );
@@ -249,11 +265,16 @@ export class DockerRunner implements TaskRunner {
   }
 
   /** Removes the container, running or not; a failure is only logged. */
-  async #remove(id: string, fields: Record<string, unknown>): Promise<void> {
+  async #remove(
+    id: string,
+    log: Logger,
+    fields: Record<string, unknown>,
+  ): Promise<void> {
     try {
       await this.#engine.call('DELETE', `/containers/${id}?force=1&v=1`);
+      forgetContainer(this.#engine.socketPath, id);
     } catch (error) {
-      this.#log.error(
+      log.error(
         { ...fields, err: error },
         'Could not remove a task container; remove it by hand',
       );
