@@ -5,6 +5,7 @@ import { devCommand } from './commands/dev.js';
 import { eventsCommand } from './commands/events.js';
 import { logsCommand } from './commands/logs.js';
 import { runCommand } from './commands/run.js';
+import { SECRET_ACTIONS, secretCommand } from './commands/secret.js';
 
 const USAGE = `Usage: river <command> [options]
 
@@ -16,6 +17,11 @@ Commands:
                                      print a run's stored logs
   events <runId> [--follow] [--json] print a run's events
   cancel <runId> [--reason text]     cancel a run and kill its tasks
+  secret set <name> [--from-file f]  store a secret (value from stdin or f)
+  secret list [--json]               list secrets' names and versions
+  secret rm <name>                   remove a secret
+  secret keygen [--private-key-file f]
+                                     make the sandboxes' key pair
 
 Without NATS_URL, 'river run' starts an embedded River for the run.
 `;
@@ -27,7 +33,8 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return command === undefined && !values.help ? 2 : 0;
   }
-  const most = { run: 1, dev: 0, logs: 2, events: 1, cancel: 1 }[command] ?? 2;
+  const most =
+    { run: 1, dev: 0, logs: 2, events: 1, cancel: 1, secret: 2 }[command] ?? 2;
   if (positionals.length - 1 > most) {
     throw new UsageError(
       `river ${command} takes at most ${most} argument${most === 1 ? '' : 's'}.`,
@@ -61,6 +68,12 @@ async function main(argv: string[]): Promise<number> {
       });
     case 'cancel':
       return cancelCommand(need(first, 'a run id'), values.reason);
+    case 'secret':
+      return secretCommand(secretAction(first), second, {
+        fromFile: values['from-file'],
+        privateKeyFile: values['private-key-file'],
+        json: values.json,
+      });
     default:
       throw new UsageError(`Unknown command '${command}'.`);
   }
@@ -76,6 +89,17 @@ function streamOption(
     return value;
   }
   throw new UsageError(`--stream takes stdout or stderr, not '${value}'.`);
+}
+
+/** The action of `river secret`, checked. */
+function secretAction(value: string | undefined) {
+  const action = SECRET_ACTIONS.find((known) => known === value);
+  if (action === undefined) {
+    throw new UsageError(
+      `river secret takes ${SECRET_ACTIONS.join(', ')}, not '${value ?? ''}'.`,
+    );
+  }
+  return action;
 }
 
 /** `name=value` pairs from repeated `--param` options. */
@@ -108,6 +132,8 @@ function parseUsage(argv: string[]) {
         reason: { type: 'string' },
         stream: { type: 'string' },
         param: { type: 'string', multiple: true, short: 'p' },
+        'from-file': { type: 'string' },
+        'private-key-file': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
