@@ -1,6 +1,6 @@
 import { hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { DEFAULT_POOL, TOKEN_PATTERN } from '@river/protocol';
+import { DEFAULT_POOL, RunnerKind, TOKEN_PATTERN } from '@river/protocol';
 import {
   LOG_LEVEL_SETTING,
   LogLevel,
@@ -9,6 +9,7 @@ import {
   type SettingSources,
 } from '@river/protocol/internal';
 import Type from 'typebox';
+import type { SandboxLimits } from './runners/limits.js';
 
 /** Output a task may print unless `RIVER_MAX_OUTPUT_BYTES` says: 1 GiB. */
 export const DEFAULT_MAX_OUTPUT_BYTES = 1024 * 1024 * 1024;
@@ -32,10 +33,35 @@ export const DEFAULT_DRAIN_GRACE_MS = 20_000;
 /** The longest lost timeout or drain grace period accepted: an hour. */
 const MAX_SETTING_MS = 3_600_000;
 
+/**
+ * Memory a task's processes may use together unless
+ * `RIVER_TASK_MEMORY_MB` says: 4 GiB.
+ */
+export const DEFAULT_TASK_MEMORY_MB = 4_096;
+
+/**
+ * Processes and threads a task may run at once unless
+ * `RIVER_TASK_PROCESSES` says.
+ */
+export const DEFAULT_TASK_PROCESSES = 1_024;
+
+/** Files each task process may hold open unless `RIVER_TASK_OPEN_FILES` says. */
+export const DEFAULT_TASK_OPEN_FILES = 4_096;
+
+/**
+ * Disk a task may fill in its workspace and /tmp unless
+ * `RIVER_TASK_DISK_MB` says: 10 GiB.
+ */
+export const DEFAULT_TASK_DISK_MB = 10_240;
+
+/** A runner kind, in the text of a setting. */
+const RUNNER_PATTERN = '(process|bwrap|docker)';
+
 /** The sandbox's settings, validated at start-up. */
 export const SandboxConfig = Type.Object({
   /** One or more comma-separated NATS server URLs. */
   natsUrl: Type.String({ minLength: 1 }),
+  /** NATS credentials (`RIVER_NATS_USER` and one secret); none unless set. */
   /** The pool whose dispatch queue this sandbox pulls from. */
   pool: Type.String({ pattern: TOKEN_PATTERN.source }),
   /** Tasks run at once. */
@@ -63,6 +89,35 @@ export const SandboxConfig = Type.Object({
   secretsPrivateKey: Type.Optional(Type.String({ minLength: 1 })),
   /** A file holding that private key, instead of the key itself. */
   secretsPrivateKeyFile: Type.Optional(Type.String({ minLength: 1 })),
+  /**
+   * The runner of tasks that name none; unset, `bwrap` when it works on
+   * this host and `process` otherwise.
+   */
+  runner: Type.Optional(RunnerKind),
+  /**
+   * Comma-separated runners tasks may use; unset, every runner except
+   * `process`, which only the default runner setting can allow then.
+   */
+  allowedRunners: Type.Optional(
+    Type.String({
+      pattern: `^\\s*${RUNNER_PATTERN}\\s*(,\\s*${RUNNER_PATTERN}\\s*)*$`,
+    }),
+  ),
+  /** The most memory, in MiB, a task's processes may use together. */
+  taskMemoryMb: Type.Optional(Type.Integer({ minimum: 1 })),
+  /** The most processes and threads a task may run at once. */
+  taskProcesses: Type.Optional(Type.Integer({ minimum: 1 })),
+  /** The most files each of a task's processes may hold open. */
+  taskOpenFiles: Type.Optional(Type.Integer({ minimum: 8 })),
+  /** The most disk, in MiB, a task may fill in its workspace and /tmp. */
+  taskDiskMb: Type.Optional(Type.Integer({ minimum: 1 })),
+  /**
+   * Comma-separated host paths the bwrap runner shows tasks read-only,
+   * besides the system directories.
+   */
+  readOnlyPaths: Type.Optional(
+    Type.String({ pattern: '^\\s*/[^,]*(,\\s*/[^,]*)*$' }),
+  ),
 });
 
 /** The sandbox's settings, validated at start-up. */
@@ -123,7 +178,56 @@ const SOURCES: SettingSources<SandboxConfig> = {
     expected: 'the path of a file holding that private key',
     kind: 'string',
   },
+  runner: {
+    variable: 'RIVER_RUNNER',
+    expected: 'one of process, bwrap or docker',
+    kind: 'string',
+  },
+  allowedRunners: {
+    variable: 'RIVER_ALLOWED_RUNNERS',
+    expected: 'a comma-separated list of process, bwrap and docker',
+    kind: 'string',
+  },
+  taskMemoryMb: {
+    variable: 'RIVER_TASK_MEMORY_MB',
+    expected: 'a whole number of MiB, 1 or more',
+    kind: 'integer',
+    default: DEFAULT_TASK_MEMORY_MB,
+  },
+  taskProcesses: {
+    variable: 'RIVER_TASK_PROCESSES',
+    expected: 'a whole number of processes, 1 or more',
+    kind: 'integer',
+    default: DEFAULT_TASK_PROCESSES,
+  },
+  taskOpenFiles: {
+    variable: 'RIVER_TASK_OPEN_FILES',
+    expected: 'a whole number of files, 8 or more',
+    kind: 'integer',
+    default: DEFAULT_TASK_OPEN_FILES,
+  },
+  taskDiskMb: {
+    variable: 'RIVER_TASK_DISK_MB',
+    expected: 'a whole number of MiB, 1 or more',
+    kind: 'integer',
+    default: DEFAULT_TASK_DISK_MB,
+  },
+  readOnlyPaths: {
+    variable: 'RIVER_TASK_READ_ONLY_PATHS',
+    expected: 'a comma-separated list of absolute paths',
+    kind: 'string',
+  },
 };
+
+/** The ceilings on every task's limits that the settings give. */
+export function sandboxLimits(config: SandboxConfig): SandboxLimits {
+  return {
+    memoryMb: config.taskMemoryMb ?? DEFAULT_TASK_MEMORY_MB,
+    processes: config.taskProcesses ?? DEFAULT_TASK_PROCESSES,
+    openFiles: config.taskOpenFiles ?? DEFAULT_TASK_OPEN_FILES,
+    diskMb: config.taskDiskMb ?? DEFAULT_TASK_DISK_MB,
+  };
+}
 
 /**
  * Reads the sandbox's settings from environment variables.
