@@ -1,4 +1,5 @@
 import { mkdir } from 'node:fs/promises';
+import { relative } from 'node:path';
 import type {
   AttemptOutcome,
   AttemptReason,
@@ -12,7 +13,14 @@ import { placeInputs } from './inputs.js';
 import { LogPublisher } from './log-stream.js';
 import type { ArtifactStore, JetStream } from './nats-types.js';
 import { collectOutputs } from './outputs.js';
-import { type OutputSink, type ProcessEnd, runProcess } from './runner.js';
+import type { OutputSink } from './runner.js';
+import {
+  limitMessage,
+  resolveLimits,
+  type SandboxLimits,
+} from './runners/limits.js';
+import type { RunnerRegistry } from './runners/registry.js';
+import type { RunnerEnd } from './runners/task-runner.js';
 import { SecretMaskingSink } from './secret-mask.js';
 import { grantSecrets, type SecretReader } from './secrets.js';
 import { OutputTail } from './tail.js';
@@ -39,6 +47,10 @@ export interface AttemptContext {
   drainGraceMs?: number;
   /** Where granted secrets are read from. */
   secrets?: SecretReader;
+  /** The runners a task may use, and the default one. */
+  runners: RunnerRegistry;
+  /** The sandbox's ceilings on every task's limits. */
+  limits: SandboxLimits;
 }
 
 /** How an attempt ended, before its captured output is added. */
@@ -98,7 +110,7 @@ export async function runAttempt(
       ? await execute(
           context,
           workspace,
-          spec,
+          dispatch,
           sink,
           stop.signal,
           granted.grant.env,
@@ -256,11 +268,23 @@ export function workspaceFailedOutcome(
 async function execute(
   context: AttemptContext,
   workspace: Workspace,
-  spec: TaskSpec,
+  dispatch: TaskDispatch,
   sink: OutputSink,
   cancel: AbortSignal | undefined,
   secrets: Record<string, string>,
 ): Promise<Verdict> {
+  const { spec } = dispatch;
+  // A runner the task may not have fails it before any work is done.
+  const offer = context.runners.select(spec.runner);
+  if ('unavailable' in offer) {
+    return {
+      reason: 'runner-unavailable',
+      exitCode: null,
+      signal: null,
+      message: offer.unavailable,
+    };
+  }
+
   let cwd: string;
   try {
     cwd = await prepare(context, workspace, spec);
@@ -269,17 +293,23 @@ async function execute(
   }
 
   try {
-    const end = await runProcess(
+    const end = await offer.runner.run(
       {
+        attemptKey: `${dispatch.runId}.${dispatch.taskId}.${dispatch.attempt}`,
         command: spec.command,
-        cwd,
+        workspace: workspace.root,
+        cwd: relative(workspace.root, cwd),
         env: { ...environment(spec, workspace), ...secrets },
         timeoutMs: spec.timeoutMs,
+        network: spec.network === true,
+        limits: resolveLimits(spec.limits, context.limits),
+        ...(spec.image === undefined ? {} : { image: spec.image }),
         ...(cancel === undefined ? {} : { signal: cancel }),
+        log: context.log.child(taskFields(dispatch)),
       },
       sink,
     );
-    return judge(end, spec);
+    return judge(end, spec, context.limits);
   } catch (error) {
     return failure('spawn-failed', error);
   }
@@ -334,7 +364,7 @@ function environment(
   };
 }
 
-function judge(end: ProcessEnd, spec: TaskSpec): Verdict {
+function judge(end: RunnerEnd, spec: TaskSpec, limits: SandboxLimits): Verdict {
   const command = quoted(spec.command);
   if (end.kind === 'spawn-error') {
     if (end.error.code === 'ENOENT' && typeof spec.command !== 'string') {
@@ -360,6 +390,14 @@ function judge(end: ProcessEnd, spec: TaskSpec): Verdict {
       exitCode,
       signal,
       message: "The run was cancelled, so the task's processes were killed.",
+    };
+  }
+  if (end.limit !== undefined) {
+    return {
+      reason: end.limit,
+      exitCode,
+      signal,
+      message: limitMessage(end.limit, spec.limits, limits),
     };
   }
   if (end.timedOut) {

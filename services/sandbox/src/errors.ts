@@ -11,6 +11,7 @@ export { SettingsError as ConfigError } from '@river/protocol/internal';
 export const SandboxErrorCode = {
   attemptFailed: 'ATTEMPT_FAILED',
   lostTimeoutRefused: 'LOST_TIMEOUT_REFUSED',
+  runnerRefused: 'RUNNER_REFUSED',
 } as const;
 
 /** One of {@link SandboxErrorCode}'s values. */

@@ -48,9 +48,21 @@ export class ProcessGroup {
     if (this.#killAt !== undefined) {
       return;
     }
-    this.#killAt = Date.now() + KILL_GRACE_MS;
     this.#signal('SIGTERM');
-    this.#killTimer = setTimeout(() => this.#signal('SIGKILL'), KILL_GRACE_MS);
+    this.killLater(KILL_GRACE_MS);
+  }
+
+  /**
+   * Sends SIGKILL to the whole group `ms` from now, for a runner that
+   * asked the processes to stop in its own way. Does nothing when a kill
+   * is already planned.
+   */
+  killLater(ms: number): void {
+    if (this.#killAt !== undefined) {
+      return;
+    }
+    this.#killAt = Date.now() + ms;
+    this.#killTimer = setTimeout(() => this.#signal('SIGKILL'), ms);
   }
 
   /**

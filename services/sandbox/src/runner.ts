@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import type { LogStream } from '@river/protocol';
-import { ProcessGroup } from './process-group.js';
+import { KILL_GRACE_MS, ProcessGroup } from './process-group.js';
 
 /** Longest a timer may wait in Node, about 24.8 days. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -19,6 +19,17 @@ export interface ProcessSpec {
   timeoutMs: number;
   /** Aborting it kills the whole process group, as a timeout does. */
   signal?: AbortSignal;
+  /**
+   * Bytes the process reads on file descriptor 3 until its end: how a
+   * runner hands over arguments that must not show in the process list.
+   */
+  fd3Input?: Buffer;
+  /**
+   * Asks the process to stop, for a timeout or an abort, instead of the
+   * default SIGTERM to its group; the group gets SIGKILL
+   * {@link KILL_GRACE_MS} later either way.
+   */
+  askToStop?: (pid: number) => void;
 }
 
 /** Where the process's output goes. */
@@ -64,7 +75,10 @@ export async function runProcess(
     cwd: spec.cwd,
     env: spec.env,
     detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio:
+      spec.fd3Input === undefined
+        ? ['ignore', 'pipe', 'pipe']
+        : ['ignore', 'pipe', 'pipe', 'pipe'],
   });
 
   const spawnError = await spawned(child);
@@ -74,17 +88,29 @@ export async function runProcess(
       error: spawnError ?? new Error('The process got no pid.'),
     };
   }
+  if (spec.fd3Input !== undefined) {
+    feed(child, spec.fd3Input);
+  }
 
-  const group = new ProcessGroup(child.pid);
+  const { pid } = child;
+  const group = new ProcessGroup(pid);
   const pipes = [
     readPipe(child.stdout, 'stdout', sink),
     readPipe(child.stderr, 'stderr', sink),
   ];
+  const stop = () => {
+    if (spec.askToStop === undefined) {
+      group.terminate();
+      return;
+    }
+    spec.askToStop(pid);
+    group.killLater(KILL_GRACE_MS);
+  };
   let timedOut = false;
   const timer = setTimeout(
     () => {
       timedOut = true;
-      group.terminate();
+      stop();
     },
     Math.min(spec.timeoutMs, MAX_TIMER_MS),
   );
@@ -92,7 +118,7 @@ export async function runProcess(
   let cancelled = false;
   const cancel = () => {
     cancelled = true;
-    group.terminate();
+    stop();
   };
   if (spec.signal?.aborted) {
     cancel();
@@ -114,6 +140,17 @@ function spawned(
     child.once('spawn', () => resolve(undefined));
     child.once('error', (error) => resolve(error));
   });
+}
+
+/** Writes `input` to the child's fd 3 and closes it. */
+function feed(child: ChildProcess, input: Buffer): void {
+  const pipe = child.stdio[3];
+  if (pipe === null || pipe === undefined || !('write' in pipe)) {
+    return;
+  }
+  // A process that ends before reading it all closes the pipe early.
+  pipe.on('error', () => undefined);
+  pipe.end(input);
 }
 
 function exited(

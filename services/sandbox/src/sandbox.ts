@@ -14,10 +14,12 @@ import {
   DEFAULT_DRAIN_GRACE_MS,
   DEFAULT_TASK_LOST_MS,
   type SandboxConfig,
+  sandboxLimits,
 } from './config.js';
 import { SandboxError, SandboxErrorCode } from './errors.js';
 import type { ArtifactStore } from './nats-types.js';
 import { type SlotLoop, startSlotLoop } from './pull-loop.js';
+import { createRunnerRegistry } from './runners/registry.js';
 import { loadSecretsKey, SecretReader } from './secrets.js';
 import { handleDispatch } from './task-handler.js';
 
@@ -53,8 +55,9 @@ export interface RunningSandbox {
  * Connects to NATS, makes sure the streams, the pool's consumer and the
  * artifact store exist, and starts pulling the pool's tasks.
  *
- * @throws when NATS cannot be reached or lacks JetStream, or the work
- *   directory cannot be created.
+ * @throws when NATS cannot be reached or lacks JetStream, the work
+ *   directory cannot be created, or the task runners the settings ask for
+ *   do not work on this host.
  */
 export async function startSandbox(
   config: SandboxConfig,
@@ -65,6 +68,7 @@ export async function startSandbox(
   ).child({ sandboxId: config.sandboxId, pool: config.pool });
   await mkdir(config.workDir, { recursive: true });
   const secretsKey = await loadSecretsKey(config);
+  const runners = await createRunnerRegistry(config, log);
 
   const connection = await connectRiver({
     servers: config.natsUrl,
@@ -116,6 +120,8 @@ export async function startSandbox(
         handBack: handBack.signal,
         drainGraceMs,
         secrets,
+        runners,
+        limits: sandboxLimits(config),
         ...(config.maxOutputBytes === undefined
           ? {}
           : { maxOutputBytes: config.maxOutputBytes }),

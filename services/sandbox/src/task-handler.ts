@@ -21,6 +21,8 @@ import {
   workspaceFailedOutcome,
 } from './attempt.js';
 import type { ArtifactStore, DeliveredMsg, JetStream } from './nats-types.js';
+import type { SandboxLimits } from './runners/limits.js';
+import type { RunnerRegistry } from './runners/registry.js';
 import type { SecretReader } from './secrets.js';
 
 import {
@@ -60,6 +62,10 @@ export interface HandlerContext {
   drainGraceMs?: number;
   /** Where granted secrets are read from. */
   secrets?: SecretReader;
+  /** The runners a task may use, and the default one. */
+  runners: RunnerRegistry;
+  /** The sandbox's ceilings on every task's limits. */
+  limits: SandboxLimits;
 }
 
 /**

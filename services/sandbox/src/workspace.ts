@@ -1,6 +1,17 @@
 import { rmSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, readdir, realpath, rm } from 'node:fs/promises';
+import {
+  chmod,
+  lchown,
+  mkdir,
+  mkdtemp,
+  readdir,
+  realpath,
+  rm,
+} from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+
+/** The task's temporary directory, relative to its workspace root. */
+export const WORKSPACE_TMP_DIR = '.tmp';
 
 /** The scratch directory of one attempt. */
 export interface Workspace {
@@ -20,7 +31,7 @@ export async function createWorkspace(
 ): Promise<Workspace> {
   await mkdir(workDir, { recursive: true });
   const root = await realpath(await mkdtemp(join(workDir, `${name}-`)));
-  const tmp = join(root, '.tmp');
+  const tmp = join(root, WORKSPACE_TMP_DIR);
   await mkdir(tmp);
   liveWorkspaces.add(root);
   return { root, tmp };
@@ -67,6 +78,28 @@ async function restoreWriteAccess(directory: string): Promise<void> {
   for (const entry of entries) {
     if (entry.isDirectory()) {
       await restoreWriteAccess(join(directory, entry.name));
+    }
+  }
+}
+
+/**
+ * Gives a workspace and everything in it to the user a task runs as,
+ * without following links, so that the task may write there while the
+ * sandbox, as root, can still collect and remove it.
+ */
+export async function handOverWorkspace(
+  root: string,
+  uid: number,
+  gid: number,
+): Promise<void> {
+  await lchown(root, uid, gid);
+  const entries = await readdir(root, { withFileTypes: true });
+  for (const entry of entries) {
+    const path = join(root, entry.name);
+    if (entry.isDirectory()) {
+      await handOverWorkspace(path, uid, gid);
+    } else {
+      await lchown(path, uid, gid);
     }
   }
 }

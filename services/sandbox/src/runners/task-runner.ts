@@ -1,4 +1,5 @@
 import type { RunnerKind } from '@river/protocol';
+import type { Logger } from '@river/protocol/internal';
 import type { OutputSink, ProcessEnd } from '../runner.js';
 
 /**
@@ -22,7 +23,12 @@ export interface RunnerRequest {
   workspace: string;
   /** Working directory relative to the workspace; '' is its root. */
   cwd: string;
-  /** The complete environment: declared variables and granted secrets. */
+  /**
+   * The complete environment: declared variables and granted secrets over
+   * the defaults PATH, HOME (the workspace) and TMPDIR (inside it). Values
+   * that are paths into the workspace are given as host paths; a runner
+   * that shows the workspace elsewhere maps them.
+   */
   env: Record<string, string>;
   timeoutMs: number;
   /** Whether the task may reach the network. */
@@ -32,6 +38,8 @@ export interface RunnerRequest {
   image?: string;
   /** Aborting it stops the task as a timeout does. */
   signal?: AbortSignal;
+  /** A logger whose lines carry the attempt's run and task ids. */
+  log?: Logger;
 }
 
 /** How a runner's task ended. */
