@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { type LocalStack, startLocalStack } from '@river/cli';
+import { embeddedRoleEnv, type LocalStack, startLocalStack } from '@river/cli';
 
 /** The repository's root directory. */
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -32,30 +32,47 @@ export const TEST_SERVICE_ENV = {
 
 /**
  * Starts nats-server (embedded, free port) and the four services, with
- * {@link TEST_SERVICE_ENV} and `env` on top.
+ * {@link TEST_SERVICE_ENV} and `env` on top. The server runs under
+ * River's per-role users and each service as its own role; a connection
+ * without credentials (the test's own) gets the admin's rights, so that
+ * tests can look at everything, while {@link river} runs as `sdk`.
  */
 export async function startTestStack(
   options: { storeDir?: string; env?: NodeJS.ProcessEnv } = {},
 ): Promise<LocalStack> {
   return startLocalStack({
     ...options,
+    anonymous: 'admin',
     env: { ...TEST_SERVICE_ENV, ...options.env },
   });
 }
 
-/** Runs the real `river` CLI against a stack and collects its output. */
+/**
+ * The environment of a `river` command: NATS_URL, and the `sdk` user's
+ * credentials when River started the server there with users.
+ */
+function cliEnv(natsUrl: string | undefined): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  if (natsUrl === undefined) {
+    delete env.NATS_URL;
+    return env;
+  }
+  return { ...env, NATS_URL: natsUrl, ...embeddedRoleEnv(natsUrl, 'sdk') };
+}
+
+/**
+ * Runs the real `river` CLI against a stack and collects its output; on
+ * a server River started with users, it connects as `sdk` unless
+ * `extraEnv` names other credentials.
+ */
 export function river(
   args: string[],
   natsUrl: string | undefined,
   timeoutMs = 120_000,
+  extraEnv: NodeJS.ProcessEnv = {},
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const env = { ...process.env };
-    if (natsUrl === undefined) {
-      delete env.NATS_URL;
-    } else {
-      env.NATS_URL = natsUrl;
-    }
+    const env = { ...cliEnv(natsUrl), ...extraEnv };
     const child = spawn(process.execPath, [CLI, ...args], {
       cwd: REPO_ROOT,
       env,
@@ -96,7 +113,7 @@ export interface BackgroundRiver {
 export function spawnRiver(args: string[], natsUrl: string): BackgroundRiver {
   const child = spawn(process.execPath, [CLI, ...args], {
     cwd: REPO_ROOT,
-    env: { ...process.env, NATS_URL: natsUrl },
+    env: cliEnv(natsUrl),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

@@ -1,9 +1,19 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connectRiver, setupRiver } from '@river/protocol/internal';
+import type { RoleName } from './nats-rights/roles.js';
+import {
+  natsServerConfig,
+  newRoleUsers,
+  type RoleUser,
+  roleEnv,
+  writeRoleFiles,
+} from './nats-rights/server-config.js';
 
 /** How long nats-server may take to say it is ready. */
 const NATS_START_TIMEOUT_MS = 15_000;
@@ -14,6 +24,8 @@ export interface EmbeddedNats {
   port: number;
   /** Its JetStream store; kept across {@link EmbeddedNats.stop}. */
   storeDir: string;
+  /** Its users and their credentials; `undefined` for an open server. */
+  rights: EmbeddedRights | undefined;
   /** Stops the server (SIGTERM), keeping its store. */
   stop(): Promise<void>;
   /** Starts it again on the same port and store. */
@@ -28,6 +40,64 @@ export interface EmbeddedNatsOptions {
   storeDir?: string;
   /** Listen on this port instead of a free one. */
   port?: number;
+  /**
+   * River's users, one per role, each with only its role's permissions
+   * (the default), or `false` for a server anyone may do anything on.
+   */
+  rights?: false | EmbeddedRightsOptions;
+}
+
+/** The users of an embedded server. */
+export interface EmbeddedRightsOptions {
+  /** Pools to make a sandbox user for; `default` unless given. */
+  pools?: readonly string[];
+  /**
+   * Whose permissions a connection without credentials gets: `sdk`, a
+   * client's, unless given (tests use `admin`, to look at everything).
+   */
+  anonymous?: RoleName;
+}
+
+/** The users of an embedded server and where their credentials are. */
+export interface EmbeddedRights {
+  /** Holds the server's configuration, each role's files and its log. */
+  dir: string;
+  /** The roles that have a user. */
+  roles: RoleName[];
+  /** Whose permissions a connection without credentials gets. */
+  anonymous: RoleName;
+  /**
+   * The environment that makes a service or the CLI connect as `role`
+   * (`RIVER_NATS_USER`, `RIVER_NATS_NKEY_SEED_FILE`).
+   *
+   * @throws Error when the server has no user for `role`.
+   */
+  env(role: RoleName): Record<string, string>;
+}
+
+/** Embedded servers with users, by `127.0.0.1:<port>`. */
+const serversWithRights = new Map<string, EmbeddedRights>();
+
+/**
+ * The environment that connects as `role` to the embedded server at
+ * `natsUrl`; `undefined` when River started no server with users there,
+ * or that server has no user for `role`.
+ */
+export function embeddedRoleEnv(
+  natsUrl: string,
+  role: RoleName,
+): Record<string, string> | undefined {
+  for (const server of natsUrl.split(',')) {
+    const address = server
+      .trim()
+      .replace(/^\w+:\/\//, '')
+      .replace(/^.*@/, '');
+    const rights = serversWithRights.get(address);
+    if (rights?.roles.includes(role)) {
+      return rights.env(role);
+    }
+  }
+  return undefined;
 }
 
 /** Finds a free TCP port on 127.0.0.1. */
@@ -91,7 +161,10 @@ function waitForReady(child: ChildProcess): Promise<void> {
 
 /**
  * Starts a JetStream-enabled nats-server on 127.0.0.1, on a free port,
- * with a temporary store unless one is given.
+ * with a temporary store unless one is given. Unless `rights` is false,
+ * it has one user per River role with new nkeys (see {@link EmbeddedRights})
+ * and River's streams and buckets are created on it, so that services
+ * without the right to create them can start.
  *
  * @throws Error when the binary is missing or the server does not start.
  */
@@ -103,14 +176,27 @@ export async function startEmbeddedNats(
   const ownStore = options.storeDir === undefined;
   const storeDir =
     options.storeDir ?? (await mkdtemp(join(tmpdir(), 'river-nats-')));
+  const rights =
+    options.rights === false
+      ? undefined
+      : await writeRights(port, storeDir, options.rights ?? {});
+  const args =
+    rights === undefined
+      ? ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDir]
+      : ['-c', join(rights.dir, 'nats-server.conf')];
   let child: ChildProcess | undefined;
 
   async function start(): Promise<void> {
-    const args = ['-a', '127.0.0.1', '-p', String(port), '-js'];
-    child = spawn(binary, [...args, '-sd', storeDir], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
+    child = spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     await waitForReady(child);
+    if (rights !== undefined) {
+      // What the server refuses is in its log, named by user and subject.
+      child.stderr?.pipe(
+        createWriteStream(join(rights.dir, 'nats-server.log'), { flags: 'a' }),
+      );
+    } else {
+      child.stderr?.resume();
+    }
   }
 
   async function stop(): Promise<void> {
@@ -124,18 +210,88 @@ export async function startEmbeddedNats(
     await exited;
   }
 
-  await start();
+  const url = `nats://127.0.0.1:${port}`;
+  async function dispose(): Promise<void> {
+    await stop();
+    if (rights !== undefined) {
+      serversWithRights.delete(`127.0.0.1:${port}`);
+      await rm(rights.dir, { recursive: true, force: true });
+    }
+    if (ownStore) {
+      await rm(storeDir, { recursive: true, force: true });
+    }
+  }
+
+  try {
+    await start();
+    if (rights !== undefined) {
+      serversWithRights.set(`127.0.0.1:${port}`, rights);
+      await createStreams(url, rights);
+    }
+  } catch (error) {
+    await dispose();
+    throw error;
+  }
+  return { url, port, storeDir, rights, stop, restart: start, dispose };
+}
+
+/** Writes a configuration with a user per role, and their credentials. */
+async function writeRights(
+  port: number,
+  storeDir: string,
+  options: EmbeddedRightsOptions,
+): Promise<EmbeddedRights> {
+  const dir = await mkdtemp(join(tmpdir(), 'river-nats-rights-'));
+  const users: RoleUser[] = newRoleUsers(options.pools ?? ['default']);
+  const anonymous = options.anonymous ?? 'sdk';
+  await writeRoleFiles(dir, users);
+  await writeFile(
+    join(dir, 'nats-server.conf'),
+    natsServerConfig({
+      listen: `127.0.0.1:${port}`,
+      storeDir,
+      users,
+      anonymous: { role: anonymous, password: randomBytes(24).toString('hex') },
+      serverName: `river-embedded-${port}`,
+    }),
+    { mode: 0o600 },
+  );
+  const byRole = new Map(users.map((user) => [user.role, user]));
   return {
-    url: `nats://127.0.0.1:${port}`,
-    port,
-    storeDir,
-    stop,
-    restart: start,
-    async dispose() {
-      await stop();
-      if (ownStore) {
-        await rm(storeDir, { recursive: true, force: true });
+    dir,
+    roles: [...byRole.keys()],
+    anonymous,
+    env(role) {
+      const user = byRole.get(role);
+      if (user === undefined) {
+        throw new Error(
+          `The embedded nats-server has no user for role '${role}'; ` +
+            `its roles are ${[...byRole.keys()].join(', ')}.`,
+        );
       }
+      return roleEnv(user, dir);
     },
   };
+}
+
+/** Creates River's streams and buckets as the admin user. */
+async function createStreams(
+  url: string,
+  rights: EmbeddedRights,
+): Promise<void> {
+  const env = rights.env('admin');
+  const connection = await connectRiver({
+    servers: url,
+    name: 'river-setup',
+    maxReconnectAttempts: 0,
+    credentials: {
+      user: 'admin',
+      nkeySeedFile: env.RIVER_NATS_NKEY_SEED_FILE as string,
+    },
+  });
+  try {
+    await setupRiver(connection);
+  } finally {
+    await connection.nc.close();
+  }
 }

@@ -5,13 +5,37 @@
  * @packageDocumentation
  */
 
-export type { EmbeddedNats, EmbeddedNatsOptions } from './embedded-nats.js';
+export type {
+  EmbeddedNats,
+  EmbeddedNatsOptions,
+  EmbeddedRights,
+  EmbeddedRightsOptions,
+} from './embedded-nats.js';
 export {
+  embeddedRoleEnv,
   freePort,
   natsServerBinary,
   startEmbeddedNats,
 } from './embedded-nats.js';
 export { describeEvent } from './format.js';
+export type { RoleName, RolePermissions } from './nats-rights/roles.js';
+export {
+  FIXED_ROLES,
+  rolePermissions,
+  sandboxRole,
+  serviceRole,
+} from './nats-rights/roles.js';
+export type {
+  AnonymousUser,
+  RoleUser,
+  ServerConfigOptions,
+} from './nats-rights/server-config.js';
+export {
+  natsServerConfig,
+  newRoleUsers,
+  roleEnv,
+  writeRoleFiles,
+} from './nats-rights/server-config.js';
 export type { ServiceName, ServiceProcess } from './services.js';
 export {
   SERVICE_PACKAGES,

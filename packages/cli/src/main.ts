@@ -4,8 +4,13 @@ import { cancelCommand } from './commands/cancel.js';
 import { devCommand } from './commands/dev.js';
 import { eventsCommand } from './commands/events.js';
 import { logsCommand } from './commands/logs.js';
+import {
+  NATS_CONFIG_DEFAULTS,
+  natsConfigCommand,
+} from './commands/nats-config.js';
 import { runCommand } from './commands/run.js';
 import { SECRET_ACTIONS, secretCommand } from './commands/secret.js';
+import { setupCommand } from './commands/setup.js';
 
 const USAGE = `Usage: river <command> [options]
 
@@ -22,6 +27,12 @@ Commands:
   secret rm <name>                   remove a secret
   secret keygen [--private-key-file f]
                                      make the sandboxes' key pair
+  nats-config --out <dir> [--pool name]… [--listen host:port] [--store dir]
+                                     write a nats-server config with a
+                                     user per role, and their credentials
+  setup [--replicas n] [--retention-days n]
+                                     create River's streams and buckets
+                                     (as the admin user)
 
 Without NATS_URL, 'river run' starts an embedded River for the run.
 `;
@@ -34,7 +45,16 @@ async function main(argv: string[]): Promise<number> {
     return command === undefined && !values.help ? 2 : 0;
   }
   const most =
-    { run: 1, dev: 0, logs: 2, events: 1, cancel: 1, secret: 2 }[command] ?? 2;
+    {
+      run: 1,
+      dev: 0,
+      logs: 2,
+      events: 1,
+      cancel: 1,
+      secret: 2,
+      'nats-config': 0,
+      setup: 0,
+    }[command] ?? 2;
   if (positionals.length - 1 > most) {
     throw new UsageError(
       `river ${command} takes at most ${most} argument${most === 1 ? '' : 's'}.`,
@@ -74,6 +94,21 @@ async function main(argv: string[]): Promise<number> {
         privateKeyFile: values['private-key-file'],
         json: values.json,
       });
+    case 'nats-config':
+      return natsConfigCommand({
+        out: need(values.out, '--out <dir>'),
+        pools: values.pool ?? [],
+        listen: values.listen ?? NATS_CONFIG_DEFAULTS.listen,
+        storeDir: values.store ?? NATS_CONFIG_DEFAULTS.storeDir,
+      });
+    case 'setup':
+      return setupCommand({
+        replicas: wholeNumber(values.replicas, '--replicas'),
+        retentionDays: wholeNumber(
+          values['retention-days'],
+          '--retention-days',
+        ),
+      });
     default:
       throw new UsageError(`Unknown command '${command}'.`);
   }
@@ -100,6 +135,20 @@ function secretAction(value: string | undefined) {
     );
   }
   return action;
+}
+
+/** An option that takes a whole number of 1 or more, checked. */
+function wholeNumber(
+  value: string | undefined,
+  option: string,
+): number | undefined {
+  if (value === undefined) {
+    return undefined;
+  }
+  if (!/^\d+$/.test(value) || Number(value) < 1) {
+    throw new UsageError(`${option} takes a whole number of 1 or more.`);
+  }
+  return Number(value);
 }
 
 /** `name=value` pairs from repeated `--param` options. */
@@ -134,6 +183,11 @@ function parseUsage(argv: string[]) {
         param: { type: 'string', multiple: true, short: 'p' },
         'from-file': { type: 'string' },
         'private-key-file': { type: 'string' },
+        out: { type: 'string' },
+        pool: { type: 'string', multiple: true },
+        listen: { type: 'string' },
+        replicas: { type: 'string' },
+        'retention-days': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });

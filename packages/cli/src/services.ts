@@ -2,6 +2,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { embeddedRoleEnv } from './embedded-nats.js';
+import { serviceRole } from './nats-rights/roles.js';
 
 /** How long a service may take to report that it started. */
 const SERVICE_START_TIMEOUT_MS = 20_000;
@@ -74,8 +76,25 @@ function waitForStart(
 }
 
 /**
+ * The NATS user a service connects as: the one `env` names, else its
+ * role's user when `NATS_URL` is an embedded server with users.
+ */
+function credentialsFor(
+  name: ServiceName,
+  env: NodeJS.ProcessEnv,
+): Record<string, string> {
+  if (env.RIVER_NATS_USER !== undefined || env.NATS_URL === undefined) {
+    return {};
+  }
+  const role = serviceRole(name, env.RIVER_POOL?.trim() || 'default');
+  return embeddedRoleEnv(env.NATS_URL, role) ?? {};
+}
+
+/**
  * Starts a service's bin as a child process and waits for its start-up
- * line. Its output goes to `<logDir>/<name>.log`.
+ * line. Its output goes to `<logDir>/<name>.log`. Against an embedded
+ * nats-server with users, a service whose `env` names no NATS user runs
+ * as its role's user.
  */
 export async function startServiceProcess(
   name: ServiceName,
@@ -84,8 +103,9 @@ export async function startServiceProcess(
 ): Promise<ServiceProcess> {
   const logFile = join(logDir, `${name}.log`);
   const log = createWriteStream(logFile, { flags: 'a' });
+  const merged = { ...process.env, ...env };
   const child = spawn(process.execPath, [serviceBin(name)], {
-    env: { ...process.env, ...env },
+    env: { ...merged, ...credentialsFor(name, merged) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   await waitForStart(name, child, log);

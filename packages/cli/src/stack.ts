@@ -2,7 +2,12 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from '@nats-io/transport-node';
-import { type EmbeddedNats, startEmbeddedNats } from './embedded-nats.js';
+import {
+  type EmbeddedNats,
+  type EmbeddedNatsOptions,
+  startEmbeddedNats,
+} from './embedded-nats.js';
+import type { RoleName } from './nats-rights/roles.js';
 import {
   SERVICE_PACKAGES,
   type ServiceName,
@@ -34,6 +39,12 @@ export interface LocalStackOptions {
   services?: readonly ServiceName[];
   /** Keep the services' log directory after `stop()` (default false). */
   keepLogs?: boolean;
+  /**
+   * Whose permissions a connection to the embedded server without
+   * credentials gets: `sdk` (a client's) unless given; `false` starts the
+   * embedded server without users, open to anyone on loopback.
+   */
+  anonymous?: RoleName | false;
 }
 
 /** Whether a NATS server answers at `url` within a short time. */
@@ -54,18 +65,25 @@ export async function natsAnswers(url: string): Promise<boolean> {
 /**
  * Starts River on this machine: uses the NATS at `natsUrl` when one
  * answers, otherwise an embedded nats-server with JetStream on a free
- * port; then each service as its own process.
+ * port; then each service as its own process. On the embedded server
+ * each service connects as its own role's user (see `startEmbeddedNats`).
  */
 export async function startLocalStack(
   options: LocalStackOptions = {},
 ): Promise<LocalStack> {
   const useGiven =
     options.natsUrl !== undefined && (await natsAnswers(options.natsUrl));
+  const pool = options.env?.RIVER_POOL?.trim() || 'default';
+  const embeddedOptions: EmbeddedNatsOptions = {
+    rights:
+      options.anonymous === false
+        ? false
+        : { pools: [pool], anonymous: options.anonymous ?? 'sdk' },
+    ...(options.storeDir === undefined ? {} : { storeDir: options.storeDir }),
+  };
   const embedded = useGiven
     ? undefined
-    : await startEmbeddedNats(
-        options.storeDir === undefined ? {} : { storeDir: options.storeDir },
-      );
+    : await startEmbeddedNats(embeddedOptions);
   const natsUrl = embedded?.url ?? (options.natsUrl as string);
   const logDir = await mkdtemp(join(tmpdir(), 'river-logs-'));
   await mkdir(logDir, { recursive: true });

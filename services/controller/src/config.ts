@@ -2,7 +2,10 @@ import { hostname } from 'node:os';
 import {
   LOG_LEVEL_SETTING,
   LogLevel,
+  NATS_CREDENTIAL_SETTINGS,
   NATS_URL_SETTING,
+  NatsCredentialFields,
+  natsCredentialsOf,
   readSettings,
   type SettingSources,
 } from '@river/protocol/internal';
@@ -21,6 +24,8 @@ const DEFAULT_RUN_LEASE_MS = 10_000;
 export const ControllerConfig = Type.Object({
   /** NATS server URL(s), comma-separated. */
   natsUrl: Type.String({ minLength: 1 }),
+  /** NATS credentials (`RIVER_NATS_USER` and one secret); none unless set. */
+  ...NatsCredentialFields,
   /** This replica's name in events and logs. */
   controllerId: Type.String({ minLength: 1 }),
   /** Heap and ArrayBuffers of one run's job logic, in MiB. */
@@ -49,6 +54,7 @@ export type ControllerConfig = Type.Static<typeof ControllerConfig>;
 
 const SOURCES: SettingSources<ControllerConfig> = {
   natsUrl: NATS_URL_SETTING,
+  ...NATS_CREDENTIAL_SETTINGS,
   controllerId: {
     variable: 'RIVER_CONTROLLER_ID',
     expected: 'a name for this controller',
@@ -96,5 +102,8 @@ const SOURCES: SettingSources<ControllerConfig> = {
 export function loadControllerConfig(
   env: NodeJS.ProcessEnv = process.env,
 ): ControllerConfig {
-  return readSettings(ControllerConfig, SOURCES, env);
+  const config = readSettings(ControllerConfig, SOURCES, env);
+  // Credentials given by halves are refused here rather than at connect.
+  natsCredentialsOf(config);
+  return config;
 }

@@ -12,9 +12,10 @@ import {
   consumeMessages,
   createServiceLogger,
   ensureDurable,
-  ensureStreams,
   type Logger,
+  natsCredentialsOf,
   publishEvent,
+  requireStreams,
   runShutdown,
 } from '@river/protocol/internal';
 import type { ControllerConfig } from './config.js';
@@ -53,9 +54,14 @@ export async function startController(
   const connection = await connectRiver({
     servers: config.natsUrl,
     name: config.controllerId,
+    credentials: natsCredentialsOf(config),
   });
   const { js, jsm } = connection;
-  await ensureStreams(jsm);
+  await requireStreams(jsm, [
+    Streams.submissions,
+    Streams.taskRequests,
+    Streams.events,
+  ]);
   await ensureDurable(jsm, {
     stream: Streams.submissions,
     name: Consumers.controllerSubmissions,

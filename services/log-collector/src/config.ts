@@ -1,7 +1,10 @@
 import {
   LOG_LEVEL_SETTING,
   LogLevel,
+  NATS_CREDENTIAL_SETTINGS,
   NATS_URL_SETTING,
+  NatsCredentialFields,
+  natsCredentialsOf,
   RETENTION_DAYS_SETTING,
   readSettings,
   type SettingSource,
@@ -13,6 +16,8 @@ import Type from 'typebox';
 export const LogCollectorConfig = Type.Object({
   /** One or more comma-separated NATS server URLs (`NATS_URL`). */
   natsUrl: Type.String({ minLength: 1 }),
+  /** NATS credentials (`RIVER_NATS_USER` and one secret); none unless set. */
+  ...NatsCredentialFields,
   /** The logger's level (`LOG_LEVEL`), `info` by default. */
   logLevel: LogLevel,
   /**
@@ -44,6 +49,7 @@ const STREAM_REPLICAS_SETTING: SettingSource = {
 
 const SOURCES: SettingSources<LogCollectorConfig> = {
   natsUrl: NATS_URL_SETTING,
+  ...NATS_CREDENTIAL_SETTINGS,
   logLevel: LOG_LEVEL_SETTING,
   retentionDays: RETENTION_DAYS_SETTING,
   streamReplicas: STREAM_REPLICAS_SETTING,
@@ -57,5 +63,8 @@ const SOURCES: SettingSources<LogCollectorConfig> = {
 export function loadLogCollectorConfig(
   env: NodeJS.ProcessEnv = process.env,
 ): LogCollectorConfig {
-  return readSettings(LogCollectorConfig, SOURCES, env);
+  const config = readSettings(LogCollectorConfig, SOURCES, env);
+  // Credentials given by halves are refused here rather than at connect.
+  natsCredentialsOf(config);
+  return config;
 }

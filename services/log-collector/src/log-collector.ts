@@ -5,9 +5,10 @@ import {
   consumeMessages,
   createServiceLogger,
   ensureDurable,
-  ensureStreams,
   type Logger,
+  natsCredentialsOf,
   type RiverConnection,
+  requireStreams,
   runShutdown,
 } from '@river/protocol/internal';
 import { createChunkHandler } from './chunks.js';
@@ -59,6 +60,7 @@ export async function startLogCollector(
   const connection = await connectRiver({
     servers: config.natsUrl,
     name: 'river-log-collector',
+    credentials: natsCredentialsOf(config),
   });
 
   let store: LogIndexStore;
@@ -104,7 +106,12 @@ async function prepare(
   config: LogCollectorConfig,
 ): Promise<LogIndexStore> {
   const { jsm, kvm } = connection;
-  await ensureStreams(jsm, config.retentionDays, config.streamReplicas);
+  await requireStreams(
+    jsm,
+    [Streams.logs, Streams.events],
+    config.retentionDays,
+    config.streamReplicas,
+  );
   // With one chunk unacknowledged at most, the server delivers the next
   // only once the last is done, and gives a chunk whose collector died
   // back before any later one: chunks are counted in stream order.

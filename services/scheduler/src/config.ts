@@ -1,7 +1,10 @@
 import {
   LOG_LEVEL_SETTING,
   LogLevel,
+  NATS_CREDENTIAL_SETTINGS,
   NATS_URL_SETTING,
+  NatsCredentialFields,
+  natsCredentialsOf,
   RETENTION_DAYS_SETTING,
   readSettings,
   type SettingSources,
@@ -32,6 +35,8 @@ const MAX_ACK_WAIT_MS = 60_000;
 export const SchedulerConfig = Type.Object({
   /** One or more comma-separated NATS server URLs (`NATS_URL`). */
   natsUrl: Type.String({ minLength: 1 }),
+  /** NATS credentials (`RIVER_NATS_USER` and one secret); none unless set. */
+  ...NatsCredentialFields,
   /** The logger's level (`LOG_LEVEL`), `info` by default. */
   logLevel: LogLevel,
   /**
@@ -61,6 +66,7 @@ export type SchedulerConfig = Type.Static<typeof SchedulerConfig>;
 
 const SOURCES: SettingSources<SchedulerConfig> = {
   natsUrl: NATS_URL_SETTING,
+  ...NATS_CREDENTIAL_SETTINGS,
   logLevel: LOG_LEVEL_SETTING,
   retentionDays: RETENTION_DAYS_SETTING,
   taskTtlDays: {
@@ -85,5 +91,8 @@ const SOURCES: SettingSources<SchedulerConfig> = {
 export function loadSchedulerConfig(
   env: NodeJS.ProcessEnv = process.env,
 ): SchedulerConfig {
-  return readSettings(SchedulerConfig, SOURCES, env);
+  const config = readSettings(SchedulerConfig, SOURCES, env);
+  // Credentials given by halves are refused here rather than at connect.
+  natsCredentialsOf(config);
+  return config;
 }

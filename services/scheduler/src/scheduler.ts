@@ -5,9 +5,10 @@ import {
   consumeMessages,
   createServiceLogger,
   ensureDurable,
-  ensureStreams,
   type Logger,
+  natsCredentialsOf,
   type RiverConnection,
+  requireStreams,
   runShutdown,
 } from '@river/protocol/internal';
 import {
@@ -59,6 +60,7 @@ export async function startScheduler(
   const connection = await connectRiver({
     servers: config.natsUrl,
     name: 'river-scheduler',
+    credentials: natsCredentialsOf(config),
   });
 
   let store: TaskStore;
@@ -118,7 +120,16 @@ async function prepare(
 ): Promise<TaskStore> {
   const { jsm, kvm } = connection;
   const ackWaitMs = config.ackWaitMs ?? DEFAULT_SCHEDULER_ACK_WAIT_MS;
-  await ensureStreams(jsm, config.retentionDays);
+  await requireStreams(
+    jsm,
+    [
+      Streams.taskRequests,
+      Streams.taskResults,
+      Streams.dispatch,
+      Streams.events,
+    ],
+    config.retentionDays,
+  );
   await ensureDurable(jsm, {
     stream: Streams.taskRequests,
     name: Consumers.schedulerRequests,

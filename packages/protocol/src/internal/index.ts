@@ -30,10 +30,17 @@ export { createServiceLogger, type Logger, taskFields } from './logger.js';
 export {
   type ConnectOptions,
   connectRiver,
+  inboxPrefixOf,
   MIN_SERVER_VERSION,
   type RiverConnection,
   versionAtLeast,
 } from './nats.js';
+export {
+  describeSubject,
+  NATS_ACCESS_ERROR_CODE,
+  NatsAccessError,
+  type NatsOperation,
+} from './nats-access.js';
 export { readObjectChunks } from './objects.js';
 export { PUBLISH_RETRY_LIMIT_MS, publishWithRetry } from './publish.js';
 export {
@@ -59,7 +66,13 @@ export { runService, type ServiceDefinition } from './service.js';
 export {
   LOG_LEVEL_SETTING,
   LogLevel,
+  NATS_CREDENTIAL_SETTINGS,
   NATS_URL_SETTING,
+  NatsCredentialFields,
+  type NatsCredentialSettings,
+  type NatsCredentials,
+  natsCredentialsFromEnv,
+  natsCredentialsOf,
   RETENTION_DAYS_SETTING,
   readSettings,
   SETTINGS_ERROR_CODE,
@@ -67,11 +80,17 @@ export {
   type SettingSources,
   SettingsError,
 } from './settings.js';
+export { type SetupOptions, setupRiver } from './setup.js';
 export { runShutdown, type ShutdownStep } from './shutdown.js';
 export {
   DEFAULT_RETENTION_DAYS,
   type DurableOptions,
   ensureDurable,
   ensureStreams,
+  requireStreams,
+  STREAM_MISSING_CODE,
+  StreamMissingError,
+  type StreamName,
   streamConfigs,
 } from './streams.js';
+export { putObjectWriteOnly } from './write-only-objects.js';

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import {
   type JetStreamClient,
   type JetStreamManager,
@@ -6,8 +7,20 @@ import {
 } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { Objm } from '@nats-io/obj';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import {
+  type ConnectionOptions,
+  connect,
+  credsAuthenticator,
+  type NatsConnection,
+  nkeyAuthenticator,
+} from '@nats-io/transport-node';
 import { ServerUnsupportedError } from '../errors.js';
+import {
+  accessError,
+  NatsAccessError,
+  permissionViolation,
+} from './nats-access.js';
+import type { NatsCredentials } from './settings.js';
 
 /** Pause between reconnection attempts. */
 const RECONNECT_WAIT_MS = 250;
@@ -18,6 +31,8 @@ export const MIN_SERVER_VERSION = '2.9.0';
 /** A connection with its JetStream handles, as every service holds. */
 export interface RiverConnection {
   nc: NatsConnection;
+  /** The NATS user it connected as; `undefined` without credentials. */
+  user: string | undefined;
   js: JetStreamClient;
   jsm: JetStreamManager;
   kvm: Kvm;
@@ -37,6 +52,17 @@ export interface ConnectOptions {
    * good; unlimited unless set. Services keep trying; a client may not.
    */
   maxReconnectAttempts?: number;
+  /** Who to connect as; without credentials, as nobody in particular. */
+  credentials?: NatsCredentials | undefined;
+}
+
+/**
+ * The prefix of a user's reply subjects. A user of a River role may
+ * receive replies only under its own prefix, so that no role can read the
+ * replies (pulled messages among them) meant for another.
+ */
+export function inboxPrefixOf(user: string): string {
+  return `_INBOX_${user}`;
 }
 
 /** Whether `version` (x.y.z) is at least `minimum`. */
@@ -58,19 +84,32 @@ export function versionAtLeast(version: string, minimum: string): boolean {
  * JetStream, and returns the handles River's services use. The connection
  * reconnects forever, so a restarted server is picked up by itself.
  *
- * @throws ServerUnsupportedError when the server is too old or lacks
- *   JetStream.
+ * With credentials, replies come under the user's own inbox prefix
+ * ({@link inboxPrefixOf}), and a publish or JetStream call the user's
+ * role may not make fails with a {@link NatsAccessError} that names the
+ * user, the subject and the missing permission.
+ *
+ * @throws NatsAccessError when the server refuses the credentials or a
+ *   credentials file cannot be read; ServerUnsupportedError when the
+ *   server is too old or lacks JetStream.
  */
 export async function connectRiver(
   options: ConnectOptions,
 ): Promise<RiverConnection> {
+  const user = options.credentials?.user;
+  const inboxPrefix = user === undefined ? undefined : inboxPrefixOf(user);
   const nc = await connect({
     servers: options.servers.split(',').map((server) => server.trim()),
     name: options.name,
     maxReconnectAttempts: options.maxReconnectAttempts ?? -1,
     reconnectTimeWait: RECONNECT_WAIT_MS,
     timeout: options.timeoutMs ?? 5_000,
+    ...(inboxPrefix === undefined ? {} : { inboxPrefix }),
+    ...(await authOptions(options.credentials)),
+  }).catch((error: unknown) => {
+    throw refusedConnection(options, error);
   });
+  explainRefusals(nc, user);
   try {
     const version = nc.info?.version ?? '0.0.0';
     if (!versionAtLeast(version, MIN_SERVER_VERSION)) {
@@ -87,11 +126,94 @@ export async function connectRiver(
           'disabled: start it with -js (or jetstream {} in its config).',
       );
     }
-    const jsm = await jetstreamManager(nc);
-    const js = jetstream(nc);
-    return { nc, js, jsm, kvm: new Kvm(js), objm: new Objm(js) };
+    // Ordered push consumers (key-value watches, object reads) deliver to
+    // the watcher prefix, which must also be the user's own.
+    const jsOptions =
+      inboxPrefix === undefined ? {} : { watcherPrefix: inboxPrefix };
+    const jsm = await jetstreamManager(nc, jsOptions);
+    const js = jetstream(nc, jsOptions);
+    return { nc, user, js, jsm, kvm: new Kvm(js), objm: new Objm(js) };
   } catch (error) {
     await nc.close();
     throw error;
   }
+}
+
+/** The connection options that present `credentials` to the server. */
+async function authOptions(
+  credentials: NatsCredentials | undefined,
+): Promise<Partial<ConnectionOptions>> {
+  if (credentials === undefined) {
+    return {};
+  }
+  if ('password' in credentials) {
+    return { user: credentials.user, pass: credentials.password };
+  }
+  const [variable, path] =
+    'nkeySeedFile' in credentials
+      ? ['RIVER_NATS_NKEY_SEED_FILE', credentials.nkeySeedFile]
+      : ['RIVER_NATS_CREDS', credentials.credsFile];
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new NatsAccessError({
+      user: credentials.user,
+      operation: 'connect',
+      message:
+        `Cannot read ${variable} ${path} for NATS user ` +
+        `'${credentials.user}': ${(error as Error).message}.`,
+      cause: error,
+    });
+  }
+  const bytes = new TextEncoder().encode(text.trim());
+  return {
+    authenticator:
+      'nkeySeedFile' in credentials
+        ? nkeyAuthenticator(bytes)
+        : credsAuthenticator(bytes),
+  };
+}
+
+/** A connection error, named for the user when the server refused it. */
+function refusedConnection(options: ConnectOptions, error: unknown): unknown {
+  const refused =
+    error instanceof Error && /authorization violation/i.test(error.message);
+  if (!refused) {
+    return error;
+  }
+  const user = options.credentials?.user;
+  return new NatsAccessError({
+    user,
+    operation: 'connect',
+    message:
+      user === undefined
+        ? `The NATS server at ${options.servers} requires a user: set ` +
+          'RIVER_NATS_USER and its RIVER_NATS_NKEY_SEED_FILE (or ' +
+          'RIVER_NATS_PASSWORD or RIVER_NATS_CREDS).'
+        : `The NATS server at ${options.servers} refused user '${user}': ` +
+          "its credentials match no user of the server's configuration; " +
+          'generate both together (river nats-config).',
+    cause: error,
+  });
+}
+
+/**
+ * Makes a request that the server refuses under the user's permissions
+ * (JetStream publishes and API calls are requests) fail with a
+ * {@link NatsAccessError} naming the user, the subject and the missing
+ * permission, rather than a bare protocol message.
+ */
+function explainRefusals(nc: NatsConnection, user: string | undefined): void {
+  const request = nc.request.bind(nc);
+  nc.request = async (...args: Parameters<NatsConnection['request']>) => {
+    try {
+      return await request(...args);
+    } catch (error) {
+      const violation = permissionViolation(error);
+      throw violation === undefined
+        ? error
+        : accessError(user, violation, error);
+    }
+  };
 }

@@ -1,5 +1,6 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
 import { delay } from './consume.js';
+import { NatsAccessError } from './nats-access.js';
 
 /** First pause between publish attempts; it doubles up to a second. */
 const FIRST_RETRY_DELAY_MS = 250;
@@ -16,7 +17,8 @@ export const PUBLISH_RETRY_LIMIT_MS = 60_000;
  * server is unreachable or slow. Every try carries the same message id, so
  * JetStream stores the message once however many tries reach it.
  *
- * @throws the last error once `giveUpAfterMs` has passed.
+ * @throws NatsAccessError at once when the user may not publish there;
+ *   the last error once `giveUpAfterMs` has passed.
  */
 export async function publishWithRetry(
   js: JetStreamClient,
@@ -31,7 +33,8 @@ export async function publishWithRetry(
       await js.publish(subject, data, { msgID });
       return;
     } catch (error) {
-      if (Date.now() + pause > deadline) {
+      // A refusal stays a refusal however often it is tried.
+      if (error instanceof NatsAccessError || Date.now() + pause > deadline) {
         throw error;
       }
       await delay(pause);

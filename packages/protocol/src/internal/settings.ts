@@ -60,6 +60,133 @@ export const RETENTION_DAYS_SETTING: SettingSource = {
   default: DEFAULT_RETENTION_DAYS,
 };
 
+/**
+ * The fields every service's settings hold for its NATS credentials, to
+ * spread into its settings schema. Each is optional: without any, the
+ * service connects with no credentials, which a server with users
+ * refuses. Read them with {@link natsCredentialsOf}.
+ */
+export const NatsCredentialFields = {
+  /** The NATS user, which is also the role: `controller`, `sdk`, … */
+  natsUser: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]+$' })),
+  /** The user's password, for a server that lists it with one. */
+  natsPassword: Type.Optional(Type.String({ minLength: 1 })),
+  /** A file holding the user's nkey seed (`SU…`). */
+  natsNkeySeedFile: Type.Optional(Type.String({ minLength: 1 })),
+  /** A NATS `.creds` file (a user JWT and its seed). */
+  natsCredsFile: Type.Optional(Type.String({ minLength: 1 })),
+};
+
+/** The credential fields of a service's settings, as read. */
+export type NatsCredentialSettings = Type.Static<
+  Type.TObject<typeof NatsCredentialFields>
+>;
+
+/** The variables of {@link NatsCredentialFields}, for a service's sources. */
+export const NATS_CREDENTIAL_SETTINGS: SettingSources<NatsCredentialSettings> =
+  {
+    natsUser: {
+      variable: 'RIVER_NATS_USER',
+      expected: "a NATS user name of letters, digits, '-' and '_'",
+      kind: 'string',
+    },
+    natsPassword: {
+      variable: 'RIVER_NATS_PASSWORD',
+      expected: "the password of RIVER_NATS_USER's user",
+      kind: 'string',
+    },
+    natsNkeySeedFile: {
+      variable: 'RIVER_NATS_NKEY_SEED_FILE',
+      expected: "the path of a file holding the user's nkey seed",
+      kind: 'string',
+    },
+    natsCredsFile: {
+      variable: 'RIVER_NATS_CREDS',
+      expected: 'the path of a NATS .creds file',
+      kind: 'string',
+    },
+  };
+
+/**
+ * How a service or client proves who it is to NATS: a user name (which
+ * also names its role in errors and its reply subjects) and one secret.
+ */
+export type NatsCredentials =
+  | { user: string; password: string }
+  | { user: string; nkeySeedFile: string }
+  | { user: string; credsFile: string };
+
+/**
+ * The credentials that settings name, or `undefined` when they name none.
+ *
+ * @throws SettingsError when a secret is given without RIVER_NATS_USER, a
+ *   user without a secret, or more than one secret.
+ */
+export function natsCredentialsOf(
+  settings: NatsCredentialSettings,
+): NatsCredentials | undefined {
+  const {
+    natsUser: user,
+    natsPassword,
+    natsNkeySeedFile,
+    natsCredsFile,
+  } = settings;
+  const secrets = [
+    natsPassword === undefined ? [] : [['RIVER_NATS_PASSWORD', 'password']],
+    natsNkeySeedFile === undefined
+      ? []
+      : [['RIVER_NATS_NKEY_SEED_FILE', 'nkeySeedFile']],
+    natsCredsFile === undefined ? [] : [['RIVER_NATS_CREDS', 'credsFile']],
+  ].flat();
+  if (user === undefined) {
+    const [given] = secrets;
+    if (given === undefined) {
+      return undefined;
+    }
+    throw new SettingsError(
+      'RIVER_NATS_USER',
+      `RIVER_NATS_USER is not set, but ${given[0]} is: set it to the ` +
+        'NATS user those credentials belong to, for example controller.',
+    );
+  }
+  if (secrets.length !== 1) {
+    const names = secrets.map(([variable]) => variable).join(' and ');
+    throw new SettingsError(
+      secrets.length === 0 ? 'RIVER_NATS_NKEY_SEED_FILE' : 'RIVER_NATS_USER',
+      secrets.length === 0
+        ? `RIVER_NATS_USER is ${JSON.stringify(user)}, but no credentials ` +
+            'are set: set RIVER_NATS_NKEY_SEED_FILE, RIVER_NATS_PASSWORD or ' +
+            'RIVER_NATS_CREDS.'
+        : `${names} are both set: give RIVER_NATS_USER one of them.`,
+    );
+  }
+  if (natsPassword !== undefined) {
+    return { user, password: natsPassword };
+  }
+  if (natsNkeySeedFile !== undefined) {
+    return { user, nkeySeedFile: natsNkeySeedFile };
+  }
+  return { user, credsFile: natsCredsFile as string };
+}
+
+/**
+ * Reads NATS credentials from environment variables alone, as the `river`
+ * command does.
+ *
+ * @throws SettingsError as {@link natsCredentialsOf} does.
+ */
+export function natsCredentialsFromEnv(
+  env: NodeJS.ProcessEnv,
+): NatsCredentials | undefined {
+  return natsCredentialsOf(
+    readSettings(
+      Type.Object(NatsCredentialFields),
+      NATS_CREDENTIAL_SETTINGS,
+      env,
+    ),
+  );
+}
+
 /** Stable code of {@link SettingsError}. */
 export const SETTINGS_ERROR_CODE = 'INVALID_CONFIG';
 

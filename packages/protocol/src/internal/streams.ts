@@ -9,6 +9,7 @@ import {
 } from '@nats-io/jetstream';
 import { Streams, Subjects } from '../subjects.js';
 import { CodedError } from './coded-error.js';
+import { NatsAccessError } from './nats-access.js';
 
 const DAY_NS = 24 * 60 * 60 * 1_000_000_000;
 const DUPLICATE_WINDOW_NS = 2 * 60 * 1_000_000_000;
@@ -51,7 +52,8 @@ export function streamReplicasFromEnv(env = process.env): number {
   return replicas;
 }
 
-type StreamName = (typeof Streams)[keyof typeof Streams];
+/** The name of one of River's streams. */
+export type StreamName = (typeof Streams)[keyof typeof Streams];
 
 /** A stream configuration with its name. */
 export type StreamSettings = Partial<StreamConfig> & { name: string };
@@ -108,15 +110,41 @@ export function streamConfigs(
   };
 }
 
+/** Stable code of {@link StreamMissingError}. */
+export const STREAM_MISSING_CODE = 'STREAM_MISSING';
+
+/**
+ * A stream a service needs does not exist, and the service's NATS user
+ * may not create it.
+ */
+export class StreamMissingError extends CodedError<typeof STREAM_MISSING_CODE> {
+  /** The stream that is missing. */
+  readonly stream: string;
+
+  constructor(stream: string, cause: NatsAccessError) {
+    super(
+      STREAM_MISSING_CODE,
+      `Stream ${stream} does not exist, and this service may not create ` +
+        "it: create River's streams and buckets first with `river setup` " +
+        `as the NATS admin user. (${cause.message})`,
+      cause,
+    );
+    this.stream = stream;
+  }
+}
+
 /**
  * Creates River's streams that do not exist yet, each kept by `replicas`
  * servers (by default `RIVER_STREAM_REPLICAS`, else 1). An existing stream
  * is left as it is, so that a service started with other defaults never
  * undoes an operator's settings. Safe to call from every service at once.
+ * A stream the NATS user may not look up is skipped: a service checks
+ * its own with {@link requireStreams}.
  *
- * @throws CodedError (code `INVALID_CONFIG`) when `replicas` is not given
- *   and `RIVER_STREAM_REPLICAS` is invalid; the server's error when a
- *   cluster has fewer servers than `replicas`.
+ * @throws StreamMissingError when a stream is missing and may not be
+ *   created; CodedError (code `INVALID_CONFIG`) when `replicas` is not
+ *   given and `RIVER_STREAM_REPLICAS` is invalid; the server's error when
+ *   a cluster has fewer servers than `replicas`.
  */
 export async function ensureStreams(
   jsm: JetStreamManager,
@@ -125,19 +153,60 @@ export async function ensureStreams(
 ): Promise<void> {
   const configs = streamConfigs(retentionDays, replicas);
   for (const config of Object.values(configs)) {
-    const exists = await jsm.streams.info(config.name).then(
-      () => true,
-      () => false,
-    );
-    if (!exists) {
-      // A sibling service may create it between the check and the add.
-      await jsm.streams.add(config).catch(async (error: unknown) => {
-        await jsm.streams.info(config.name).catch(() => {
-          throw error;
-        });
-      });
-    }
+    await ensureStream(jsm, config, 'skip');
   }
+}
+
+/**
+ * Checks that the streams a service uses exist, and creates those that
+ * do not (each kept by `replicas` servers) when its NATS user may; an
+ * existing stream is left as it is. Under River's NATS rights a service
+ * creates no stream: `river setup` does, as the admin user.
+ *
+ * @throws StreamMissingError when a stream is missing and may not be
+ *   created; NatsAccessError when the user may not even look one up.
+ */
+export async function requireStreams(
+  jsm: JetStreamManager,
+  names: readonly StreamName[],
+  retentionDays = DEFAULT_RETENTION_DAYS,
+  replicas = streamReplicasFromEnv(),
+): Promise<void> {
+  const configs = streamConfigs(retentionDays, replicas);
+  for (const name of names) {
+    await ensureStream(jsm, configs[name], 'throw');
+  }
+}
+
+/** Creates one stream unless it exists; see {@link requireStreams}. */
+async function ensureStream(
+  jsm: JetStreamManager,
+  config: StreamSettings,
+  refusedLookUp: 'skip' | 'throw',
+): Promise<void> {
+  const found = await jsm.streams.info(config.name).then(
+    () => 'exists' as const,
+    (error: unknown) => {
+      if (!(error instanceof NatsAccessError)) {
+        return 'missing' as const;
+      }
+      if (refusedLookUp === 'throw') {
+        throw error;
+      }
+      return 'not ours' as const;
+    },
+  );
+  if (found !== 'missing') {
+    return;
+  }
+  // A sibling service may create it between the check and the add.
+  await jsm.streams.add(config).catch(async (error: unknown) => {
+    await jsm.streams.info(config.name).catch(() => {
+      throw error instanceof NatsAccessError
+        ? new StreamMissingError(config.name, error)
+        : error;
+    });
+  });
 }
 
 /** The settings of a durable pull consumer that River uses. */
@@ -159,7 +228,11 @@ export interface DurableOptions {
   maxAckPending?: number;
 }
 
-/** Creates a durable pull consumer, or updates it to `options`. */
+/**
+ * Creates a durable pull consumer, or updates it to `options`.
+ *
+ * @throws NatsAccessError when the NATS user may not create it.
+ */
 export async function ensureDurable(
   jsm: JetStreamManager,
   options: DurableOptions,
@@ -175,7 +248,10 @@ export async function ensureDurable(
   };
   try {
     await jsm.consumers.add(options.stream, config);
-  } catch {
+  } catch (error) {
+    if (error instanceof NatsAccessError) {
+      throw error;
+    }
     await jsm.consumers.update(options.stream, options.name, config);
   }
 }

@@ -17,8 +17,10 @@ import {
   connectRiver,
   followSubject,
   JobRealm,
+  type NatsCredentials,
   openCancels,
   type ProjectOutline,
+  putObjectWriteOnly,
   type RiverConnection,
 } from '@river/protocol/internal';
 import {
@@ -82,6 +84,8 @@ export interface ClientOptions {
   servers: string;
   /** The connection's name on the server. */
   name?: string;
+  /** The NATS user to connect as, normally River's `sdk` role. */
+  credentials?: NatsCredentials | undefined;
 }
 
 /** A run that has been submitted. */
@@ -145,6 +149,7 @@ export class RiverClient {
         servers: options.servers,
         name: options.name ?? 'river-client',
         maxReconnectAttempts: CLIENT_RECONNECT_ATTEMPTS,
+        credentials: options.credentials,
       });
       return new RiverClient(connection);
     } catch (error) {
@@ -201,10 +206,15 @@ export class RiverClient {
     }
 
     const { objm, js } = this.#connection;
-    const bundles = await objm.create(Buckets.bundles);
-    if ((await bundles.info(bundle.digest)) === null) {
-      await bundles.putBlob({ name: bundle.digest }, Buffer.from(bundle.code));
-    }
+    // Made when missing, as on a server without River's users; then
+    // written without reading the bucket, which only controllers may.
+    await objm.create(Buckets.bundles);
+    await putObjectWriteOnly(
+      this.#connection,
+      Buckets.bundles,
+      bundle.digest,
+      Buffer.from(bundle.code),
+    );
     const artifacts = await objm.create(Buckets.artifacts);
     const sources = await uploadSources(file, project.sources, artifacts);
 
