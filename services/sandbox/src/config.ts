@@ -118,6 +118,11 @@ export const SandboxConfig = Type.Object({
   readOnlyPaths: Type.Optional(
     Type.String({ pattern: '^\\s*/[^,]*(,\\s*/[^,]*)*$' }),
   ),
+  /**
+   * The Docker engine the docker runner uses, `unix:///path/to/socket`;
+   * no docker runner unless set.
+   */
+  dockerHost: Type.Optional(Type.String({ pattern: '^unix:///.+' })),
 });
 
 /** The sandbox's settings, validated at start-up. */
@@ -215,6 +220,11 @@ const SOURCES: SettingSources<SandboxConfig> = {
   readOnlyPaths: {
     variable: 'RIVER_TASK_READ_ONLY_PATHS',
     expected: 'a comma-separated list of absolute paths',
+    kind: 'string',
+  },
+  dockerHost: {
+    variable: 'RIVER_DOCKER_HOST',
+    expected: 'a unix socket address such as unix:///run/docker.sock',
     kind: 'string',
   },
 };

@@ -3,6 +3,7 @@ import type { Logger } from '@river/protocol/internal';
 import type { SandboxConfig } from '../config.js';
 import { SandboxError, SandboxErrorCode } from '../errors.js';
 import { setUpBwrap } from './bwrap-setup.js';
+import { setUpDocker } from './docker-setup.js';
 import { ProcessRunner } from './process-runner.js';
 import type { TaskRunner } from './task-runner.js';
 
@@ -33,9 +34,7 @@ const FACTORIES: Record<
       readOnlyPaths: listSetting(config.readOnlyPaths),
       log,
     }),
-  docker: async () => ({
-    unavailable: 'this sandbox has no docker runner set up',
-  }),
+  docker: ({ config, log }) => setUpDocker({ host: config.dockerHost, log }),
 };
 
 /** The runners of a sandbox and its policy on which tasks may use. */
