@@ -45,6 +45,10 @@ describe('sandbox configuration', () => {
       maxOutputBytes: 1_048_576,
       taskLostMs: 3_000,
       drainGraceMs: 0,
+      taskMemoryMb: 4_096,
+      taskProcesses: 1_024,
+      taskOpenFiles: 4_096,
+      taskDiskMb: 10_240,
     });
   });
 

@@ -1,5 +1,11 @@
 import { mkdir } from 'node:fs/promises';
-import { Buckets, Consumers, Streams, Subjects } from '@river/protocol';
+import {
+  Buckets,
+  Consumers,
+  type RunnerKind,
+  Streams,
+  Subjects,
+} from '@river/protocol';
 import {
   CancelWatch,
   connectRiver,
@@ -41,6 +47,8 @@ export interface SandboxOptions {
 export interface RunningSandbox {
   /** This sandbox's id, as task events and results carry it. */
   readonly id: string;
+  /** The runner of tasks that name none. */
+  readonly defaultRunner: RunnerKind;
   /**
    * Stops pulling tasks at once and lets the running ones finish and
    * report for up to the drain grace period (`drainGraceMs`); past it,
@@ -141,6 +149,7 @@ export async function startSandbox(
   let closing: Promise<void> | undefined;
   return {
     id: config.sandboxId,
+    defaultRunner: runners.defaultKind,
     close() {
       closing ??= shutDown(
         connection,
