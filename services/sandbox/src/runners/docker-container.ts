@@ -93,9 +93,7 @@ export function containerSpec(
         ? ['/bin/sh', '-c', request.command]
         : [...request.command],
     Cmd: [],
-    Env: Object.entries(request.env).map(
-      ([name, value]) => `${name}=${inContainer(value, request.workspace)}`,
-    ),
+    Env: containerEnv(request),
     WorkingDir: posix.join(WORKSPACE_PATH, request.cwd),
     User: `${user.uid}:${user.gid}`,
     Labels: { 'river.attempt': request.attemptKey },
@@ -153,6 +151,17 @@ export function containerSpec(
           }),
     },
   };
+}
+
+/**
+ * The task's environment as `NAME=value` lines. A PATH that is only the
+ * sandbox's own, given by default, is left out: the image's PATH (where
+ * its programs are) applies instead.
+ */
+function containerEnv(request: RunnerRequest): string[] {
+  return Object.entries(request.env)
+    .filter(([name, value]) => name !== 'PATH' || value !== process.env.PATH)
+    .map(([name, value]) => `${name}=${inContainer(value, request.workspace)}`);
 }
 
 /**

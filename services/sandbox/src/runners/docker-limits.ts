@@ -1,5 +1,6 @@
-import { lstat, readdir, readFile, statfs } from 'node:fs/promises';
+import { readFile, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
+import { diskUsage } from './disk-usage.js';
 
 /** How often the process count's failures are read. */
 const PIDS_POLL_MS = 200;
@@ -10,8 +11,6 @@ const DISK_POLL_MS = 1_000;
  * so that a workspace of many files is walked less often.
  */
 const DISK_POLL_SHARE = 10;
-/** Bytes in the unit of `st_blocks`. */
-const BLOCK_BYTES = 512;
 
 /** A limit the watch saw a container reach. */
 export type WatchedLimit = 'process-limit' | 'disk-limit';
@@ -192,34 +191,6 @@ async function readRefusedForks(path: string): Promise<number> {
   const text = await readFile(path, 'utf8');
   const match = /^max (\d+)$/m.exec(text);
   return match?.[1] === undefined ? 0 : Number(match[1]);
-}
-
-/**
- * Bytes of disk a directory tree takes, counting each file's allocated
- * blocks once however many links it has. Entries that vanish while the
- * tree is walked are skipped.
- */
-export async function diskUsage(root: string): Promise<number> {
-  const seen = new Set<number>();
-  let total = 0;
-  const stack = [root];
-  while (stack.length > 0) {
-    const directory = stack.pop() as string;
-    const entries = await readdir(directory).catch(() => [] as string[]);
-    for (const name of entries) {
-      const path = join(directory, name);
-      const stat = await lstat(path).catch(() => undefined);
-      if (stat === undefined || seen.has(stat.ino)) {
-        continue;
-      }
-      seen.add(stat.ino);
-      total += stat.blocks * BLOCK_BYTES;
-      if (stat.isDirectory()) {
-        stack.push(path);
-      }
-    }
-  }
-  return total;
 }
 
 /**

@@ -117,6 +117,20 @@ describe.skipIf(unavailable !== undefined)('docker runner', () => {
       expect(output.text('stderr')).toBe('err\n');
     });
 
+    it("runs with the image's PATH unless the task declares its own", async () => {
+      const output = capture();
+      const end = await run(
+        { command: 'echo $PATH', env: { PATH: process.env.PATH ?? '' } },
+        output,
+      );
+
+      expect(exited(end)).toBe(0);
+      // The engine's default for an image that sets no PATH.
+      expect(output.text('stdout')).toBe(
+        '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n',
+      );
+    });
+
     it('fails clearly when the task names no image', async () => {
       const end = await runner.run(
         {
