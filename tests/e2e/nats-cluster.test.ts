@@ -81,6 +81,13 @@ async function tasksFinished(runId: string, count: number): Promise<void> {
     if (eventsOf(events, 'task.finished').length >= count) {
       return;
     }
+    const [ended] = eventsOf(events, 'run.finished');
+    if (ended !== undefined) {
+      throw new Error(
+        `Run ended ${ended.status} before ${count} tasks finished: ` +
+          `${ended.error ?? ''} ${JSON.stringify(eventsOf(events, 'job.finished'))}`,
+      );
+    }
     await sleep(100);
   }
 }

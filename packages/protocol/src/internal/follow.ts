@@ -1,4 +1,5 @@
 import {
+  type Consumer,
   type ConsumerMessages,
   DeliverPolicy,
   type JetStreamClient,
@@ -11,6 +12,11 @@ const MSG_ID_HEADER = 'Nats-Msg-Id';
 const MISSED_HEARTBEATS_LIMIT = 2;
 /** Pause before a consumer is made again after a failure. */
 const RECREATE_DELAY_MS = 500;
+/**
+ * How long the follower may wait for a message before it asks the server
+ * whether one is waiting that its consumer failed to deliver.
+ */
+const STALL_CHECK_MS = 5_000;
 
 /** One stored message of a followed subject. */
 export interface FollowedMessage {
@@ -43,6 +49,7 @@ export async function* followSubject(
 ): AsyncGenerator<FollowedMessage> {
   let lastSeq = 0;
   let messages: ConsumerMessages | undefined;
+  let stall: StallWatch | undefined;
   const stop = () => messages?.stop();
   // A function, as the signal changes behind the compiler's back.
   const aborted = () => signal?.aborted === true;
@@ -61,8 +68,12 @@ export async function* followSubject(
         });
         messages = await consumer.consume(FOLLOW_OPTIONS);
         watchForSilence(messages);
+        stall = watchForStall(consumer, messages);
         for await (const msg of messages) {
+          // Until the caller asks for the next one, its pace is no stall.
+          stall.delivered();
           if (msg.seq <= lastSeq) {
+            stall.waiting();
             continue;
           }
           lastSeq = msg.seq;
@@ -73,10 +84,12 @@ export async function* followSubject(
             pending: msg.info.pending,
             msgId: msg.headers?.get(MSG_ID_HEADER) || undefined,
           };
+          stall.waiting();
         }
       } catch {
         // Made again below, unless the caller is done.
       } finally {
+        stall?.stop();
         await messages?.close().catch(() => undefined);
         messages = undefined;
       }
@@ -102,4 +115,58 @@ function watchForSilence(messages: ConsumerMessages): void {
       }
     }
   })().catch(() => undefined);
+}
+
+/** What the follower tells the stall check. */
+interface StallWatch {
+  /** A message arrived. */
+  delivered(): void;
+  /** The follower waits for the next message. */
+  waiting(): void;
+  stop(): void;
+}
+
+/**
+ * Stops the consumer when it has kept the follower waiting for a while
+ * although the server holds messages for it, or when the server no longer
+ * knows it. The client library's own recovery stops watching heartbeats
+ * while it reconnects, and a recovery that fails midway (seen when a
+ * cluster node is lost) would otherwise leave the follower waiting
+ * forever; this check needs nothing of that machinery.
+ */
+function watchForStall(
+  consumer: Consumer,
+  messages: ConsumerMessages,
+): StallWatch {
+  let waitingSince: number | undefined = Date.now();
+  let suspect = false;
+  const timer = setInterval(() => {
+    if (
+      waitingSince === undefined ||
+      Date.now() - waitingSince < STALL_CHECK_MS
+    ) {
+      suspect = false;
+      return;
+    }
+    consumer.info().then(
+      (info) => {
+        // Once may be a message on its way; twice in a row is a stall.
+        if (info.num_pending > 0 && suspect) {
+          messages.stop();
+        }
+        suspect = info.num_pending > 0;
+      },
+      () => messages.stop(),
+    );
+  }, STALL_CHECK_MS);
+  timer.unref();
+  return {
+    delivered: () => {
+      waitingSince = undefined;
+    },
+    waiting: () => {
+      waitingSince = Date.now();
+    },
+    stop: () => clearInterval(timer),
+  };
 }
