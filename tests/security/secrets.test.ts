@@ -4,7 +4,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { LocalStack } from '@river/cli';
+import { embeddedRoleEnv, type LocalStack } from '@river/cli';
 import {
   Buckets,
   decode,
@@ -66,7 +66,10 @@ let client: RiverClient;
 /** Every message that crossed the NATS server while the test ran. */
 const wire: Array<{ subject: string; data: Buffer }> = [];
 
-/** Runs the real `river` CLI with extra environment and standard input. */
+/**
+ * Runs the real `river` CLI as the `sdk` user, as {@link river} does, with
+ * extra environment and standard input.
+ */
 function riverWith(
   args: string[],
   options: { env?: NodeJS.ProcessEnv; input?: string } = {},
@@ -74,7 +77,12 @@ function riverWith(
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], {
       cwd: REPO_ROOT,
-      env: { ...process.env, NATS_URL: stack.natsUrl, ...options.env },
+      env: {
+        ...process.env,
+        NATS_URL: stack.natsUrl,
+        ...embeddedRoleEnv(stack.natsUrl, 'sdk'),
+        ...options.env,
+      },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';

@@ -130,8 +130,9 @@ function streamOption(
 function secretAction(value: string | undefined) {
   const action = SECRET_ACTIONS.find((known) => known === value);
   if (action === undefined) {
+    const given = value === undefined ? '' : `, not '${value}'`;
     throw new UsageError(
-      `river secret takes ${SECRET_ACTIONS.join(', ')}, not '${value ?? ''}'.`,
+      `river secret takes ${SECRET_ACTIONS.join(', ')}${given}.`,
     );
   }
   return action;

@@ -10,6 +10,7 @@ import {
   sealedForKey,
   sealSecret,
 } from '@river/protocol/internal';
+import { cliCredentials } from './context.js';
 import { readSecretValue } from './secret-value.js';
 
 /** The variable `river secret set` reads the sandboxes' public key from. */
@@ -169,9 +170,12 @@ async function keygen(privateKeyFile: string | undefined): Promise<number> {
       flag: 'wx',
     });
   } catch (error) {
+    const why =
+      (error as NodeJS.ErrnoException).code === 'EEXIST'
+        ? 'the file exists, and keygen never writes over a key'
+        : (error as Error).message;
     throw new Error(
-      `Cannot write the private key to ${privateKeyFile}: ` +
-        `${(error as Error).message}.`,
+      `Cannot write the private key to ${privateKeyFile}: ${why}.`,
     );
   }
   process.stdout.write(
@@ -228,6 +232,7 @@ async function withConnection(
     servers: natsUrl,
     name: 'river-cli',
     maxReconnectAttempts: RECONNECT_ATTEMPTS,
+    credentials: cliCredentials(),
   });
   try {
     return await action(connection);
