@@ -223,16 +223,21 @@ describe.skipIf(unavailable !== undefined)('docker runner', () => {
       await rm(secretDir, { recursive: true, force: true });
     });
 
-    it('cannot read a file of the host outside its workspace', async () => {
+    it('cannot read a file of the host outside its workspace, nor reach the engine', async () => {
       const output = capture();
       const path = join(secretDir, 'secret.txt');
+      const sockets = `/var/run/docker.sock ${engine.dir}/docker.sock`;
       const end = await run(
-        { command: `cat ${path} /proc/1/root${path} || echo refused` },
+        {
+          command:
+            `cat ${path} /proc/1/root${path} || echo refused; ` +
+            `ls ${sockets} 2>/dev/null || echo no engine`,
+        },
         output,
       );
 
       expect(exited(end)).toBe(0);
-      expect(output.text('stdout')).toBe('refused\n');
+      expect(output.text('stdout')).toBe('refused\nno engine\n');
       expect(output.text('stdout')).not.toMatch(/host secret/);
     });
 
