@@ -4,7 +4,10 @@ import { DEFAULT_POOL, RunnerKind, TOKEN_PATTERN } from '@river/protocol';
 import {
   LOG_LEVEL_SETTING,
   LogLevel,
+  NATS_CREDENTIAL_SETTINGS,
   NATS_URL_SETTING,
+  NatsCredentialFields,
+  natsCredentialsOf,
   readSettings,
   type SettingSources,
 } from '@river/protocol/internal';
@@ -62,6 +65,7 @@ export const SandboxConfig = Type.Object({
   /** One or more comma-separated NATS server URLs. */
   natsUrl: Type.String({ minLength: 1 }),
   /** NATS credentials (`RIVER_NATS_USER` and one secret); none unless set. */
+  ...NatsCredentialFields,
   /** The pool whose dispatch queue this sandbox pulls from. */
   pool: Type.String({ pattern: TOKEN_PATTERN.source }),
   /** Tasks run at once. */
@@ -130,6 +134,7 @@ export type SandboxConfig = Type.Static<typeof SandboxConfig>;
 
 const SOURCES: SettingSources<SandboxConfig> = {
   natsUrl: NATS_URL_SETTING,
+  ...NATS_CREDENTIAL_SETTINGS,
   pool: {
     variable: 'RIVER_POOL',
     expected: 'a pool name of letters, digits, "_" or "-"',
@@ -248,5 +253,7 @@ export function loadSandboxConfig(
   env: NodeJS.ProcessEnv = process.env,
 ): SandboxConfig {
   const config = readSettings(SandboxConfig, SOURCES, env);
+  // Credentials given by halves are refused here rather than at connect.
+  natsCredentialsOf(config);
   return { ...config, workDir: resolve(config.workDir) };
 }

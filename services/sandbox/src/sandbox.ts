@@ -11,9 +11,10 @@ import {
   connectRiver,
   createServiceLogger,
   ensureDurable,
-  ensureStreams,
   type Logger,
+  natsCredentialsOf,
   type RiverConnection,
+  requireStreams,
   runShutdown,
 } from '@river/protocol/internal';
 import {
@@ -81,6 +82,7 @@ export async function startSandbox(
   const connection = await connectRiver({
     servers: config.natsUrl,
     name: `sandbox-${config.sandboxId}`,
+    credentials: natsCredentialsOf(config),
   });
   const taskLostMs = config.taskLostMs ?? DEFAULT_TASK_LOST_MS;
   const drainGraceMs = config.drainGraceMs ?? DEFAULT_DRAIN_GRACE_MS;
@@ -197,7 +199,12 @@ async function prepareServer(
 ): Promise<ArtifactStore> {
   const { jsm } = connection;
   const name = Consumers.sandboxPool(config.pool);
-  await ensureStreams(jsm);
+  await requireStreams(jsm, [
+    Streams.dispatch,
+    Streams.taskResults,
+    Streams.logs,
+    Streams.events,
+  ]);
 
   // The ack wait is the lost timeout; an existing consumer is updated to
   // this sandbox's setting, so the last sandbox started decides it.
