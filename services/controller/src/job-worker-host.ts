@@ -258,6 +258,8 @@ function crashLine(text: string): string | undefined {
   const lines = text
     .split('\n')
     .map((line) => line.replace(/^#\s*/, '').trim())
-    .filter((line) => line !== '' && !/^\d+: 0x|^-+|^<-+/.test(line));
+    .filter((line) => line !== '' && !/^\d+: 0x|^-+|^<-+/.test(line))
+    // V8 heads its fatal errors with a line that names no cause.
+    .filter((line) => !/^Fatal error in .*, line \d+$/.test(line));
   return lines.find((line) => /fatal|error/i.test(line)) ?? lines.at(-1);
 }
