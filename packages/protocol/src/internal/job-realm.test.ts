@@ -188,6 +188,16 @@ describe('a job realm', () => {
     });
   }
 
+  it('gives job logic no WebAssembly and no shared memory', async () => {
+    const message = await runJob(
+      bundleWithJob(
+        'return [typeof WebAssembly, typeof SharedArrayBuffer].join();',
+      ),
+    );
+
+    expect(message).toMatchObject({ valueJson: '"undefined,undefined"' });
+  });
+
   it('reports a require of a Node module with advice', () => {
     const load = () =>
       new JobRealm('require("node:fs");', 'fs.ts', 'run-test', () => undefined);
