@@ -1,0 +1,102 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { natsServerBinary } from '../embedded-nats.js';
+import { FIXED_ROLES, type RoleName, rolePermissions } from './roles.js';
+import { natsServerConfig, newRoleUsers } from './server-config.js';
+
+const ROLES: RoleName[] = [...FIXED_ROLES, 'sandbox-default', 'sandbox-gpu'];
+
+/** Roles whose publish list has a subject matching `pattern`. */
+function publishers(pattern: RegExp): RoleName[] {
+  return ROLES.filter((role) =>
+    rolePermissions(role).publish.some((subject) => pattern.test(subject)),
+  );
+}
+
+describe('the rights of River roles', () => {
+  it('give no role but the admin a wildcard over everything', () => {
+    for (const role of ROLES.filter((role) => role !== 'admin')) {
+      const { publish, subscribe } = rolePermissions(role);
+      for (const subject of [...publish, ...subscribe]) {
+        expect(subject, role).not.toMatch(/^(>|\$JS\.>|\$JS\.API\.>)$/);
+      }
+    }
+  });
+
+  it('let each role receive only its own replies', () => {
+    for (const role of ROLES.filter((role) => role !== 'admin')) {
+      const subscribe = rolePermissions(role).subscribe;
+      const inboxes = subscribe.filter((subject) => subject.includes('INBOX'));
+      expect(inboxes, role).toEqual([`_INBOX_${role}.>`]);
+    }
+  });
+
+  it('keep each pool to its own queue', () => {
+    const gpu = rolePermissions('sandbox-gpu').publish;
+    expect(gpu.filter((subject) => subject.includes('dispatch'))).toEqual([
+      '$JS.API.CONSUMER.CREATE.RIVER_DISPATCH.sandbox-gpu.river.v1.dispatch.gpu',
+    ]);
+    expect(gpu.join(' ')).not.toMatch(/sandbox-default/);
+    expect(publishers(/CONSUMER\.MSG\.NEXT\.RIVER_DISPATCH/)).toEqual([
+      'sandbox-default',
+      'sandbox-gpu',
+    ]);
+  });
+
+  it('let only the sdk submit and only the controller read bundles', () => {
+    expect(publishers(/^river\.v1\.run\.submit$/)).toEqual(['sdk']);
+    expect(
+      publishers(/MSG\.GET\.OBJ_river-bundles|OBJ_river-bundles\.\*\.\$O/),
+    ).toEqual(['controller']);
+    expect(publishers(/secrets/)).not.toContain('sandbox-default');
+  });
+
+  it('let only the log-collector serve log queries', () => {
+    const serving = ROLES.filter(
+      (role) =>
+        role !== 'admin' &&
+        rolePermissions(role).subscribe.includes('river.v1.log.query'),
+    );
+    expect(serving).toEqual(['log-collector']);
+    expect(
+      ROLES.filter((role) => rolePermissions(role).allowResponses),
+    ).toEqual(['admin', 'log-collector']);
+  });
+});
+
+describe('the generated server configuration', () => {
+  it('is accepted by nats-server and holds public keys only', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'river-config-test-'));
+    try {
+      const users = newRoleUsers(['default', 'gpu']);
+      const config = natsServerConfig({
+        listen: '127.0.0.1:4999',
+        storeDir: join(dir, 'store'),
+        users,
+      });
+      const file = join(dir, 'nats-server.conf');
+      await writeFile(file, config);
+
+      const checked = await promisify(execFile)(natsServerBinary(), [
+        '-t',
+        '-c',
+        file,
+      ]).then(
+        () => 'valid',
+        (error: Error) => error.message,
+      );
+
+      expect(checked).toBe('valid');
+      for (const user of users) {
+        expect(config).toContain(`nkey: ${user.publicKey}`);
+        expect(config).not.toContain(user.seed);
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
