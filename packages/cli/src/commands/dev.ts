@@ -2,7 +2,8 @@ import { startLocalStack } from '../stack.js';
 
 /**
  * `river dev`: runs NATS (the one at NATS_URL when it answers, otherwise
- * an embedded one) and the four services until Ctrl-C.
+ * an embedded one with a user per role) and the four services until
+ * Ctrl-C.
  */
 export async function devCommand(options: {
   storeDir: string | undefined;
@@ -15,10 +16,16 @@ export async function devCommand(options: {
   const where = stack.embedded
     ? `embedded nats-server (store ${stack.embedded.storeDir})`
     : 'existing NATS server';
+  const rights = stack.embedded?.rights;
   process.stdout.write(
     `River is running on ${where}.\n` +
       `  export NATS_URL=${stack.natsUrl}\n` +
       `  service logs: ${stack.logDir}\n` +
+      (rights === undefined
+        ? ''
+        : '  each service runs as its own NATS user; connections without ' +
+          `credentials get the ${rights.anonymous} role's rights\n` +
+          `  credentials of every role: ${rights.dir}\n`) +
       'Press Ctrl-C to stop.\n',
   );
   await new Promise<void>((resolve) => {
