@@ -30,6 +30,8 @@ function inCheckout(ctx: JobContext, name: string, command: string) {
     // The CLI shows task logs as they are; escape codes only clutter.
     env: { NO_COLOR: '1' },
     timeoutMs: TASK_TIMEOUT_MS,
+    // npm ci fetches the packages from the registry.
+    network: true,
   });
 }
 

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import type { LocalStack } from '@river/cli';
 import { RiverClient } from '@river/sdk/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { river, spawnRiver, startTestStack } from '../helpers/river.js';
 
 let stack: LocalStack;
@@ -37,7 +37,8 @@ describe('river cancel', () => {
       }
     }
     await client.close();
-    expect(probes().length).toBeGreaterThan(0);
+    // The event comes before the process starts; let it start.
+    await vi.waitFor(() => expect(probes().length).toBeGreaterThan(0));
 
     const cancel = await river(
       ['cancel', runId, '--reason', 'test'],

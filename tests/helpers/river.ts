@@ -22,12 +22,15 @@ export const TEST_MAX_OUTPUT_BYTES = 10_000_000;
 /**
  * The services' environment in tests. A short stall limit keeps the
  * endless-loop test quick, yet leaves a loaded machine time to answer the
- * controller's pings.
+ * controller's pings. Tasks run under the sandbox's default runner, but
+ * the few fixtures that keep state outside their workspace may ask for
+ * the process runner.
  */
 export const TEST_SERVICE_ENV = {
   LOG_LEVEL: 'debug',
   RIVER_JOB_STALL_MS: '5000',
   RIVER_MAX_OUTPUT_BYTES: String(TEST_MAX_OUTPUT_BYTES),
+  RIVER_ALLOWED_RUNNERS: 'bwrap,docker,process',
 } as const;
 
 /**
