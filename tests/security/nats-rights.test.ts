@@ -14,6 +14,7 @@ import { Buckets, Consumers, Streams, Subjects } from '@river/protocol';
 import {
   connectRiver,
   ensureDurable,
+  followSubject,
   NatsAccessError,
   publishWithRetry,
   putObjectWriteOnly,
@@ -427,6 +428,19 @@ describe('a sandbox', () => {
     );
     // Its own event goes through.
     await js.publish(Subjects.event(runId, 'task.started'), bytes('{}'));
+  });
+
+  it('cannot follow a stream it may not read, and is told so', async () => {
+    const follower = followSubject(
+      connection('sandbox-default').js,
+      Streams.submissions,
+      Subjects.submit,
+    );
+    await expectRefused(
+      follower.next(),
+      'sandbox-default',
+      `$JS.API.STREAM.INFO.${Streams.submissions}`,
+    );
   });
 
   it('cannot answer log queries in place of the log-collector', async () => {

@@ -5,6 +5,7 @@ import {
   type JetStreamClient,
 } from '@nats-io/jetstream';
 import { delay, FOLLOW_OPTIONS } from './consume.js';
+import { NatsAccessError } from './nats-access.js';
 
 /** The header JetStream deduplicates publishes by. */
 const MSG_ID_HEADER = 'Nats-Msg-Id';
@@ -40,6 +41,8 @@ export interface FollowedMessage {
  * server restart or the loss of the cluster node that held the consumer
  * would otherwise leave the follower waiting forever. No message is
  * yielded twice or skipped.
+ *
+ * @throws NatsAccessError when the NATS user may not read the stream.
  */
 export async function* followSubject(
   js: JetStreamClient,
@@ -86,7 +89,11 @@ export async function* followSubject(
           };
           stall.waiting();
         }
-      } catch {
+      } catch (error) {
+        // A refusal of the user's rights stays one: retrying would hide it.
+        if (error instanceof NatsAccessError) {
+          throw error;
+        }
         // Made again below, unless the caller is done.
       } finally {
         stall?.stop();
