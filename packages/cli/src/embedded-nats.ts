@@ -194,8 +194,6 @@ export async function startEmbeddedNats(
       child.stderr?.pipe(
         createWriteStream(join(rights.dir, 'nats-server.log'), { flags: 'a' }),
       );
-    } else {
-      child.stderr?.resume();
     }
   }
 
