@@ -158,15 +158,39 @@ function handle(loaded: JobRealm, message: ToWorker): void {
 }
 
 let started = false;
+
+function take(line: string): void {
+  const message = JSON.parse(line) as ToWorker | WorkerInit;
+  if (!started) {
+    started = true;
+    load(message as WorkerInit);
+  } else if (realm !== undefined) {
+    handle(realm, message as ToWorker);
+  }
+}
+
+// Each message starts a turn of job logic that runs to its next await
+// before the next message is read, whatever the pipe brought at once:
+// a turn sets job logic's clock and random numbers, so two turns that
+// ran into each other would see each other's, and a replay would not.
+const queue: string[] = [];
+let draining = false;
+
+async function drain(): Promise<void> {
+  draining = true;
+  for (let line = queue.shift(); line !== undefined; line = queue.shift()) {
+    take(line);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  draining = false;
+}
+
 // The controller is trusted: its lines are as long as the bundle.
 const reader = new LineReader(Number.MAX_SAFE_INTEGER, {
   line: (line) => {
-    const message = JSON.parse(line) as ToWorker | WorkerInit;
-    if (!started) {
-      started = true;
-      load(message as WorkerInit);
-    } else if (realm !== undefined) {
-      handle(realm, message as ToWorker);
+    queue.push(line);
+    if (!draining) {
+      void drain();
     }
   },
   tooLong: () => {},
