@@ -5,7 +5,6 @@ import {
   copyFile,
   mkdir,
   mkdtemp,
-  readdir,
   readFile,
   rm,
   symlink,
@@ -13,7 +12,6 @@ import {
 } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 
 /** The image every docker test runs, imported into each test engine. */
 export const TEST_IMAGE = 'river-test/busybox:1';
@@ -22,10 +20,17 @@ export const TEST_IMAGE = 'river-test/busybox:1';
 const DOCKERD_PATHS = ['/usr/sbin/dockerd', '/usr/bin/dockerd'];
 /** A statically linked busybox, as Debian's busybox-static installs it. */
 const BUSYBOX_PATHS = ['/bin/busybox', '/usr/bin/busybox'];
-/** Files copied into the test image besides busybox. */
-const ROOTFS_FIXTURE = fileURLToPath(
-  new URL('../fixtures/docker/rootfs', import.meta.url),
-);
+/**
+ * The image's /etc: names for root and for the user a root sandbox runs
+ * tasks as. Kept here, not in files, so that the benchmark can bundle
+ * this module alone.
+ */
+const ETC_FILES: Record<string, string> = {
+  passwd:
+    'root:x:0:0:root:/root:/bin/sh\n' +
+    'nobody:x:65534:65534:nobody:/nonexistent:/bin/false\n',
+  group: 'root:x:0:\nnogroup:x:65534:\n',
+};
 /** How long a starting dockerd may take to answer. */
 const START_TIMEOUT_MS = 60_000;
 /** How long a stopping dockerd may take before it is killed. */
@@ -61,11 +66,14 @@ export interface TestDockerEngine {
 /**
  * Why no test engine can be started here, or undefined when one can:
  * dockerd or a static busybox is missing, or the tests do not run as root.
- * The reason is printed, so a skipped docker test is never silent.
+ * The reason is printed unless `quiet`, so a skipped docker test is never
+ * silent.
  */
-export function dockerEngineUnavailable(): string | undefined {
+export function dockerEngineUnavailable(
+  options: { quiet?: boolean } = {},
+): string | undefined {
   const reason = findUnavailability();
-  if (reason !== undefined) {
+  if (reason !== undefined && options.quiet !== true) {
     process.stderr.write(`Docker tests skipped: ${reason}\n`);
   }
   return reason;
@@ -265,8 +273,8 @@ async function unmountUnder(dir: string): Promise<void> {
 }
 
 /**
- * Imports a root filesystem of busybox, its applets as links, and the
- * fixture's /etc, as {@link TEST_IMAGE}: no registry is needed.
+ * Imports a root filesystem of busybox, its applets as links, and a small
+ * /etc, as {@link TEST_IMAGE}: no registry is needed.
  */
 async function importTestImage(socketPath: string, dir: string) {
   const busybox = staticBusybox();
@@ -285,8 +293,8 @@ async function importTestImage(socketPath: string, dir: string) {
     await symlink('busybox', join(root, 'bin', applet));
   }
   await mkdir(join(root, 'etc'));
-  for (const name of await readdir(join(ROOTFS_FIXTURE, 'etc'))) {
-    await copyFile(join(ROOTFS_FIXTURE, 'etc', name), join(root, 'etc', name));
+  for (const [name, text] of Object.entries(ETC_FILES)) {
+    await writeFile(join(root, 'etc', name), text);
   }
 
   const [repo, tag] = TEST_IMAGE.split(':');
