@@ -47,6 +47,8 @@ export function readContainerOutput(
   };
 
   socket.on('data', onData);
+  // A broken connection ends the output like a closed one; 'close' follows.
+  socket.on('error', () => undefined);
   return new Promise((resolve) => {
     socket.once('close', () => resolve());
   });
