@@ -54,6 +54,10 @@ const fileHoarder = job('file-hoarder', (ctx) =>
   ),
 );
 
+const chatterbox = job('chatterbox', (ctx) =>
+  attempt(ctx, 'yes river; sleep 60', { limits: { outputBytes: 10_000 } }),
+);
+
 const overstay = job('overstay', (ctx) =>
   attempt(ctx, "trap '' TERM; sleep 60", { timeoutMs: 1_000 }),
 );
@@ -67,6 +71,7 @@ export default project({
     diskFiller,
     bigFile,
     fileHoarder,
+    chatterbox,
     overstay,
   ],
 });

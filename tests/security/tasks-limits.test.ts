@@ -112,6 +112,17 @@ describe('tasks that try to exhaust the host under the bwrap runner', () => {
     expect(Number(opened)).toBeLessThan(64);
   });
 
+  it('stops a task that prints past its output limit with output-limit', () => {
+    const outcome = outcomes.get('chatterbox');
+
+    expect(outcome?.reason).toBe('output-limit');
+    expect(outcome?.message).toBe(
+      'The task printed more than 10000 bytes, so it was stopped ' +
+        '(limits.outputBytes of the task).',
+    );
+    expect(outcome?.stdout).toHaveLength(10_000);
+  });
+
   it('kills a task that ignores SIGTERM past its timeout', () => {
     expect(outcomes.get('overstay')?.reason).toBe('timeout');
   });

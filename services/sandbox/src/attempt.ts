@@ -78,7 +78,10 @@ export async function runAttempt(
   const logs = new LogPublisher(context.js, dispatch, context.log);
   const stdout = new OutputTail();
   const stderr = new OutputTail();
-  const limit = context.maxOutputBytes ?? Number.POSITIVE_INFINITY;
+  const limit = Math.min(
+    spec.limits?.outputBytes ?? Number.POSITIVE_INFINITY,
+    context.maxOutputBytes ?? Number.POSITIVE_INFINITY,
+  );
   const overLimit = new AbortController();
   let printed = 0;
   // Granted secrets' values are masked before output is counted or kept.
@@ -138,7 +141,7 @@ export async function runAttempt(
       signal: verdict.signal,
       message:
         `The task printed more than ${limit} bytes, so it was stopped ` +
-        '(the sandbox setting RIVER_MAX_OUTPUT_BYTES).',
+        `(${outputLimitSource(spec, context.maxOutputBytes)}).`,
     };
   }
   let files: FileRef[] = [];
@@ -229,6 +232,21 @@ function notRunOutcome(reason: AttemptReason, message: string): AttemptOutcome {
     files: [],
     message,
   };
+}
+
+/** Where a task's output limit came from, for its message. */
+function outputLimitSource(spec: TaskSpec, sandboxMax: number | undefined) {
+  const asked = spec.limits?.outputBytes;
+  if (asked === undefined) {
+    return 'the sandbox setting RIVER_MAX_OUTPUT_BYTES';
+  }
+  if (sandboxMax !== undefined && asked > sandboxMax) {
+    return (
+      `the task asked for ${asked} in limits.outputBytes, capped by the ` +
+      'sandbox setting RIVER_MAX_OUTPUT_BYTES'
+    );
+  }
+  return 'limits.outputBytes of the task';
 }
 
 function handedBackMessage(graceMs: number | undefined): string {

@@ -78,6 +78,8 @@ export interface BwrapRunnerOptions {
 export class BwrapRunner implements TaskRunner {
   readonly kind = 'bwrap';
   readonly #options: BwrapRunnerOptions;
+  /** Groups whose removal failed (a process slow to die), tried again. */
+  readonly #unremoved = new Set<TaskCgroup>();
 
   constructor(options: BwrapRunnerOptions) {
     this.#options = options;
@@ -111,14 +113,25 @@ export class BwrapRunner implements TaskRunner {
     try {
       return await this.#runIn(request, sink, cgroup, log);
     } finally {
-      await cgroup
-        ?.remove()
-        .catch((error: unknown) =>
-          log.warn(
-            { attemptKey: request.attemptKey, err: error },
-            'Could not remove a task control group',
-          ),
+      if (cgroup !== undefined) {
+        this.#unremoved.add(cgroup);
+      }
+      await this.#removeGroups(log);
+    }
+  }
+
+  /** Removes this attempt's group and any an earlier attempt left. */
+  async #removeGroups(log: Logger): Promise<void> {
+    for (const group of this.#unremoved) {
+      try {
+        await group.remove();
+        this.#unremoved.delete(group);
+      } catch (error) {
+        log.warn(
+          { err: error },
+          'Could not remove a task control group yet; will try again',
         );
+      }
     }
   }
 

@@ -58,6 +58,13 @@ export async function setUpBwrap(
   let cgroups: CgroupHost | undefined;
   if ('host' in opened) {
     cgroups = opened.host;
+    const swept = await cgroups.sweep();
+    if (swept > 0) {
+      setup.log.info(
+        { groups: swept },
+        'Removed task control groups left by sandboxes that are gone',
+      );
+    }
   } else {
     setup.log.warn(
       { why: opened.unavailable },

@@ -1,4 +1,5 @@
-import { readFile, rmdir } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { access, readdir, readFile, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { delay } from '@river/protocol/internal';
 
@@ -45,6 +46,11 @@ export interface CgroupHost {
   readonly processes: boolean;
   /** Makes a group for one attempt with the given ceilings. */
   create(name: string, limits: CgroupLimits): Promise<TaskCgroup>;
+  /**
+   * Removes the groups that sandboxes which no longer run left behind
+   * (one killed with SIGKILL cannot remove its own); returns how many.
+   */
+  sweep(): Promise<number>;
 }
 
 /** How long removal waits for a group's processes to be gone. */
@@ -117,6 +123,47 @@ export function groupDir(mount: CgroupMount, path: string): string | undefined {
     return join(mount.mountPoint, path.slice(mount.root.length));
   }
   return undefined;
+}
+
+/** Task groups start with their sandbox's pid: `river-<pid>-…`. */
+const GROUP_NAME = /^river-(\d+)-/;
+
+/**
+ * A new group's name for an attempt: the sandbox's pid, then `name`, then
+ * a random suffix, so that a retried attempt never meets an old group.
+ */
+export function groupName(name: string): string {
+  return `river-${process.pid}-${name}-${randomBytes(3).toString('hex')}`;
+}
+
+/**
+ * Removes the groups under `dir` whose sandbox no longer runs, killing
+ * anything still in them; returns how many it removed.
+ */
+export async function sweepDeadGroups(dir: string): Promise<number> {
+  let removed = 0;
+  for (const entry of await readdir(dir).catch(() => [])) {
+    const owner = GROUP_NAME.exec(entry)?.[1];
+    if (owner === undefined || (await processExists(Number(owner)))) {
+      continue;
+    }
+    try {
+      await removeGroup(join(dir, entry));
+      removed++;
+    } catch {
+      // Left for the next sweep.
+    }
+  }
+  return removed;
+}
+
+async function processExists(pid: number): Promise<boolean> {
+  try {
+    await access(`/proc/${pid}`);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**

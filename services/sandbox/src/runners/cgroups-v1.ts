@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { access, mkdir, rmdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
@@ -9,8 +8,10 @@ import {
   type CgroupPeaks,
   counter,
   groupDir,
+  groupName,
   readOptional,
   removeGroup,
+  sweepDeadGroups,
   type TaskCgroup,
 } from './cgroup-files.js';
 
@@ -64,8 +65,18 @@ export class CgroupV1Host implements CgroupHost {
     this.processes = pidsDir !== undefined;
   }
 
+  async sweep(): Promise<number> {
+    let removed = 0;
+    for (const dir of [this.#memoryDir, this.#pidsDir]) {
+      if (dir !== undefined) {
+        removed += await sweepDeadGroups(dir);
+      }
+    }
+    return removed;
+  }
+
   async create(name: string, limits: CgroupLimits): Promise<TaskCgroup> {
-    const leaf = `river-${name}-${randomBytes(3).toString('hex')}`;
+    const leaf = groupName(name);
     const memory =
       this.#memoryDir === undefined ? undefined : join(this.#memoryDir, leaf);
     const pids =

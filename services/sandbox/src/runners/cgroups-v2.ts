@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
@@ -9,8 +8,10 @@ import {
   type CgroupPeaks,
   counter,
   groupDir,
+  groupName,
   readOptional,
   removeGroup,
+  sweepDeadGroups,
   type TaskCgroup,
 } from './cgroup-files.js';
 
@@ -57,7 +58,7 @@ export async function openCgroupV2(
     await writeFile(control, enable);
   } catch {
     try {
-      const leaf = join(dir, `river-sandbox-${process.pid}`);
+      const leaf = join(dir, `river-${process.pid}-sandbox`);
       await mkdir(leaf, { recursive: true });
       await writeFile(join(leaf, 'cgroup.procs'), String(process.pid));
       await writeFile(control, enable);
@@ -92,11 +93,12 @@ class CgroupV2Host implements CgroupHost {
     this.processes = processes;
   }
 
+  sweep(): Promise<number> {
+    return sweepDeadGroups(this.#dir);
+  }
+
   async create(name: string, limits: CgroupLimits): Promise<TaskCgroup> {
-    const dir = join(
-      this.#dir,
-      `river-${name}-${randomBytes(3).toString('hex')}`,
-    );
+    const dir = join(this.#dir, groupName(name));
     await mkdir(dir);
     const group = new CgroupV2Group(dir);
     try {
