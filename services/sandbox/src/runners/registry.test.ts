@@ -45,7 +45,7 @@ describe('the runner registry', () => {
     const registry = await createRunnerRegistry(
       config({ RIVER_RUNNER: 'bwrap', RIVER_ALLOWED_RUNNERS: 'bwrap' }),
       log,
-    ).catch((error: unknown) => error);
+    ).catch((error: Error) => error);
     if (registry instanceof Error) {
       // bwrap does not work here (nested in another sandbox).
       expect(registry.message).toContain('RIVER_RUNNER is bwrap');
