@@ -8,7 +8,8 @@
  *   npm run build && npm run bench:runners [-- --tasks 200 --json]
  *
  * `--runners process,bwrap` picks runners; a runner that does not work
- * on this host is listed with the reason and skipped.
+ * on this host is listed with the reason and skipped. The docker runner
+ * starts an engine of its own (root, dockerd and busybox-static needed).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -85,6 +86,8 @@ function summary(samples) {
 
 const workDir = await mkdtemp(join(tmpdir(), 'river-bench-runners-'));
 const results = [];
+/** What runners set up and must take down again (a Docker engine). */
+const stops = [];
 try {
   for (const entry of RUNNERS) {
     if (wanted !== undefined && !wanted.includes(entry.kind)) {
@@ -94,6 +97,9 @@ try {
     if ('unavailable' in setup) {
       results.push({ kind: entry.kind, unavailable: setup.unavailable });
       continue;
+    }
+    if (setup.stop !== undefined) {
+      stops.push(setup.stop);
     }
     const request = setup.request ?? {};
     for (let i = 0; i < WARM_UP; i++) {
@@ -114,6 +120,9 @@ try {
     });
   }
 } finally {
+  for (const stop of stops) {
+    await stop();
+  }
   await rm(workDir, { recursive: true, force: true });
 }
 
