@@ -136,13 +136,20 @@ describe('tasks that try to exhaust the host under the bwrap runner', () => {
 
     expect(next.code, next.stdout + next.stderr).toBe(0);
     expect(servicesAlive(stack)).toBe(true);
-    expect(await taskControlGroups()).toEqual([]);
+    const sandbox = stack.services.find(
+      (service) => service.name === 'sandbox',
+    );
+    expect(await taskControlGroups(sandbox?.child.pid ?? 0)).toEqual([]);
     expect(await readdir(workDir)).toEqual([]);
   });
 });
 
-/** Task control groups left under this process's memory and pids groups. */
-async function taskControlGroups(): Promise<string[]> {
+/**
+ * Task control groups of the sandbox with pid `sandboxPid` left under
+ * this process's memory and pids groups (other tests' sandboxes may have
+ * theirs there too).
+ */
+async function taskControlGroups(sandboxPid: number): Promise<string[]> {
   const own = await readFile('/proc/self/cgroup', 'utf8');
   const left: string[] = [];
   for (const controller of ['memory', 'pids']) {
@@ -152,7 +159,9 @@ async function taskControlGroups(): Promise<string[]> {
     }
     const dir = join('/sys/fs/cgroup', controller, path);
     const groups = await readdir(dir).catch(() => []);
-    left.push(...groups.filter((name) => name.startsWith('river-')));
+    left.push(
+      ...groups.filter((name) => name.startsWith(`river-${sandboxPid}-`)),
+    );
   }
   return left;
 }

@@ -218,7 +218,10 @@ describe.runIf(runner !== undefined)('the bwrap runner', () => {
     for (const controller of ['memory', 'pids']) {
       const dir = join('/sys/fs/cgroup', controller, own.get(controller) ?? '');
       const groups = await readdir(dir).catch(() => []);
-      expect(groups.filter((name) => name.startsWith('river-'))).toEqual([]);
+      const mine = groups.filter((name) =>
+        name.startsWith(`river-${process.pid}-`),
+      );
+      expect(mine).toEqual([]);
     }
     const left = await readdir(workDir);
     expect(left.filter((name) => name !== 'outside.txt')).toEqual([]);
