@@ -113,10 +113,15 @@ describe('the job language', () => {
   });
 
   it('retries chosen exit codes with a growing backoff, and no others', async () => {
+    // The fixture counts its attempts in a file outside its workspace,
+    // which only the process runner lets a task keep.
+    const processStack = await startTestStack({
+      env: { RIVER_RUNNER: 'process' },
+    });
     const result = await river(
       ['run', 'tests/fixtures/retries.ts', '--json'],
-      stack.natsUrl,
-    );
+      processStack.natsUrl,
+    ).finally(() => processStack.stop());
     const events = result.stdout
       .trim()
       .split('\n')
