@@ -16,11 +16,13 @@ import {
   river,
   runIdOf,
   servicesAlive,
+  spawnRiver,
   startTestStack,
 } from '../helpers/river.js';
 
 const PIPELINE = 'tests/fixtures/docker/hostile.ts';
 const NEXT_PIPELINE = 'tests/fixtures/docker/echo.ts';
+const LONG_PIPELINE = 'tests/fixtures/docker/long.ts';
 const HOST_SECRET = 'host-only-3c1f9e';
 
 type Outcome = Extract<RunEvent, { type: 'task.finished' }>['outcome'];
@@ -173,10 +175,60 @@ describe.skipIf(unavailable !== undefined)(
   },
 );
 
+describe.skipIf(unavailable !== undefined)(
+  'a sandbox stopped while a container runs',
+  () => {
+    let engine: TestDockerEngine;
+
+    beforeAll(async () => {
+      engine = await startDockerEngine();
+    }, 120_000);
+
+    afterAll(async () => {
+      await engine?.stop();
+    });
+
+    /** Starts a stack, a long docker task on it, and stops the stack. */
+    async function stopWhileRunning(env: NodeJS.ProcessEnv): Promise<void> {
+      const stack = await startTestStack({
+        env: { RIVER_RUNNER: 'docker', RIVER_DOCKER_HOST: engine.host, ...env },
+      });
+      try {
+        const run = spawnRiver(['run', LONG_PIPELINE], stack.natsUrl);
+        await run.runId;
+        const deadline = Date.now() + 60_000;
+        while (
+          !(await engine.containers()).some((c) => c.State === 'running')
+        ) {
+          expect(Date.now()).toBeLessThan(deadline);
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+      } finally {
+        await stack.stop();
+      }
+    }
+
+    it('has it stopped and removed when the drain hands the task back', async () => {
+      await stopWhileRunning({ RIVER_DRAIN_GRACE_MS: '500' });
+
+      expect(await engine.containers()).toEqual([]);
+      expect(sleepersLeft()).toEqual([]);
+    });
+
+    it('has it removed when the sandbox exits at once', async () => {
+      // The stack's second SIGTERM, 3 s on, comes before this grace is over.
+      await stopWhileRunning({ RIVER_DRAIN_GRACE_MS: '60000' });
+
+      expect(await engine.containers()).toEqual([]);
+      expect(sleepersLeft()).toEqual([]);
+    });
+  },
+);
+
 /** Sleepers the hostile tasks started that are still alive on the host. */
 function sleepersLeft(): string[] {
   return execFileSync('ps', ['-eo', 'stat=,args='], { encoding: 'utf8' })
     .split('\n')
     .map((line) => line.trim())
-    .filter((line) => /^[^Z]\S*\s+sleep 33[12]$/.test(line));
+    .filter((line) => /^[^Z]\S*\s+sleep 33[123]$/.test(line));
 }
