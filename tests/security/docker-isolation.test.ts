@@ -209,7 +209,7 @@ describe.skipIf(unavailable !== undefined)(
     }
 
     it('has it stopped and removed when the drain hands the task back', async () => {
-      await stopWhileRunning({ RIVER_DRAIN_GRACE_MS: '500' });
+      await stopWhileRunning({ RIVER_DRAIN_GRACE_MS: '0' });
 
       expect(await engine.containers()).toEqual([]);
       expect(sleepersLeft()).toEqual([]);
