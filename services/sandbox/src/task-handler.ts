@@ -9,6 +9,7 @@ import {
 } from '@river/protocol';
 import {
   type CancelWatch,
+  encodeFitted,
   type Logger,
   publishWithRetry,
   taskFields,
@@ -301,7 +302,8 @@ async function publishResult(
   kind: 'lost' | 'result',
   context: HandlerContext,
 ): Promise<void> {
-  const result = encode('taskResult', {
+  // Tails and messages are cut to fit a NATS message, never dropped.
+  const { bytes: result } = encodeFitted('taskResult', {
     schema: SCHEMA_VERSION,
     runId: dispatch.runId,
     taskId: dispatch.taskId,

@@ -1,8 +1,8 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
-import { encode } from '../codec.js';
 import { SCHEMA_VERSION } from '../schemas/common.js';
 import type { RunEvent, RunEventType } from '../schemas/event.js';
 import { Subjects } from '../subjects.js';
+import { encodeFitted } from './fit-message.js';
 import { publishWithRetry } from './publish.js';
 
 type Fields<K extends RunEventType> = Omit<
@@ -15,7 +15,8 @@ type Fields<K extends RunEventType> = Omit<
  * a no-op inside JetStream's duplicate window, so pass an id derived from
  * what the event is about (for example `${runId}.${taskId}.finished`).
  * `at` is the event's time, now unless the caller needs to know it. A
- * server that does not answer is asked again for up to a minute.
+ * server that does not answer is asked again for up to a minute. Long
+ * texts are cut to fit (see {@link encodeFitted}).
  */
 export async function publishEvent<K extends RunEventType>(
   js: JetStreamClient,
@@ -35,7 +36,8 @@ export async function publishEvent<K extends RunEventType>(
   await publishWithRetry(
     js,
     Subjects.event(runId, type),
-    encode('event', event),
+    // An error or output tail may be cut, never the event dropped.
+    encodeFitted('event', event).bytes,
     msgId,
   );
 }

@@ -17,6 +17,7 @@ export {
   type HandlerVerdict,
 } from './consume.js';
 export { publishEvent } from './events.js';
+export { encodeFitted, MAX_MESSAGE_BYTES } from './fit-message.js';
 export { type FollowedMessage, followSubject } from './follow.js';
 export {
   BundleLoadError,
