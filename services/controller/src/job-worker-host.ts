@@ -5,6 +5,7 @@ import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type JobSandbox, jobProcessCommand } from './job-sandbox.js';
 import { LineReader } from './line-reader.js';
+import { dataMbOf } from './process-memory.js';
 import {
   type FromWorker,
   MAX_WORKER_MESSAGE_BYTES,
@@ -158,10 +159,7 @@ export class JobWorkerHost {
       }
       lastTickAt = now;
       if (now - this.#lastPongAt > stallLimitMs) {
-        this.#fail(
-          `job logic did not yield for ${stallLimitMs} ms ` +
-            '(an endless loop? RIVER_JOB_STALL_MS); it was stopped',
-        );
+        this.#fail(this.#stallReason());
         return;
       }
       this.post({ type: 'ping' });
@@ -183,6 +181,25 @@ export class JobWorkerHost {
       this.#child.kill('SIGKILL');
     }
     await this.#exited;
+  }
+
+  // Near its heap limit, V8 collects garbage again and again before it
+  // gives up, and job logic stops answering: that is the memory limit,
+  // not a loop, when the process holds that much.
+  #stallReason(): string {
+    const { stallLimitMs, memoryLimitMb } = this.#limits;
+    const heldMb = dataMbOf(this.#child.pid);
+    if (heldMb !== undefined && heldMb >= memoryLimitMb) {
+      return (
+        `job logic exceeded its memory limit of ${memoryLimitMb} MB ` +
+        `(RIVER_RUN_MEMORY_MB): it held ${Math.round(heldMb)} MB and ` +
+        `stopped answering for ${stallLimitMs} ms; it was stopped`
+      );
+    }
+    return (
+      `job logic did not yield for ${stallLimitMs} ms ` +
+      '(an endless loop? RIVER_JOB_STALL_MS); it was stopped'
+    );
   }
 
   #loadLimitMs(): number {
@@ -232,7 +249,8 @@ export class JobWorkerHost {
         '(RIVER_RUN_CPU_MS); it was stopped'
       );
     }
-    if (/out of memory|allocation failed/i.test(this.#stderrTail)) {
+    // V8 and Node's own allocations fail in these ways at the data limit.
+    if (/out of memory|allocation failed|bad_alloc/i.test(this.#stderrTail)) {
       return (
         `job logic exceeded its memory limit of ${memoryLimitMb} MB ` +
         '(RIVER_RUN_MEMORY_MB); it was stopped'
