@@ -14,11 +14,15 @@ function brief(reason: string): string {
   return text.length > BRIEF_CHARS ? `${text.slice(0, BRIEF_CHARS)}…` : text;
 }
 
-function clock(at: number): string {
+/** The time of day of an event, `hh:mm:ss` in UTC. */
+export function clock(at: number): string {
   return new Date(at).toISOString().slice(11, 19);
 }
 
-function outcomeText(event: Extract<RunEvent, { type: 'task.finished' }>) {
+/** How a task's final attempt ended, in a few words. */
+export function outcomeText(
+  event: Extract<RunEvent, { type: 'task.finished' }>,
+): string {
   const { outcome } = event;
   if (outcome.ok) {
     return `ok in ${seconds(outcome.durationMs)}`;
@@ -99,4 +103,19 @@ export function describeEvent(event: RunEvent): string | undefined {
     default:
       return undefined;
   }
+}
+
+/**
+ * The last lines a failed task printed, from the output tail its event
+ * carries (stderr last, where the reason usually is), so that a huge log
+ * is never downloaded just to show its end.
+ */
+export function outputTail(
+  event: Extract<RunEvent, { type: 'task.finished' }>,
+  maxLines: number,
+): string[] {
+  const { stdout, stderr } = event.outcome;
+  return [stdout, stderr]
+    .flatMap((text) => (text === '' ? [] : text.trimEnd().split('\n')))
+    .slice(-maxLines);
 }

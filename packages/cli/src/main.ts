@@ -11,6 +11,7 @@ import {
 import { runCommand } from './commands/run.js';
 import { SECRET_ACTIONS, secretCommand } from './commands/secret.js';
 import { setupCommand } from './commands/setup.js';
+import { watchCommand } from './commands/watch.js';
 
 const USAGE = `Usage: river <command> [options]
 
@@ -20,7 +21,12 @@ Commands:
   dev [--store <dir>]                run NATS and the four services
   logs <runId> [task] [--follow] [--stream stdout|stderr]
                                      print a run's stored logs
-  events <runId> [--follow] [--json] print a run's events
+  watch <runId> [--json] [--quiet] [--after-seq n]
+                                     show a run's progress until it ends
+  events <runId> [--follow] [--json] [--after-seq n]
+                                     print a run's events (JSON: with seq)
+  events --all [--project p] [--status s] [--since time] [--follow]
+         [--json] [--after-seq n]    print every run's events
   cancel <runId> [--reason text]     cancel a run and kill its tasks
   secret set <name> [--from-file f]  store a secret (value from stdin or f)
   secret list [--json]               list secrets' names and versions
@@ -50,6 +56,7 @@ async function main(argv: string[]): Promise<number> {
       dev: 0,
       logs: 2,
       events: 1,
+      watch: 1,
       cancel: 1,
       secret: 2,
       'nats-config': 0,
@@ -82,9 +89,19 @@ async function main(argv: string[]): Promise<number> {
         stream: streamOption(values.stream),
       });
     case 'events':
-      return eventsCommand(need(first, 'a run id'), {
+      return eventsCommand(eventsRun(first, values), {
         follow: values.follow,
         json: values.json,
+        afterSeq: sequenceOption(values['after-seq']),
+        project: values.project,
+        status: statusOption(values.status),
+        since: timeOption(values.since),
+      });
+    case 'watch':
+      return watchCommand(need(first, 'a run id'), {
+        json: values.json,
+        quiet: values.quiet,
+        afterSeq: sequenceOption(values['after-seq']),
       });
     case 'cancel':
       return cancelCommand(need(first, 'a run id'), values.reason);
@@ -124,6 +141,81 @@ function streamOption(
     return value;
   }
   throw new UsageError(`--stream takes stdout or stderr, not '${value}'.`);
+}
+
+/** The run of `river events`, or undefined with `--all`, checked. */
+function eventsRun(
+  runId: string | undefined,
+  values: { all: boolean; project?: string; status?: string; since?: string },
+): string | undefined {
+  const filtered = ['project', 'status', 'since'].filter(
+    (name) => values[name as keyof typeof values] !== undefined,
+  );
+  if (runId !== undefined && (values.all || filtered.length > 0)) {
+    throw new UsageError(
+      `river events takes a run id or --all${
+        filtered.length > 0 ? ` with --${filtered.join(', --')}` : ''
+      }, not both.`,
+    );
+  }
+  if (runId === undefined && !values.all) {
+    throw new UsageError('river events needs a run id, or --all.');
+  }
+  return runId;
+}
+
+/** The `--after-seq` option: a stream sequence, 0 or more. */
+function sequenceOption(value: string | undefined): number | undefined {
+  if (value === undefined) {
+    return undefined;
+  }
+  if (!/^\d+$/.test(value)) {
+    throw new UsageError(
+      `--after-seq takes the seq of the last event seen, not '${value}'.`,
+    );
+  }
+  return Number(value);
+}
+
+/** The `--status` option: a run's final status. */
+function statusOption(
+  value: string | undefined,
+): 'succeeded' | 'failed' | 'cancelled' | undefined {
+  if (
+    value === undefined ||
+    value === 'succeeded' ||
+    value === 'failed' ||
+    value === 'cancelled'
+  ) {
+    return value;
+  }
+  throw new UsageError(
+    `--status takes succeeded, failed or cancelled, not '${value}'.`,
+  );
+}
+
+/**
+ * The `--since` option: an ISO date or time (`2026-01-31`,
+ * `2026-01-31T12:00:00Z`) or a duration back from now (`30m`, `2h`, `1d`).
+ */
+function timeOption(value: string | undefined): Date | undefined {
+  if (value === undefined) {
+    return undefined;
+  }
+  const ago = /^(\d+)([smhd])$/.exec(value);
+  if (ago?.[1] !== undefined && ago[2] !== undefined) {
+    const unitMs = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[
+      ago[2] as 's' | 'm' | 'h' | 'd'
+    ];
+    return new Date(Date.now() - Number(ago[1]) * unitMs);
+  }
+  const time = Date.parse(value);
+  if (Number.isNaN(time)) {
+    throw new UsageError(
+      `--since takes an ISO time or a duration such as 30m, not '${value}'.`,
+    );
+  }
+  return new Date(time);
 }
 
 /** The action of `river secret`, checked. */
@@ -176,6 +268,11 @@ function parseUsage(argv: string[]) {
       allowPositionals: true,
       options: {
         json: { type: 'boolean', default: false },
+        all: { type: 'boolean', default: false },
+        project: { type: 'string' },
+        status: { type: 'string' },
+        since: { type: 'string' },
+        'after-seq': { type: 'string' },
         quiet: { type: 'boolean', default: false },
         follow: { type: 'boolean', short: 'f', default: false },
         store: { type: 'string' },

@@ -1,18 +1,51 @@
+import type { FinalStatus } from '@river/protocol';
+import type { SequencedEvent } from '@river/sdk/client';
 import { describeEvent } from '../format.js';
 import { connectToExisting } from './context.js';
 
+/** Options of `river events`. */
+export interface EventsCommandOptions {
+  follow: boolean;
+  json: boolean;
+  /** Only events stored after this sequence. */
+  afterSeq: number | undefined;
+  /** Every run's events (no run id given): the filters below apply. */
+  project: string | undefined;
+  status: FinalStatus | undefined;
+  /** Events stored at or after this time. */
+  since: Date | undefined;
+}
+
 /**
- * `river events <runId> [--follow] [--json]`: prints a run's events; with
- * `--follow` it waits for new ones until the run finishes.
+ * `river events <runId>` prints a run's events; `river events --all`
+ * prints every run's, optionally filtered by project, final status and
+ * time. With `--follow` it waits for new ones (for one run, until it has
+ * finished); `--json` prints each as a JSON line with its `seq`, and
+ * `--after-seq N` goes on after the sequence `N`.
  */
 export async function eventsCommand(
-  runId: string,
-  options: { follow: boolean; json: boolean },
+  runId: string | undefined,
+  options: EventsCommandOptions,
 ): Promise<number> {
   const client = await connectToExisting();
   try {
-    for await (const event of client.watch(runId, { follow: options.follow })) {
-      const line = options.json ? JSON.stringify(event) : describeEvent(event);
+    const events =
+      runId === undefined
+        ? client.events({
+            follow: options.follow,
+            ...defined({
+              afterSeq: options.afterSeq,
+              project: options.project,
+              status: options.status,
+              since: options.since,
+            }),
+          })
+        : client.watch(runId, {
+            follow: options.follow,
+            ...defined({ afterSeq: options.afterSeq }),
+          });
+    for await (const event of events) {
+      const line = options.json ? JSON.stringify(event) : lineOf(event, runId);
       if (line !== undefined) {
         process.stdout.write(`${line}\n`);
       }
@@ -21,4 +54,25 @@ export async function eventsCommand(
   } finally {
     await client.close();
   }
+}
+
+/** A human line; for all runs, it names the event's run. */
+function lineOf(
+  event: SequencedEvent,
+  runId: string | undefined,
+): string | undefined {
+  const line = describeEvent(event);
+  if (line === undefined || runId !== undefined) {
+    return line;
+  }
+  return `${event.runId} ${line}`;
+}
+
+/** The options without those left undefined. */
+function defined<T extends object>(
+  options: T,
+): { [K in keyof T]?: Exclude<T[K], undefined> } {
+  return Object.fromEntries(
+    Object.entries(options).filter(([, value]) => value !== undefined),
+  ) as { [K in keyof T]?: Exclude<T[K], undefined> };
 }

@@ -1,10 +1,7 @@
-import type { RunEvent } from '@river/protocol';
 import type { RiverClient } from '@river/sdk/client';
-import { describeEvent } from '../format.js';
+import { showRun } from '../render/show-run.js';
+import { statusDisplay, statusMode } from '../render/status-display.js';
 import { connectOrStart } from './context.js';
-
-/** Log lines shown under a failed task. */
-const FAILED_TASK_LOG_LINES = 20;
 
 /** Options of `river run`. */
 export interface RunOptions {
@@ -16,35 +13,12 @@ export interface RunOptions {
 }
 
 /**
- * The last lines a failed task printed, from the output tail its event
- * carries (stderr last, where the reason usually is), so that a huge log
- * is never downloaded just to show its end.
- */
-function printFailedTask(
-  event: Extract<RunEvent, { type: 'task.finished' }>,
-  print: (line: string) => void,
-): void {
-  const { stdout, stderr } = event.outcome;
-  const lines = [stdout, stderr]
-    .flatMap((text) => (text === '' ? [] : text.trimEnd().split('\n')))
-    .slice(-FAILED_TASK_LOG_LINES);
-  if (lines.length === 0) {
-    print(`      (task ${event.taskId} printed nothing)`);
-    return;
-  }
-  print(`      last ${lines.length} lines of ${event.taskId}'s output:`);
-  for (const line of lines) {
-    print(`      │ ${line}`);
-  }
-}
-
-/**
- * `river run <file>`: bundles, submits and follows a run, printing one
- * line per step. Resolves with the process exit code: 0 when the run
+ * `river run <file>`: bundles, submits and follows a run, showing its
+ * progress as a live tree on a terminal and as a line per step elsewhere
+ * (`--quiet`: failures and the summary; `--json`: event lines). Resolves with the process exit code: 0 when the run
  * succeeded, 1 when it failed.
  */
 export async function runCommand(options: RunOptions): Promise<number> {
-  const print = (line: string) => process.stdout.write(`${line}\n`);
   const note = (line: string) => {
     if (!options.json) {
       process.stderr.write(`${line}\n`);
@@ -57,7 +31,7 @@ export async function runCommand(options: RunOptions): Promise<number> {
   });
   try {
     return await Promise.race([
-      followRun(river.client, options, print, (line) =>
+      followRun(river.client, options, (line) =>
         // The embedded River's store goes with it: no hint to read it.
         river.stack === undefined || !line.includes('river logs')
           ? note(line)
@@ -80,49 +54,28 @@ export async function runCommand(options: RunOptions): Promise<number> {
 async function followRun(
   client: RiverClient,
   options: RunOptions,
-  print: (line: string) => void,
   note: (line: string) => void,
 ): Promise<number> {
   const { runId } = await client.submit(options.file, {
     params: options.params,
   });
-  const failedTasks: Extract<RunEvent, { type: 'task.finished' }>[] = [];
-  let status: string | undefined;
-  for await (const event of client.watch(runId)) {
-    if (options.json) {
-      print(JSON.stringify(event));
-    } else if (
-      !options.quiet ||
-      event.type === 'run.submitted' ||
-      event.type === 'run.finished'
-    ) {
-      const line = describeEvent(event);
-      if (line !== undefined) {
-        print(line);
-      }
-    }
-    if (event.type === 'task.finished' && !event.outcome.ok) {
-      failedTasks.push(event);
-      if (!options.json && event.outcome.reason !== 'cancelled') {
-        printFailedTask(event, print);
-      }
-    }
-    if (event.type === 'run.finished') {
-      status = event.status;
-    }
-  }
-  if (status === undefined) {
+  const mode = statusMode(options, process.stdout);
+  const shown = await showRun(
+    client.watch(runId),
+    statusDisplay(mode, process.stdout),
+  );
+  if (shown.status === undefined) {
     throw new Error(
       'Lost the connection to NATS before the run finished; it may still ' +
-        `be running. Follow it with: river events ${runId} --follow`,
+        `be running. Follow it with: river watch ${runId}`,
     );
   }
-  if (status === 'failed' && !options.json) {
+  if (shown.status === 'failed' && !options.json) {
     note(
       `Run ${runId} failed. Logs: river logs ${runId}${
-        failedTasks[0] ? ` ${failedTasks[0].taskId}` : ''
+        shown.firstFailedTask ? ` ${shown.firstFailedTask}` : ''
       }`,
     );
   }
-  return status === 'succeeded' ? 0 : 1;
+  return shown.status === 'succeeded' ? 0 : 1;
 }

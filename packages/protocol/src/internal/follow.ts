@@ -42,6 +42,9 @@ export interface FollowedMessage {
  * would otherwise leave the follower waiting forever. No message is
  * yielded twice or skipped.
  *
+ * `from` starts it later: after a stream sequence (to resume where an
+ * earlier follower stopped), or at a time when no sequence is given.
+ *
  * @throws NatsAccessError when the NATS user may not read the stream.
  */
 export async function* followSubject(
@@ -49,8 +52,9 @@ export async function* followSubject(
   stream: string,
   subject: string,
   signal?: AbortSignal,
+  from: FollowStart = {},
 ): AsyncGenerator<FollowedMessage> {
-  let lastSeq = 0;
+  let lastSeq = from.afterSeq ?? 0;
   let messages: ConsumerMessages | undefined;
   let stall: StallWatch | undefined;
   const stop = () => messages?.stop();
@@ -63,7 +67,7 @@ export async function* followSubject(
         const consumer = await js.consumers.get(stream, {
           filter_subjects: subject,
           ...(lastSeq === 0
-            ? { deliver_policy: DeliverPolicy.All }
+            ? startPolicy(from.startTime)
             : {
                 deliver_policy: DeliverPolicy.StartSequence,
                 opt_start_seq: lastSeq + 1,
@@ -107,6 +111,24 @@ export async function* followSubject(
   } finally {
     signal?.removeEventListener('abort', stop);
   }
+}
+
+/** Where {@link followSubject} starts, when not at the first message. */
+export interface FollowStart {
+  /** Start after this stream sequence. */
+  afterSeq?: number;
+  /** Start at the first message stored at or after this time. */
+  startTime?: Date;
+}
+
+/** The first consumer's start: the first message, or one at a time. */
+function startPolicy(startTime: Date | undefined) {
+  return startTime === undefined
+    ? { deliver_policy: DeliverPolicy.All }
+    : {
+        deliver_policy: DeliverPolicy.StartTime,
+        opt_start_time: startTime.toISOString(),
+      };
 }
 
 /** Stops the consumer once it has missed its heartbeats. */

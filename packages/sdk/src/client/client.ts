@@ -4,8 +4,6 @@ import {
   encode,
   findGraphProblems,
   isSubjectToken,
-  MessageDecodeError,
-  type RunEvent,
   type RunSubmission,
   resolveParams,
   SCHEMA_VERSION,
@@ -15,7 +13,6 @@ import {
 } from '@river/protocol';
 import {
   connectRiver,
-  followSubject,
   JobRealm,
   type NatsCredentials,
   openCancels,
@@ -30,25 +27,12 @@ import {
 } from '../authoring/errors.js';
 import { bundleProject } from './bundler.js';
 import { BundleError, ConnectionError } from './errors.js';
+import { type EventsOptions, streamEvents } from './event-stream.js';
 import { jobLocations } from './locations.js';
 import { newRunId } from './run-id.js';
+import { type WatchOptions, watchRun } from './run-watch.js';
+import type { SequencedEvent } from './sequenced-event.js';
 import { uploadSources } from './sources.js';
-
-/**
- * Decodes an event, or returns undefined for one this client cannot read
- * (a malformed message, or a type from a newer River): a run's history
- * must stay readable around it.
- */
-function decodeEvent(subject: string, data: Uint8Array): RunEvent | undefined {
-  try {
-    return decode('event', subject, data);
-  } catch (error) {
-    if (error instanceof MessageDecodeError) {
-      return undefined;
-    }
-    throw error;
-  }
-}
 
 /** Whether a problem names a job, quoted or as a step of a cycle. */
 function mentions(problem: string, job: string): boolean {
@@ -111,15 +95,6 @@ export interface LogOptions {
   follow?: boolean;
 }
 
-/** Options of {@link RiverClient.watch}. */
-export interface WatchOptions {
-  /**
-   * True (the default): wait for new events until `run.finished`.
-   * False: stop once the events stored so far have been read.
-   */
-  follow?: boolean;
-}
-
 /**
  * Submits projects and reads runs' events and logs.
  *
@@ -127,7 +102,9 @@ export interface WatchOptions {
  * ```ts
  * const client = await RiverClient.connect({ servers: 'nats://127.0.0.1:4222' });
  * const { runId } = await client.submit('pipeline.ts');
- * for await (const event of client.watch(runId)) console.log(event.type);
+ * for await (const event of client.watch(runId)) {
+ *   console.log(event.seq, event.type);
+ * }
  * await client.close();
  * ```
  */
@@ -235,42 +212,58 @@ export class RiverClient {
   }
 
   /**
-   * Streams a run's events from its first, in order, as they happen. Ends
-   * after `run.finished`, or with `follow: false` once caught up.
+   * Streams a run's events from its first, in order, as they happen, each
+   * with its stream sequence (`seq`). It ends once the run has finished,
+   * every stored event of it has been read and none of its tasks is still
+   * running (a task that never reports is waited for until
+   * `lateEventsWaitMs` after the run's last event), so that the late
+   * `task.finished` of a task killed with its run is not lost. With
+   * `follow: false` it ends once caught up. Give `afterSeq` (the last
+   * `seq` seen) to go on after a disconnect without a gap or a repeat.
    *
    * @throws RiverError (code NOT_FOUND) when `follow` is false and the run
    *   has no events.
+   *
+   * @example
+   * ```ts
+   * let last = 0;
+   * for await (const event of client.watch(runId, { afterSeq: last })) {
+   *   last = event.seq;
+   * }
+   * ```
    */
   async *watch(
     runId: string,
     options: WatchOptions = {},
-  ): AsyncGenerator<RunEvent> {
+  ): AsyncGenerator<SequencedEvent> {
     checkRunId(runId);
-    const follow = options.follow !== false;
-    if (!follow && (await this.#countEvents(runId)) === 0) {
+    if (options.follow === false && (await this.#countEvents(runId)) === 0) {
       throw new RiverError(
         RiverErrorCode.notFound,
         `Run ${runId} has no events on this server: check the run id and ` +
           'NATS_URL.',
       );
     }
-    // A consumer that is lost (a server restart, a cluster node gone) is
-    // made again where it stopped.
-    const messages = followSubject(
-      this.#connection.js,
-      Streams.events,
-      Subjects.runEvents(runId),
-    );
-    for await (const msg of messages) {
-      const event = decodeEvent(msg.subject, msg.data);
-      const caughtUp = !follow && msg.pending === 0;
-      if (event !== undefined) {
-        yield event;
-      }
-      if (caughtUp || event?.type === 'run.finished') {
-        return;
-      }
-    }
+    yield* watchRun(this.#connection.js, runId, options);
+  }
+
+  /**
+   * Streams the events of every run in stream order, each with its
+   * sequence (`seq`), optionally only those of one project's runs, of
+   * runs that finished with one status, or from a time on. With `follow`
+   * it waits for new events until the caller stops iterating. Filtering
+   * on events that arrive while following has limits, told in
+   * {@link EventsOptions}'s module and the SDK README.
+   *
+   * @example
+   * ```ts
+   * for await (const event of client.events({ status: 'failed' })) {
+   *   if (event.type === 'run.finished') console.log(event.runId);
+   * }
+   * ```
+   */
+  events(options: EventsOptions = {}): AsyncGenerator<SequencedEvent> {
+    return streamEvents(this.#connection, options);
   }
 
   /**

@@ -7,7 +7,7 @@
  * const client = await RiverClient.connect({ servers: process.env.NATS_URL! });
  * const { runId } = await client.submit('examples/clib/pipeline.ts');
  * for await (const event of client.watch(runId)) {
- *   if (event.type === 'run.finished') console.log(event.status);
+ *   if (event.type === 'run.finished') console.log(event.seq, event.status);
  * }
  * await client.close();
  * ```
@@ -23,9 +23,13 @@ export type {
   LogOptions,
   SubmitOptions,
   SubmittedRun,
-  WatchOptions,
 } from './client.js';
 export { RiverClient } from './client.js';
 export { BundleError, ConnectionError } from './errors.js';
+export type { EventsOptions } from './event-stream.js';
+export { RUN_STARTED_WAIT_MS } from './run-facts.js';
 export { newRunId } from './run-id.js';
+export type { WatchOptions } from './run-watch.js';
+export { LATE_EVENTS_WAIT_MS } from './run-watch.js';
+export type { SequencedEvent } from './sequenced-event.js';
 export { uploadSources, workspacePathOf } from './sources.js';

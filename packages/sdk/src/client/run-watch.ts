@@ -1,0 +1,149 @@
+import { Streams, Subjects } from '@river/protocol';
+import {
+  type FollowedMessage,
+  followSubject,
+  type RiverConnection,
+} from '@river/protocol/internal';
+import { decodeSequenced, type SequencedEvent } from './sequenced-event.js';
+
+/**
+ * How long after a run's last event a watch waits for the late events of
+ * tasks that had not finished when the run did, before it gives up on
+ * them: a cancelled run ends once its killed tasks report or after 10 s.
+ */
+export const LATE_EVENTS_WAIT_MS = 15_000;
+
+/** Options of {@link RiverClient.watch}. */
+export interface WatchOptions {
+  /**
+   * True (the default): wait for new events until the run has finished
+   * and nothing more is pending for it. False: stop once the events
+   * stored so far have been read.
+   */
+  follow?: boolean;
+  /**
+   * Yield only events stored after this sequence: the `seq` of the last
+   * event a previous watch yielded, to go on where it stopped.
+   */
+  afterSeq?: number;
+  /**
+   * How long after the run's last event to wait for tasks still running
+   * when the run finished; {@link LATE_EVENTS_WAIT_MS} by default.
+   */
+  lateEventsWaitMs?: number;
+}
+
+/**
+ * What a watch knows of a run: whether it has finished, which of its
+ * tasks have not, and when its last event happened.
+ */
+class RunProgress {
+  finished = false;
+  lastEventAt = 0;
+  readonly #unfinishedTasks = new Set<string>();
+
+  apply(event: SequencedEvent): void {
+    this.lastEventAt = Math.max(this.lastEventAt, event.at);
+    switch (event.type) {
+      case 'task.requested':
+        this.#unfinishedTasks.add(event.taskId);
+        break;
+      case 'task.finished':
+        this.#unfinishedTasks.delete(event.taskId);
+        break;
+      case 'run.finished':
+        this.finished = true;
+        break;
+    }
+  }
+
+  /** Whether events may still come: tasks requested but not finished. */
+  get tasksPending(): boolean {
+    return this.#unfinishedTasks.size > 0;
+  }
+}
+
+/**
+ * Follows one run's events, tagged with their sequences. It reads the
+ * run's history from its first event even when resuming, so that it
+ * knows which tasks are still pending, and yields only those after
+ * `afterSeq`. It ends when the run has finished, every stored event has
+ * been read, and no task of the run is still unfinished; a task that
+ * never reports is waited for until `lateEventsWaitMs` after the run's
+ * last event.
+ */
+export async function* watchRun(
+  js: RiverConnection['js'],
+  runId: string,
+  options: WatchOptions = {},
+): AsyncGenerator<SequencedEvent> {
+  const follow = options.follow !== false;
+  const afterSeq = options.afterSeq ?? 0;
+  const lateEventsWaitMs = options.lateEventsWaitMs ?? LATE_EVENTS_WAIT_MS;
+  const abort = new AbortController();
+  // A consumer that is lost (a server restart, a cluster node gone) is
+  // made again where it stopped.
+  const messages = followSubject(
+    js,
+    Streams.events,
+    Subjects.runEvents(runId),
+    abort.signal,
+  );
+  const progress = new RunProgress();
+  try {
+    for (;;) {
+      let waitMs: number | undefined;
+      if (progress.finished && progress.tasksPending) {
+        waitMs = Math.max(
+          0,
+          progress.lastEventAt + lateEventsWaitMs - Date.now(),
+        );
+      }
+      const result = await nextWithin(messages, waitMs);
+      if (result === undefined || result.done === true) {
+        return;
+      }
+      const msg = result.value;
+      const event = decodeSequenced(msg.subject, msg.data, msg.seq);
+      if (event !== undefined) {
+        progress.apply(event);
+        if (msg.seq > afterSeq) {
+          yield event;
+        }
+      }
+      const caughtUp = msg.pending === 0;
+      if (
+        caughtUp &&
+        (!follow || (progress.finished && !progress.tasksPending))
+      ) {
+        return;
+      }
+    }
+  } finally {
+    // Ends a wait for the next message, so that the follower can close.
+    abort.abort();
+    await messages.return(undefined);
+  }
+}
+
+/**
+ * The follower's next message, or undefined when `waitMs` passes first
+ * (no limit when it is undefined).
+ */
+async function nextWithin(
+  messages: AsyncGenerator<FollowedMessage>,
+  waitMs: number | undefined,
+): Promise<IteratorResult<FollowedMessage> | undefined> {
+  if (waitMs === undefined) {
+    return messages.next();
+  }
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), waitMs);
+  });
+  try {
+    return await Promise.race([messages.next(), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
