@@ -1,0 +1,294 @@
+import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import type { LocalStack } from '@river/cli';
+import {
+  connectRiver,
+  publishEvent,
+  type RiverConnection,
+} from '@river/protocol/internal';
+import { RiverClient, type SequencedEvent } from '@river/sdk/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPO_ROOT, river, startTestStack } from '../helpers/river.js';
+
+let stack: LocalStack;
+let connection: RiverConnection;
+
+beforeAll(async () => {
+  stack = await startTestStack();
+  connection = await connectRiver({
+    servers: stack.natsUrl,
+    name: 'events-stream-test',
+  });
+});
+
+afterAll(async () => {
+  await connection?.nc.close();
+  await stack?.stop();
+});
+
+async function withClient<T>(use: (client: RiverClient) => Promise<T>) {
+  const client = await RiverClient.connect({ servers: stack.natsUrl });
+  try {
+    return await use(client);
+  } finally {
+    await client.close();
+  }
+}
+
+/** Reads an iterator to its end. */
+async function all(
+  events: AsyncIterable<SequencedEvent>,
+): Promise<SequencedEvent[]> {
+  const read: SequencedEvent[] = [];
+  for await (const event of events) {
+    read.push(event);
+  }
+  return read;
+}
+
+/** Submits a project file and waits until its run has finished. */
+async function runToEnd(file: string): Promise<SequencedEvent[]> {
+  return withClient(async (client) => {
+    const { runId } = await client.submit(file);
+    return all(client.watch(runId));
+  });
+}
+
+/** The environment of a command on a terminal: not CI, this stack. */
+function terminalEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env, NATS_URL: stack.natsUrl, TERM: 'xterm' };
+  delete env.CI;
+  return env;
+}
+
+describe('watching a run with its sequences', () => {
+  it('resumes after a disconnect from the last sequence seen, without a gap or a repeat', async () => {
+    const firstPart: SequencedEvent[] = [];
+    const runId = await withClient(async (client) => {
+      const { runId } = await client.submit('tests/fixtures/slow-output.ts');
+      for await (const event of client.watch(runId)) {
+        firstPart.push(event);
+        if (event.type === 'task.started') {
+          break;
+        }
+      }
+      return runId;
+    });
+    // The client is gone while the task runs; a new one goes on.
+    const lastSeq = firstPart.at(-1)?.seq ?? 0;
+    const rest = await withClient((client) =>
+      all(client.watch(runId, { afterSeq: lastSeq })),
+    );
+    const history = await withClient((client) =>
+      all(client.watch(runId, { follow: false })),
+    );
+
+    expect(firstPart.length).toBeGreaterThan(2);
+    expect(rest.length).toBeGreaterThan(2);
+    expect([...firstPart, ...rest]).toEqual(history);
+    const seqs = history.map((event) => event.seq);
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+    expect(new Set(seqs).size).toBe(seqs.length);
+    expect(history.at(-1)?.type).toBe('run.finished');
+  });
+
+  it('waits for a task that finishes after its run, and gives up on one that never does', async () => {
+    const runId = `run-late-${randomUUID().slice(0, 8)}`;
+    const publish = (
+      type: 'task.requested' | 'task.finished' | 'run.finished',
+      taskId: string,
+    ) => {
+      const fields = {
+        'task.requested': {
+          job: 'j',
+          taskId,
+          name: taskId,
+          command: 'true',
+          pool: 'default',
+        },
+        'task.finished': {
+          job: 'j',
+          taskId,
+          name: taskId,
+          attempt: 1,
+          outcome: {
+            ok: false,
+            reason: 'cancelled' as const,
+            exitCode: null,
+            signal: 'SIGKILL',
+            durationMs: 5,
+            stdout: '',
+            stderr: '',
+            stdoutTruncated: false,
+            stderrTruncated: false,
+            files: [],
+          },
+        },
+        'run.finished': { status: 'cancelled' as const, durationMs: 9 },
+      }[type];
+      return publishEvent(
+        connection.js,
+        runId,
+        type,
+        fields as never,
+        `${runId}.${taskId}.${type}`,
+      );
+    };
+    await publish('task.requested', 'late-1');
+    await publish('task.requested', 'never-1');
+    await publish('run.finished', 'run');
+
+    const watched = withClient(async (client) => {
+      const started = Date.now();
+      const events = await all(
+        client.watch(runId, { lateEventsWaitMs: 3_000 }),
+      );
+      return { events, ms: Date.now() - started };
+    });
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    await publish('task.finished', 'late-1');
+    const { events, ms } = await watched;
+
+    expect(events.map((event) => event.type)).toEqual([
+      'task.requested',
+      'task.requested',
+      'run.finished',
+      'task.finished',
+    ]);
+    // It waited for never-1 until 3 s after the last event, not forever.
+    expect(ms).toBeGreaterThan(2_500);
+    expect(ms).toBeLessThan(10_000);
+  });
+});
+
+describe('every run’s events', () => {
+  let hello: SequencedEvent[];
+  let failing: SequencedEvent[];
+  let between: number;
+
+  beforeAll(async () => {
+    hello = await runToEnd('tests/fixtures/hello.ts');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    between = Date.now();
+    failing = await runToEnd('tests/fixtures/failing-task.ts');
+  }, 120_000);
+
+  const runOf = (events: SequencedEvent[]) => events[0]?.runId ?? '';
+
+  it('filters by project, giving each matching run’s whole history', async () => {
+    const events = await withClient((client) =>
+      all(client.events({ project: 'hello' })),
+    );
+
+    expect(events.every((event) => event.runId !== runOf(failing))).toBe(true);
+    expect(events.filter((event) => event.runId === runOf(hello))).toEqual(
+      hello,
+    );
+  });
+
+  it('filters by final status and by time', async () => {
+    const failed = await withClient((client) =>
+      all(client.events({ status: 'failed' })),
+    );
+    const recent = await withClient((client) =>
+      all(client.events({ since: between })),
+    );
+
+    expect(failed.filter((event) => event.runId === runOf(failing))).toEqual(
+      failing,
+    );
+    expect(failed.some((event) => event.runId === runOf(hello))).toBe(false);
+    expect(recent.some((event) => event.runId === runOf(hello))).toBe(false);
+    expect(recent.filter((event) => event.runId === runOf(failing))).toEqual(
+      failing,
+    );
+  });
+
+  it('resumes all runs’ events after a sequence', async () => {
+    const everything = await withClient((client) => all(client.events()));
+    const cut = everything[Math.floor(everything.length / 2)]?.seq ?? 0;
+
+    const head = everything.filter((event) => event.seq <= cut);
+    const tail = await withClient((client) =>
+      all(client.events({ afterSeq: cut })),
+    );
+
+    expect([...head, ...tail]).toEqual(everything);
+  });
+
+  it('follows a new run under a project filter from its submission on', async () => {
+    await withClient(async (client) => {
+      const followed = client.events({ follow: true, project: 'hello' });
+      const { runId } = await client.submit('tests/fixtures/hello.ts');
+      const read: SequencedEvent[] = [];
+      for await (const event of followed) {
+        if (event.runId === runId) {
+          read.push(event);
+          if (event.type === 'run.finished') {
+            break;
+          }
+        }
+      }
+
+      expect(read[0]?.type).toBe('run.submitted');
+      expect(read.map((event) => event.seq)).toEqual(
+        (await all(client.watch(runId, { follow: false }))).map(
+          (event) => event.seq,
+        ),
+      );
+    });
+  });
+
+  it('prints JSON lines with their sequences from river events', async () => {
+    const one = await river(['events', runOf(hello), '--json'], stack.natsUrl);
+    const resumed = await river(
+      ['events', '--all', '--status', 'failed', '--json', '--after-seq', '0'],
+      stack.natsUrl,
+    );
+    const parse = (text: string) =>
+      text
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as SequencedEvent);
+
+    expect(one.code).toBe(0);
+    expect(parse(one.stdout)).toEqual(hello);
+    expect(resumed.code).toBe(0);
+    expect(
+      parse(resumed.stdout).filter((event) => event.runId === runOf(failing)),
+    ).toEqual(failing);
+  });
+
+  it('shows a finished run with river watch: lines and a summary off a terminal', async () => {
+    const watched = await river(['watch', runOf(failing)], stack.natsUrl);
+
+    expect(watched.code).toBe(1);
+    expect(watched.stdout).toMatch(/fails-1 failed with exit code 3/);
+    expect(watched.stdout).toMatch(/│ something broke/);
+    expect(watched.stdout).toMatch(/slowest tasks:/);
+  });
+
+  it('draws the live tree on a pseudo-terminal and ends with the summary', () => {
+    const cli = `${REPO_ROOT}packages/cli/dist/main.js`;
+    const output = execFileSync(
+      'script',
+      [
+        '-qec',
+        `stty rows 30 cols 100; ${process.execPath} ${cli} watch ${runOf(hello)}`,
+        '/dev/null',
+      ],
+      {
+        cwd: REPO_ROOT,
+        env: terminalEnv(),
+        encoding: 'utf8',
+        timeout: 30_000,
+      },
+    );
+
+    // log-update erases the previous frame before each new one.
+    expect(output).toContain('\u001b[');
+    expect(output).toMatch(/✓ greet succeeded/);
+    expect(output).toMatch(/run run-\S+ succeeded in [\d.]+s · 2 jobs/);
+    expect(output).not.toMatch(/^\d\d:\d\d:\d\d /m);
+  });
+});
