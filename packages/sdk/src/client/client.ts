@@ -1,9 +1,9 @@
 import {
   Buckets,
-  decode,
   encode,
   findGraphProblems,
   isSubjectToken,
+  type LogUsage,
   type RunSubmission,
   resolveParams,
   SCHEMA_VERSION,
@@ -29,10 +29,20 @@ import { bundleProject } from './bundler.js';
 import { BundleError, ConnectionError } from './errors.js';
 import { type EventsOptions, streamEvents } from './event-stream.js';
 import { jobLocations } from './locations.js';
+import {
+  type LogOptions,
+  type LogRange,
+  type LogRangeOptions,
+  readLogRange,
+  readLogs,
+  readLogUsage,
+} from './log-reader.js';
 import { newRunId } from './run-id.js';
 import { type WatchOptions, watchRun } from './run-watch.js';
 import type { SequencedEvent } from './sequenced-event.js';
 import { uploadSources } from './sources.js';
+
+export type { LogOptions } from './log-reader.js';
 
 /** Whether a problem names a job, quoted or as a step of a cycle. */
 function mentions(problem: string, job: string): boolean {
@@ -55,12 +65,6 @@ function checkRunId(runId: string): void {
 
 /** About 30 s of reconnecting before a client gives up on its server. */
 const CLIENT_RECONNECT_ATTEMPTS = 120;
-
-/** How often a followed log asks for new chunks. */
-const LOG_FOLLOW_POLL_MS = 500;
-
-/** How long a log query waits for the log-collector. */
-const LOG_QUERY_TIMEOUT_MS = 10_000;
 
 /** Options of {@link RiverClient.connect}. */
 export interface ClientOptions {
@@ -85,14 +89,6 @@ export interface SubmittedRun {
 export interface SubmitOptions {
   /** Parameter values as text, checked against the project's params. */
   params?: Readonly<Record<string, string>>;
-}
-
-/** Options of {@link RiverClient.logs}. */
-export interface LogOptions {
-  /** Only this task's log. */
-  taskId?: string;
-  /** Keep waiting for new output until the run has finished. */
-  follow?: boolean;
 }
 
 /**
@@ -251,9 +247,10 @@ export class RiverClient {
    * Streams the events of every run in stream order, each with its
    * sequence (`seq`), optionally only those of one project's runs, of
    * runs that finished with one status, or from a time on. With `follow`
-   * it waits for new events until the caller stops iterating. Filtering
-   * on events that arrive while following has limits, told in
-   * {@link EventsOptions}'s module and the SDK README.
+   * it waits for new events until the caller stops iterating. On stored
+   * history the filters are exact; on runs still going they decide from
+   * what is known when an event arrives (a run's status only at its
+   * end), as {@link EventsOptions} and the SDK README tell.
    *
    * @example
    * ```ts
@@ -268,44 +265,47 @@ export class RiverClient {
 
   /**
    * Reads a run's stored log chunks in order, page by page, from the
-   * log-collector; only one task's when `taskId` is given. With `follow`,
-   * it then waits for new chunks until the run has finished.
+   * log-collector; only one task's when `taskId` is given, and only what
+   * `stream`, `attempt` and `since` let through. With `follow`, it then
+   * yields new chunks as they are stored until the run has finished.
    *
-   * @throws RiverError when no log-collector answers.
+   * @throws RiverError when the run has no events on the server, or no
+   *   log-collector answers.
    */
   async *logs(
     runId: string,
     options: LogOptions = {},
   ): AsyncGenerator<StoredLogChunk> {
     checkRunId(runId);
-    let after: number | undefined;
-    for (;;) {
-      const finishedBefore =
-        options.follow === true && (await this.#runFinished(runId));
-      let more = true;
-      while (more) {
-        const reply = await this.#queryLogs(
-          encode('logQuery', {
-            schema: SCHEMA_VERSION,
-            runId,
-            ...(options.taskId === undefined ? {} : { taskId: options.taskId }),
-            ...(after === undefined ? {} : { after }),
-          }),
-        );
-        if (reply.error !== undefined) {
-          throw new RiverError(RiverErrorCode.notFound, reply.error);
-        }
-        yield* reply.chunks;
-        after = reply.next ?? reply.cursor ?? after;
-        more = reply.next !== undefined;
-      }
-      // A run that had finished before this pass began has nothing left
-      // to store; otherwise look again shortly.
-      if (options.follow !== true || finishedBefore) {
-        return;
-      }
-      await new Promise((resolve) => setTimeout(resolve, LOG_FOLLOW_POLL_MS));
-    }
+    yield* readLogs(this.#connection, runId, options);
+  }
+
+  /**
+   * Reads bytes of one task attempt's output (stdout unless `stream` says
+   * otherwise, the last attempt unless `attempt` is given) from `offset`,
+   * without reading the log before it.
+   *
+   * @throws RiverError when the run has no events on the server, or no
+   *   log-collector answers.
+   */
+  logRange(
+    runId: string,
+    taskId: string,
+    options: LogRangeOptions,
+  ): Promise<LogRange> {
+    checkRunId(runId);
+    return readLogRange(this.#connection, runId, taskId, options);
+  }
+
+  /**
+   * What River's logs take on the server: the logs stream, the log
+   * index, and the run's share.
+   *
+   * @throws RiverError when no log-collector answers.
+   */
+  logUsage(runId: string): Promise<LogUsage> {
+    checkRunId(runId);
+    return readLogUsage(this.#connection, runId);
   }
 
   async #countEvents(runId: string): Promise<number> {
@@ -316,31 +316,6 @@ export class RiverClient {
       (sum, count) => sum + count,
       0,
     );
-  }
-
-  async #runFinished(runId: string): Promise<boolean> {
-    const info = await this.#connection.jsm.streams.info(Streams.events, {
-      subjects_filter: Subjects.event(runId, 'run.finished'),
-    });
-    return Object.keys(info.state.subjects ?? {}).length > 0;
-  }
-
-  async #queryLogs(request: Uint8Array) {
-    try {
-      const msg = await this.#connection.nc.request(
-        Subjects.logQuery,
-        request,
-        { timeout: LOG_QUERY_TIMEOUT_MS },
-      );
-      return decode('logQueryReply', msg.subject, msg.data);
-    } catch (error) {
-      throw new RiverError(
-        RiverErrorCode.connection,
-        `No log-collector answered on ${Subjects.logQuery}: ` +
-          `${(error as Error).message}. Is river-log-collector running?`,
-        error,
-      );
-    }
   }
 
   /**

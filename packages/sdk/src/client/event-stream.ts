@@ -9,9 +9,16 @@ type FollowStart = NonNullable<Parameters<typeof followSubject>[4]>;
 
 /** Options of {@link RiverClient.events}. */
 export interface EventsOptions {
-  /** Only events of runs of this project (the name it declares). */
+  /**
+   * Only events of runs of this project (the name it declares). While
+   * following, a new run's `run.submitted` waits up to
+   * {@link RUN_STARTED_WAIT_MS} for the `run.started` that names it.
+   */
   project?: string;
-  /** Only events of runs that finished with this status. */
+  /**
+   * Only events of runs that finished with this status. While following,
+   * a run still going is skipped until its `run.finished`.
+   */
   status?: FinalStatus;
   /**
    * Start at the first event stored at or after this time (a Date or
