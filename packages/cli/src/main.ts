@@ -19,8 +19,10 @@ Commands:
   run <file.ts> [--param name=value]… [--json] [--quiet]
                                      bundle, submit and follow a run
   dev [--store <dir>]                run NATS and the four services
-  logs <runId> [task] [--follow] [--stream stdout|stderr]
-                                     print a run's stored logs
+  logs <runId> [task] [--follow] [--stream stdout|stderr] [--since time]
+       [--attempt n] [--raw] [--bytes offset:length] [--usage]
+                                     print a run's stored logs (text;
+                                     --raw: bytes), or their storage
   watch <runId> [--json] [--quiet] [--after-seq n]
                                      show a run's progress until it ends
   events <runId> [--follow] [--json] [--after-seq n]
@@ -87,6 +89,11 @@ async function main(argv: string[]): Promise<number> {
       return logsCommand(need(first, 'a run id'), second, {
         follow: values.follow,
         stream: streamOption(values.stream),
+        since: timeOption(values.since),
+        attempt: wholeNumber(values.attempt, '--attempt'),
+        raw: values.raw,
+        bytes: values.bytes,
+        usage: values.usage,
       });
     case 'events':
       return eventsCommand(eventsRun(first, values), {
@@ -278,6 +285,10 @@ function parseUsage(argv: string[]) {
         store: { type: 'string' },
         reason: { type: 'string' },
         stream: { type: 'string' },
+        attempt: { type: 'string' },
+        raw: { type: 'boolean', default: false },
+        bytes: { type: 'string' },
+        usage: { type: 'boolean', default: false },
         param: { type: 'string', multiple: true, short: 'p' },
         'from-file': { type: 'string' },
         'private-key-file': { type: 'string' },

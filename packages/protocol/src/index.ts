@@ -46,9 +46,12 @@ export {
 export {
   LogChunk,
   LogIndexEntry,
+  LogMark,
   LogQuery,
   LogQueryReply,
   LogStream,
+  LogUsage,
+  StorageCount,
   StoredLogChunk,
 } from './schemas/log.js';
 export { RunCancellation, RunSubmission } from './schemas/run.js';

@@ -51,6 +51,7 @@ export function createChunkHandler(deps: ChunkHandlerDeps) {
       const update = applyChunk(
         stored?.entry ?? emptyLogIndexEntry(chunk),
         chunk,
+        msg.info.streamSequence,
       );
       if (update.effect === 'duplicate') {
         log.debug(fields, 'Ignored repeated log chunk');

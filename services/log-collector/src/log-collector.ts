@@ -65,7 +65,7 @@ export async function startLogCollector(
 
   let store: LogIndexStore;
   try {
-    store = await prepare(connection, config);
+    store = await prepare(connection, config, log);
   } catch (error) {
     await connection.nc.close();
     throw error;
@@ -83,7 +83,7 @@ export async function startLogCollector(
     log,
     handle: createChunkHandler({ js: connection.js, reader, store, log }),
   });
-  const queries = serveLogQueries(connection.nc, reader, log);
+  const queries = serveLogQueries(connection.nc, reader, store, log);
   // Once the server has the subscription, the collector can be asked.
   await connection.nc.flush();
   log.info({ server: connection.nc.getServer() }, 'Log-collector started');
@@ -104,6 +104,7 @@ export async function startLogCollector(
 async function prepare(
   connection: RiverConnection,
   config: LogCollectorConfig,
+  log: Logger,
 ): Promise<LogIndexStore> {
   const { jsm, kvm } = connection;
   await requireStreams(
@@ -128,5 +129,29 @@ async function prepare(
     ttl: config.retentionDays * DAY_MS,
     replicas: config.streamReplicas,
   });
+  await warnOfOtherRetention(jsm, config.retentionDays, log);
   return new LogIndexStore(kv);
+}
+
+/**
+ * Streams that another service or `river dev` created first keep the
+ * retention they were created with; the collector cannot change them
+ * (its NATS user may not), so it says so.
+ */
+async function warnOfOtherRetention(
+  jsm: RiverConnection['jsm'],
+  retentionDays: number,
+  log: Logger,
+): Promise<void> {
+  for (const stream of [Streams.logs, `KV_${Buckets.logIndex}`]) {
+    const maxAgeNanos = (await jsm.streams.info(stream)).config.max_age;
+    const keptDays = maxAgeNanos / (DAY_MS * 1_000_000);
+    if (keptDays !== retentionDays) {
+      log.warn(
+        { stream, keptDays, retentionDays },
+        'Stream keeps logs for other than RIVER_RETENTION_DAYS; ' +
+          'it was created before with other settings',
+      );
+    }
+  }
 }

@@ -1,6 +1,7 @@
 import {
   type LogChunk,
   type LogIndexEntry,
+  type LogMark,
   SCHEMA_VERSION,
 } from '@river/protocol';
 
@@ -9,6 +10,19 @@ import {
  * far ahead would otherwise grow the entry past the server's payload limit.
  */
 export const MAX_MISSING_SEQUENCES = 10_000;
+
+/**
+ * Output bytes between two marks of one stream: a range read starts at
+ * most this far before its offset, plus one chunk.
+ */
+export const MARK_EVERY_BYTES = 64 * 1024;
+
+/**
+ * The most marks one entry keeps. Past it, every other mark is dropped,
+ * so a long log's range reads start further back but the entry stays
+ * small (a mark takes about 30 bytes).
+ */
+export const MAX_MARKS = 2_048;
 
 /** What a chunk did to its attempt's index entry. */
 export type ChunkEffect =
@@ -69,7 +83,11 @@ export function emptyLogIndexEntry(chunk: LogChunk): LogIndexEntry {
  * records the ones skipped as missing; a sequence seen before is never
  * counted twice.
  */
-export function applyChunk(entry: LogIndexEntry, chunk: LogChunk): IndexUpdate {
+export function applyChunk(
+  entry: LogIndexEntry,
+  chunk: LogChunk,
+  streamSeq?: number,
+): IndexUpdate {
   let effect: ChunkEffect = 'appended';
   let missing = entry.missing;
   let nextSeq = entry.nextSeq;
@@ -96,6 +114,19 @@ export function applyChunk(entry: LogIndexEntry, chunk: LogChunk): IndexUpdate {
     nextSeq = chunk.seq + 1;
   }
 
+  const streamBytes = entry.streamBytes ?? { stdout: 0, stderr: 0 };
+  const offset = streamBytes[chunk.stream];
+  // A late chunk's bytes belong before marks already written; it is
+  // counted, but marks only follow chunks that come in order.
+  const marks =
+    streamSeq === undefined || effect === 'filled' || chunk.data.length === 0
+      ? entry.marks
+      : addMark(entry.marks ?? [], {
+          stream: chunk.stream,
+          streamSeq,
+          offset,
+        });
+
   return {
     entry: {
       ...entry,
@@ -104,6 +135,11 @@ export function applyChunk(entry: LogIndexEntry, chunk: LogChunk): IndexUpdate {
       nextSeq,
       missing,
       complete: entry.complete || chunk.last,
+      streamBytes: {
+        ...streamBytes,
+        [chunk.stream]: offset + chunk.data.length,
+      },
+      ...(marks === undefined ? {} : { marks }),
     },
     effect,
     missed,
@@ -129,4 +165,39 @@ export function gapEndingBefore(
     fromSeq--;
   }
   return { fromSeq, toSeq: seq - 1 };
+}
+
+/**
+ * The marks with `mark` added when its stream has none within
+ * {@link MARK_EVERY_BYTES} before it; thinned to {@link MAX_MARKS}.
+ */
+export function addMark(marks: LogMark[], mark: LogMark): LogMark[] {
+  const previous = marks.findLast((found) => found.stream === mark.stream);
+  if (
+    previous !== undefined &&
+    mark.offset - previous.offset < MARK_EVERY_BYTES
+  ) {
+    return marks;
+  }
+  const added = [...marks, mark];
+  if (added.length <= MAX_MARKS) {
+    return added;
+  }
+  // Every other mark of each stream goes; each stream keeps its first.
+  const seen = { stdout: 0, stderr: 0 };
+  return added.filter((found) => seen[found.stream]++ % 2 === 0);
+}
+
+/**
+ * Where a range read of `stream` from `offset` starts: the last mark at
+ * or before the offset, or `undefined` when the stream has none.
+ */
+export function markBefore(
+  marks: readonly LogMark[],
+  stream: LogMark['stream'],
+  offset: number,
+): LogMark | undefined {
+  return marks.findLast(
+    (mark) => mark.stream === stream && mark.offset <= offset,
+  );
 }

@@ -23,6 +23,20 @@ const FETCH_EXPIRES_MS = 2_000;
  * a few hundred milliseconds' worth, so that the reply comes in time.
  */
 const MAX_CHUNKS_ONE_BY_ONE = 256;
+/**
+ * Chunks one page looks at, kept or filtered out: a filter that keeps
+ * few chunks still gets an answer in time, with `next` to go on.
+ */
+const MAX_SCANNED_CHUNKS = 8_192;
+/** The shortest wait for a live chunk that the client library allows. */
+const MIN_WAIT_MS = 1_000;
+
+/** Which stored chunks a page keeps. */
+interface ChunkFilter {
+  stream?: LogQuery['stream'];
+  attempt?: number;
+  since?: number;
+}
 
 /** One page of a task's or a run's stored log. */
 export interface LogPage {
@@ -48,8 +62,17 @@ export async function readLogPage(
     query.taskId === undefined
       ? Subjects.runLogChunks(query.runId)
       : Subjects.logChunk(query.runId, query.taskId);
-  const page = new PageBuilder(budget, log);
+  const page = new PageBuilder(budget, log, {
+    ...(query.stream === undefined ? {} : { stream: query.stream }),
+    ...(query.attempt === undefined ? {} : { attempt: query.attempt }),
+    ...(query.since === undefined ? {} : { since: query.since }),
+  });
   const from = (query.after ?? 0) + 1;
+  // Without a place to resume from, a time says where to start.
+  const start =
+    query.after === undefined && query.since !== undefined
+      ? { opt_start_time: new Date(query.since).toISOString() }
+      : { opt_start_seq: from };
 
   // An ordered consumer is ephemeral, in memory and single-filtered, which
   // nats-server 2.9 supports; it reads from one point of the stream onward.
@@ -57,7 +80,7 @@ export async function readLogPage(
   try {
     consumer = await reader.openConsumer(Streams.logs, {
       filter_subjects: filter,
-      opt_start_seq: from,
+      ...start,
     });
   } catch (error) {
     log.debug(
@@ -68,7 +91,7 @@ export async function readLogPage(
   }
   let read: LogPage | undefined;
   try {
-    read = await readWithConsumer(consumer, page);
+    read = await readWithConsumer(consumer, page, query.waitMs ?? 0);
   } finally {
     consumer.delete().catch(() => {
       // Its inactivity threshold removes it anyway.
@@ -82,8 +105,21 @@ export async function readLogPage(
 async function readWithConsumer(
   consumer: Consumer,
   page: PageBuilder,
+  waitMs: number,
 ): Promise<LogPage | undefined> {
   let pending = (await consumer.info(true)).num_pending;
+  if (pending === 0 && waitMs > 0) {
+    // A follower caught up: answer with the next chunk as soon as it is
+    // stored, instead of having it ask again and again.
+    const msg = await consumer.next({
+      expires: Math.max(waitMs, MIN_WAIT_MS),
+    });
+    if (msg === null) {
+      return page.last();
+    }
+    page.add(msg.seq, msg.subject, msg.data, atOf(msg.info.timestampNanos));
+    pending = msg.info.pending;
+  }
   while (pending > 0) {
     const batch = await consumer.fetch({
       max_messages: Math.min(pending, FETCH_BATCH),
@@ -92,7 +128,9 @@ async function readWithConsumer(
     let received = 0;
     for await (const msg of batch) {
       received++;
-      if (!page.add(msg.seq, msg.subject, msg.data)) {
+      if (
+        !page.add(msg.seq, msg.subject, msg.data, atOf(msg.info.timestampNanos))
+      ) {
         return page.partial();
       }
       pending = msg.info.pending;
@@ -116,7 +154,7 @@ async function readOneByOne(
     if (msg === null) {
       return page.last();
     }
-    if (!page.add(msg.seq, msg.subject, msg.data)) {
+    if (!page.add(msg.seq, msg.subject, msg.data, msg.time.getTime())) {
       break;
     }
     next = msg.seq + 1;
@@ -124,28 +162,40 @@ async function readOneByOne(
   return page.partial();
 }
 
+/** A stored message's time in milliseconds. */
+function atOf(timestampNanos: number): number {
+  return Math.floor(timestampNanos / 1_000_000);
+}
+
 /** Collects one page's chunks in stream order, within its byte budget. */
 class PageBuilder {
   readonly #budget: number;
   readonly #log: Logger;
+  readonly #filter: ChunkFilter;
   readonly #chunks: StoredLogChunk[] = [];
   readonly #seen = new Set<string>();
   #bytes = 0;
   #lastSeq = 0;
+  #scanned = 0;
 
-  constructor(budget: number, log: Logger) {
+  constructor(budget: number, log: Logger, filter: ChunkFilter = {}) {
     this.#budget = budget;
     this.#log = log;
+    this.#filter = filter;
   }
 
   /**
-   * Adds the chunk stored at `seq`; `false` when it does not fit, and so
-   * starts the next page instead.
+   * Adds the chunk stored at `seq` at time `at` unless the filter leaves
+   * it out; `false` when it does not fit, or too many chunks were looked
+   * at, and so starts the next page instead.
    */
-  add(seq: number, subject: string, data: Uint8Array): boolean {
-    const chunk = storedChunk(subject, data, this.#log);
+  add(seq: number, subject: string, data: Uint8Array, at: number): boolean {
+    const chunk = this.#kept(storedChunk(subject, data, this.#log), at);
     const size = chunk?.data.length ?? 0;
     if (this.#chunks.length > 0 && this.#bytes + size > this.#budget) {
+      return false;
+    }
+    if (this.#scanned++ >= MAX_SCANNED_CHUNKS) {
       return false;
     }
     this.#lastSeq = seq;
@@ -161,6 +211,22 @@ class PageBuilder {
       this.#bytes += size;
     }
     return true;
+  }
+
+  #kept(
+    chunk: StoredLogChunk | undefined,
+    at: number,
+  ): StoredLogChunk | undefined {
+    const { stream, attempt, since } = this.#filter;
+    if (
+      chunk === undefined ||
+      (stream !== undefined && chunk.stream !== stream) ||
+      (attempt !== undefined && chunk.attempt !== attempt) ||
+      (since !== undefined && at < since)
+    ) {
+      return undefined;
+    }
+    return { ...chunk, at };
   }
 
   /** Where reading goes on: after the last chunk read, else at `from`. */

@@ -9,7 +9,10 @@ import {
   Subjects,
 } from '@river/protocol';
 import type { Logger } from '@river/protocol/internal';
+import type { LogIndexStore } from './index-store.js';
 import { readLogPage } from './log-page.js';
+import { RangeQueryError, readLogRange } from './log-range.js';
+import { readLogUsage } from './log-usage.js';
 import type { StreamReader } from './stream-reader.js';
 
 /** The queue group that spreads queries over the collector's replicas. */
@@ -22,11 +25,13 @@ export interface QueryServer {
 
 /**
  * Answers log queries on core NATS. Every query gets a reply: a page of
- * chunks, or an `error` that says what was wrong with the query.
+ * chunks, a byte range (`offset`), the storage used (`usage`), or an
+ * `error` that says what was wrong with the query.
  */
 export function serveLogQueries(
   nc: NatsConnection,
   reader: StreamReader,
+  store: LogIndexStore,
   log: Logger,
 ): QueryServer {
   const inFlight = new Set<Promise<void>>();
@@ -83,13 +88,17 @@ export function serveLogQueries(
       subject: msg.subject,
     };
     try {
-      const page = await readLogPage(reader, query, log);
+      const page = await readReply(query);
       reply(msg, page);
       log.debug(
         { ...fields, chunks: page.chunks.length, next: page.next },
         'Answered log query',
       );
     } catch (error) {
+      if (error instanceof RangeQueryError) {
+        reply(msg, { chunks: [], error: error.message });
+        return;
+      }
       log.error({ ...fields, err: error }, 'Log query failed');
       reply(msg, {
         chunks: [],
@@ -99,6 +108,21 @@ export function serveLogQueries(
           'try again.',
       });
     }
+  }
+
+  async function readReply(
+    query: LogQuery,
+  ): Promise<Omit<LogQueryReply, 'schema'>> {
+    if (query.usage === true) {
+      return {
+        chunks: [],
+        usage: await readLogUsage(reader, store, query.runId),
+      };
+    }
+    if (query.offset !== undefined) {
+      return readLogRange(reader, store, query, log);
+    }
+    return readLogPage(reader, query, log);
   }
 
   function reply(msg: Msg, body: Omit<LogQueryReply, 'schema'>): void {

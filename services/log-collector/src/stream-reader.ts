@@ -10,6 +10,20 @@ import {
 } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 
+/** A message read back from a stream, wherever it was read from. */
+export interface ScannedMessage {
+  seq: number;
+  subject: string;
+  data: Uint8Array;
+  /** When the stream stored it, in milliseconds. */
+  at: number;
+}
+
+/** Messages asked of a scanning consumer at once. */
+const SCAN_BATCH = 256;
+/** How long one scanning fetch waits for messages said to be there. */
+const SCAN_FETCH_EXPIRES_MS = 2_000;
+
 /** Tries at creating an ordered consumer before giving up on it. */
 const OPEN_ATTEMPTS = 2;
 /** How long one try, or one message read, waits for the server. */
@@ -55,6 +69,82 @@ export class StreamReader {
     }
   }
 
+  /** The JetStream manager of this reader's connection. */
+  manager(): Promise<JetStreamManager> {
+    // No API check: the service made sure of JetStream at start-up.
+    this.#jsm ??= this.#js.jetstreamManager(false);
+    return this.#jsm;
+  }
+
+  /**
+   * The messages of `stream` from sequence `fromSeq` on whose subject
+   * matches `filter`, in order, as many as the caller takes: through an
+   * ordered consumer, or one by one from the leader when none can be had
+   * or it stops delivering. Ends with the last message stored now.
+   */
+  async *scan(
+    stream: string,
+    filter: string,
+    fromSeq: number,
+  ): AsyncGenerator<ScannedMessage> {
+    let next = fromSeq;
+    let consumer: Consumer | undefined;
+    try {
+      consumer = await this.openConsumer(stream, {
+        filter_subjects: filter,
+        opt_start_seq: fromSeq,
+      });
+    } catch {
+      consumer = undefined;
+    }
+    if (consumer !== undefined) {
+      try {
+        let pending = (await consumer.info(true)).num_pending;
+        while (pending > 0) {
+          const batch = await consumer.fetch({
+            max_messages: Math.min(pending, SCAN_BATCH),
+            expires: SCAN_FETCH_EXPIRES_MS,
+          });
+          let received = 0;
+          for await (const msg of batch) {
+            received++;
+            next = msg.seq + 1;
+            pending = msg.info.pending;
+            yield {
+              seq: msg.seq,
+              subject: msg.subject,
+              data: msg.data,
+              at: Math.floor(msg.info.timestampNanos / 1_000_000),
+            };
+          }
+          if (received === 0) {
+            break;
+          }
+        }
+        if (pending === 0) {
+          return;
+        }
+      } finally {
+        consumer.delete().catch(() => {
+          // Its inactivity threshold removes it anyway.
+        });
+      }
+    }
+    for (;;) {
+      const msg = await this.nextMessage(stream, filter, next);
+      if (msg === null) {
+        return;
+      }
+      next = msg.seq + 1;
+      yield {
+        seq: msg.seq,
+        subject: msg.subject,
+        data: msg.data,
+        at: msg.time.getTime(),
+      };
+    }
+  }
+
   /**
    * The first message of `stream` at or after sequence `fromSeq` whose
    * subject matches `filter` (wildcards allowed), or `null` when none is.
@@ -66,9 +156,7 @@ export class StreamReader {
     filter: string,
     fromSeq: number,
   ): Promise<StoredMsg | null> {
-    // No API check: the service made sure of JetStream at start-up.
-    this.#jsm ??= this.#js.jetstreamManager(false);
-    const jsm = await this.#jsm;
+    const jsm = await this.manager();
     // The client passes the request on as it is, and servers since 2.9
     // answer `next_by_subj`; only the client's type leaves it out.
     const request: NextMsgRequest = { seq: fromSeq, next_by_subj: filter };

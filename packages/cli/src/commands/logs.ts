@@ -1,51 +1,129 @@
-import type { LogStream } from '@river/protocol';
+import type { LogStream, LogUsage } from '@river/protocol';
+import type { RiverClient } from '@river/sdk/client';
 import { connectToExisting } from './context.js';
+import { LogPrinter, parseByteRange } from './log-printer.js';
+import { StdoutWriter } from './stdout-writer.js';
 
 /** Options of `river logs`. */
 export interface LogsOptions {
   follow: boolean;
   /** Only this output of the tasks. */
   stream: LogStream | undefined;
+  /** Only output stored at or after this time. */
+  since?: Date | undefined;
+  /** Only this attempt of each task. */
+  attempt?: number | undefined;
+  /** Bytes as the tasks wrote them, instead of UTF-8 text. */
+  raw?: boolean;
+  /** `offset:length`: that range of one task's output. */
+  bytes?: string | undefined;
+  /** Print what the logs take on the server instead. */
+  usage?: boolean;
 }
 
 /**
- * `river logs <runId> [task] [--follow] [--stream stdout|stderr]`: prints
- * a run's stored logs, byte for byte, each task's under a header line
- * unless one task is named; with `--follow`, until the run finishes.
+ * `river logs <runId> [task] [--follow] [--stream stdout|stderr]
+ * [--since time] [--attempt n] [--raw] [--bytes offset:length] [--usage]`:
+ * prints a run's stored logs, each task's attempt under a header line
+ * unless one task is named (then only where a retry begins); with
+ * `--follow`, until the run finishes. Output is shown as UTF-8 text,
+ * with replacement characters where it is not; `--raw` writes the bytes.
  */
 export async function logsCommand(
   runId: string,
   taskId: string | undefined,
   options: LogsOptions,
 ): Promise<number> {
+  const range =
+    options.bytes === undefined ? undefined : parseByteRange(options.bytes);
+  if (range !== undefined && taskId === undefined) {
+    throw new Error(
+      'river logs --bytes needs a task: river logs <run> <task>.',
+    );
+  }
   const client = await connectToExisting();
+  const out = new StdoutWriter();
   try {
-    let current: string | undefined;
-    let any = false;
-    for await (const chunk of client.logs(runId, {
-      ...(taskId === undefined ? {} : { taskId }),
-      follow: options.follow,
-    })) {
-      if (options.stream !== undefined && chunk.stream !== options.stream) {
-        continue;
-      }
-      any = true;
-      if (taskId === undefined && chunk.taskId !== current) {
-        current = chunk.taskId;
-        process.stdout.write(
-          `==> ${chunk.taskId} (attempt ${chunk.attempt}) <==\n`,
-        );
-      }
-      process.stdout.write(chunk.data);
+    if (options.usage === true) {
+      await out.write(formatUsage(runId, await client.logUsage(runId)));
+      return 0;
     }
-    if (!any) {
-      process.stderr.write(
-        `No logs stored for run ${runId}${taskId ? ` task ${taskId}` : ''}.\n`,
-      );
-      return 1;
+    if (range !== undefined && taskId !== undefined) {
+      return await printRange(client, out, runId, taskId, range, options);
     }
-    return 0;
+    return await printLogs(client, out, runId, taskId, options);
   } finally {
     await client.close();
   }
+}
+
+async function printLogs(
+  client: RiverClient,
+  out: StdoutWriter,
+  runId: string,
+  taskId: string | undefined,
+  options: LogsOptions,
+): Promise<number> {
+  const printer = new LogPrinter({ taskId, raw: options.raw === true });
+  let any = false;
+  for await (const chunk of client.logs(runId, {
+    follow: options.follow,
+    ...(taskId === undefined ? {} : { taskId }),
+    ...(options.stream === undefined ? {} : { stream: options.stream }),
+    ...(options.attempt === undefined ? {} : { attempt: options.attempt }),
+    ...(options.since === undefined ? {} : { since: options.since.getTime() }),
+  })) {
+    any = true;
+    for (const piece of printer.print(chunk)) {
+      await out.write(piece);
+    }
+  }
+  for (const piece of printer.end()) {
+    await out.write(piece);
+  }
+  if (!any) {
+    process.stderr.write(
+      `No logs stored for run ${runId}${taskId ? ` task ${taskId}` : ''}.\n`,
+    );
+    return 1;
+  }
+  return 0;
+}
+
+async function printRange(
+  client: RiverClient,
+  out: StdoutWriter,
+  runId: string,
+  taskId: string,
+  range: { offset: number; length: number },
+  options: LogsOptions,
+): Promise<number> {
+  const read = await client.logRange(runId, taskId, {
+    ...range,
+    ...(options.stream === undefined ? {} : { stream: options.stream }),
+    ...(options.attempt === undefined ? {} : { attempt: options.attempt }),
+  });
+  if (read.attempt === undefined) {
+    process.stderr.write(`No logs stored for run ${runId} task ${taskId}.\n`);
+    return 1;
+  }
+  await out.write(
+    options.raw === true ? read.data : new TextDecoder().decode(read.data),
+  );
+  return 0;
+}
+
+/** The storage figures as `river logs --usage` prints them. */
+export function formatUsage(runId: string, usage: LogUsage): string {
+  const kept =
+    usage.retentionDays === undefined
+      ? 'kept without a time limit'
+      : `kept ${usage.retentionDays} days`;
+  return [
+    `logs stream: ${usage.logs.messages} chunks, ${usage.logs.bytes} bytes (${kept})`,
+    `log index:   ${usage.index.messages} entries, ${usage.index.bytes} bytes`,
+    `run ${runId}: ${usage.run.messages} chunks, ${usage.run.bytes} bytes ` +
+      `of output, ${usage.attempts} task attempts`,
+    '',
+  ].join('\n');
 }

@@ -1,5 +1,5 @@
 import Type from 'typebox';
-import { Bytes, SchemaVersion, Token } from './common.js';
+import { Bytes, SchemaVersion, Timestamp, Token } from './common.js';
 
 /** Which output a log chunk came from. */
 export const LogStream = Type.Union([
@@ -37,6 +37,26 @@ export const LogQuery = Type.Object({
   after: Type.Optional(Type.Integer({ minimum: 0 })),
   /** Reply size budget in bytes of chunk data. */
   maxBytes: Type.Optional(Type.Integer({ minimum: 1 })),
+  /** Only this output; with `offset`, the output the range is of. */
+  stream: Type.Optional(LogStream),
+  /** Only this attempt; with `offset`, the last attempt when absent. */
+  attempt: Type.Optional(Type.Integer({ minimum: 1 })),
+  /** Only chunks stored at or after this time. */
+  since: Type.Optional(Timestamp),
+  /**
+   * A byte range instead of a page: the bytes of one attempt's `stream`
+   * (stdout by default) from this offset; needs `taskId`.
+   */
+  offset: Type.Optional(Type.Integer({ minimum: 0 })),
+  /** The range's length in bytes, at most the page budget's maximum. */
+  length: Type.Optional(Type.Integer({ minimum: 1 })),
+  /**
+   * When nothing is stored after `after` yet, wait this long for the next
+   * chunk before answering (following a live log).
+   */
+  waitMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 8_000 })),
+  /** Answer with the storage that logs use instead of chunks. */
+  usage: Type.Optional(Type.Boolean()),
 });
 
 /** Client to log-collector: read stored log chunks. */
@@ -49,10 +69,26 @@ export const StoredLogChunk = Type.Object({
   seq: Type.Integer({ minimum: 0 }),
   stream: LogStream,
   data: Bytes,
+  /** When the chunk was stored. */
+  at: Type.Optional(Timestamp),
+  /** In a range reply: where `data` starts in its attempt's stream. */
+  offset: Type.Optional(Type.Integer({ minimum: 0 })),
 });
 
 /** One stored chunk in a query reply. */
 export type StoredLogChunk = Type.Static<typeof StoredLogChunk>;
+
+/** A chunk of an attempt's output: its stream sequence and its offset. */
+export const LogMark = Type.Object({
+  stream: LogStream,
+  /** The chunk's sequence in the logs stream. */
+  streamSeq: Type.Integer({ minimum: 1 }),
+  /** Where the chunk's data starts in the attempt's output. */
+  offset: Type.Integer({ minimum: 0 }),
+});
+
+/** A chunk of an attempt's output: its stream sequence and its offset. */
+export type LogMark = Type.Static<typeof LogMark>;
 
 /** What the collector knows of one task attempt's log. */
 export const LogIndexEntry = Type.Object({
@@ -67,10 +103,48 @@ export const LogIndexEntry = Type.Object({
   /** Chunk sequences that never arrived. */
   missing: Type.Array(Type.Integer({ minimum: 0 })),
   complete: Type.Boolean(),
+  /** Bytes counted of each output, in stream order. */
+  streamBytes: Type.Optional(
+    Type.Object({
+      stdout: Type.Integer({ minimum: 0 }),
+      stderr: Type.Integer({ minimum: 0 }),
+    }),
+  ),
+  /**
+   * Where reading an output from a byte offset may start: a sparse list
+   * of chunks with their stream sequence and their data's offset.
+   */
+  marks: Type.Optional(Type.Array(LogMark)),
 });
 
 /** What the collector knows of one task attempt's log. */
 export type LogIndexEntry = Type.Static<typeof LogIndexEntry>;
+
+/** Messages and bytes that a stream, or part of one, holds. */
+export const StorageCount = Type.Object({
+  messages: Type.Integer({ minimum: 0 }),
+  bytes: Type.Integer({ minimum: 0 }),
+});
+
+/** Messages and bytes that a stream, or part of one, holds. */
+export type StorageCount = Type.Static<typeof StorageCount>;
+
+/** What River's logs take on the server, and one run's share. */
+export const LogUsage = Type.Object({
+  /** The logs stream, all runs. */
+  logs: StorageCount,
+  /** The log index bucket, all runs. */
+  index: StorageCount,
+  /** The run's chunks (messages) and their data (bytes). */
+  run: StorageCount,
+  /** The run's task attempts in the index. */
+  attempts: Type.Integer({ minimum: 0 }),
+  /** Days the logs stream keeps chunks; absent when it has no limit. */
+  retentionDays: Type.Optional(Type.Number({ minimum: 0 })),
+});
+
+/** What River's logs take on the server, and one run's share. */
+export type LogUsage = Type.Static<typeof LogUsage>;
 
 /** Log-collector to client: a page of chunks in stored order. */
 export const LogQueryReply = Type.Object({
@@ -83,6 +157,13 @@ export const LogQueryReply = Type.Object({
    * to read only what was stored since (following a live log).
    */
   cursor: Type.Optional(Type.Integer({ minimum: 0 })),
+  /** In a range reply: bytes of the output that the index knows. */
+  size: Type.Optional(Type.Integer({ minimum: 0 })),
+  /** In a range reply: the attempt read, and whether its log is whole. */
+  attempt: Type.Optional(Type.Integer({ minimum: 1 })),
+  complete: Type.Optional(Type.Boolean()),
+  /** In a usage reply: what the logs take on the server. */
+  usage: Type.Optional(LogUsage),
   /** Set when the query itself was refused. */
   error: Type.Optional(Type.String()),
 });

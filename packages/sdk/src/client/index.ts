@@ -15,18 +15,18 @@
  * @packageDocumentation
  */
 
-export type { RunEvent, StoredLogChunk } from '@river/protocol';
+export type { LogUsage, RunEvent, StoredLogChunk } from '@river/protocol';
 export type { ProjectBundle } from './bundler.js';
 export { bundleProject } from './bundler.js';
-export type {
-  ClientOptions,
-  LogOptions,
-  SubmitOptions,
-  SubmittedRun,
-} from './client.js';
+export type { ClientOptions, SubmitOptions, SubmittedRun } from './client.js';
 export { RiverClient } from './client.js';
 export { BundleError, ConnectionError } from './errors.js';
 export type { EventsOptions } from './event-stream.js';
+export type {
+  LogOptions,
+  LogRange,
+  LogRangeOptions,
+} from './log-reader.js';
 export { RUN_STARTED_WAIT_MS } from './run-facts.js';
 export { newRunId } from './run-id.js';
 export type { WatchOptions } from './run-watch.js';
