@@ -158,11 +158,13 @@ function eventsRun(
   const filtered = ['project', 'status', 'since'].filter(
     (name) => values[name as keyof typeof values] !== undefined,
   );
-  if (runId !== undefined && (values.all || filtered.length > 0)) {
+  if (runId !== undefined && values.all) {
+    throw new UsageError('river events takes a run id or --all, not both.');
+  }
+  if (runId !== undefined && filtered.length > 0) {
     throw new UsageError(
-      `river events takes a run id or --all${
-        filtered.length > 0 ? ` with --${filtered.join(', --')}` : ''
-      }, not both.`,
+      `--${filtered.join(', --')} filter${filtered.length === 1 ? 's' : ''} ` +
+        "every run's events (--all), not one run's.",
     );
   }
   if (runId === undefined && !values.all) {

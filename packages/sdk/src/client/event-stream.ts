@@ -4,6 +4,12 @@ import { followSubject, type RiverConnection } from '@river/protocol/internal';
 import { RunFacts } from './run-facts.js';
 import { decodeSequenced, type SequencedEvent } from './sequenced-event.js';
 
+/**
+ * How far before the call a submission counts as live, so that its run
+ * may still start: clocks of client and controller differ a little.
+ */
+const LIVE_MARGIN_MS = 10_000;
+
 /** Where the follower starts: after a sequence or at a time. */
 type FollowStart = NonNullable<Parameters<typeof followSubject>[4]>;
 
@@ -62,6 +68,9 @@ export async function* streamEvents(
     return;
   }
 
+  // Runs submitted before this may wait for their start no longer: the
+  // start of every stored run was read below.
+  const liveAfter = Date.now() - LIVE_MARGIN_MS;
   const facts = new RunFacts(connection);
   if (options.project !== undefined) {
     await facts.load('run.started');
@@ -83,7 +92,7 @@ export async function* streamEvents(
       const event = decodeSequenced(msg.subject, msg.data, msg.seq);
       if (event !== undefined) {
         facts.learn(event);
-        if (await passes(event, facts, options)) {
+        if (await passes(event, facts, options, liveAfter)) {
           yield event;
         }
       }
@@ -133,10 +142,15 @@ async function passes(
   event: SequencedEvent,
   facts: RunFacts,
   options: EventsOptions,
+  liveAfter: number,
 ): Promise<boolean> {
   if (options.project !== undefined) {
     let project = facts.project(event.runId);
-    if (project === undefined && event.type === 'run.submitted') {
+    if (
+      project === undefined &&
+      event.type === 'run.submitted' &&
+      event.at >= liveAfter
+    ) {
       project = await facts.awaitProject(event.runId);
     }
     if (project !== options.project) {
