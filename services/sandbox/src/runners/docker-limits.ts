@@ -21,7 +21,7 @@ export interface LimitWatchTarget {
   workspace: string;
   /** The container's path of its private tmpfs, such as `/tmp`. */
   tmpPath: string;
-  /** Bytes the task may add to the workspace and the tmpfs together. */
+  /** Bytes the workspace, inputs included, and the tmpfs may hold. */
   diskBytes?: number;
   /** Whether the container has a process limit to watch. */
   processes: boolean;
@@ -38,7 +38,6 @@ export class ContainerLimitWatch {
   readonly #onLimit: (limit: WatchedLimit) => void;
   #limit: WatchedLimit | undefined;
   #pidsEvents: string | undefined;
-  #inputBytes = 0;
   #pid = 0;
   #timers: NodeJS.Timeout[] = [];
   #stopped = false;
@@ -54,16 +53,6 @@ export class ContainerLimitWatch {
   /** The first limit seen, if any. */
   get limit(): WatchedLimit | undefined {
     return this.#limit;
-  }
-
-  /**
-   * Measures what the workspace holds before the task starts: its inputs
-   * do not count against its disk limit.
-   */
-  async measureInputs(): Promise<void> {
-    if (this.#target.diskBytes !== undefined) {
-      this.#inputBytes = await diskUsage(this.#target.workspace);
-    }
   }
 
   /**
@@ -127,8 +116,8 @@ export class ContainerLimitWatch {
   async #checkDisk(withTmp: boolean): Promise<number> {
     const started = Date.now();
     const limit = this.#target.diskBytes ?? Number.POSITIVE_INFINITY;
-    // The inputs were there before the task: only what it adds counts.
-    let used = (await diskUsage(this.#target.workspace)) - this.#inputBytes;
+    // Inputs count, as under every runner: the workspace is the task's.
+    let used = await diskUsage(this.#target.workspace);
     let tmpFull = false;
     if (withTmp) {
       const tmp = await tmpfsUsage(this.#pid, this.#target.tmpPath);

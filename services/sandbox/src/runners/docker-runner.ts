@@ -165,7 +165,6 @@ export class DockerRunner implements TaskRunner {
         stop('limit');
       },
     );
-    await watch.measureInputs();
 
     try {
       await this.#engine.call('POST', `${path}/start`);
