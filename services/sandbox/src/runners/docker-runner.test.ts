@@ -117,6 +117,16 @@ describe.skipIf(unavailable !== undefined)('docker runner', () => {
       expect(output.text('stderr')).toBe('err\n');
     });
 
+    it('reports a task killed by a signal with the signal, not 128 + n', async () => {
+      const end = await run({ command: 'sleep 10 & kill -KILL $!; wait $!' });
+
+      expect(end).toMatchObject({
+        kind: 'ended',
+        exitCode: null,
+        signal: 'SIGKILL',
+      });
+    });
+
     it("runs with the image's PATH unless the task declares its own", async () => {
       const output = capture();
       const end = await run(

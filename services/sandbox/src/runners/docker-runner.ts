@@ -200,8 +200,9 @@ export class DockerRunner implements TaskRunner {
     const ended = await this.#inspect(id).catch(() => undefined);
     const oomKilled = ended?.State.OOMKilled === true;
     const limit = oomKilled ? 'memory-limit' : watchedLimit;
-    const signal =
-      stoppedBy !== undefined || oomKilled ? signalOf(exitCode) : null;
+    // The engine, like a shell, gives a process killed by signal n the
+    // status 128 + n; it is reported by its signal, as under bwrap.
+    const signal = signalOf(exitCode);
     return {
       kind: 'ended',
       exitCode: signal === null ? exitCode : null,
