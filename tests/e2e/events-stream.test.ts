@@ -56,7 +56,11 @@ async function runToEnd(file: string): Promise<SequencedEvent[]> {
 
 /** The environment of a command on a terminal: not CI, this stack. */
 function terminalEnv(): NodeJS.ProcessEnv {
-  const env = { ...process.env, NATS_URL: stack.natsUrl, TERM: 'xterm' };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    NATS_URL: stack.natsUrl,
+    TERM: 'xterm',
+  };
   delete env.CI;
   return env;
 }
