@@ -203,6 +203,8 @@ describe('log-collector', () => {
       nextSeq: 6,
       missing: [2, 3],
       complete: true,
+      streamBytes: { stdout: 12, stderr: 0 },
+      marks: [{ stream: 'stdout', streamSeq: expect.any(Number), offset: 0 }],
     });
     expect(lines).toContainEqual(
       expect.objectContaining({
@@ -254,7 +256,11 @@ describe('log-collector', () => {
       log,
     });
     const delivery = (redelivered: boolean) =>
-      ({ redelivered, subject: 'test' }) as unknown as JsMsg;
+      ({
+        redelivered,
+        subject: 'test',
+        info: { streamSequence: 1 },
+      }) as unknown as JsMsg;
     const at = (seq: number) =>
       chunk('run-regap', 'task-0', seq, new Uint8Array([seq]));
     const gapEvents = () => storedEvents(river, 'run-regap', 'task.log-gap');

@@ -55,6 +55,7 @@ describe('log index', () => {
       nextSeq: 3,
       missing: [],
       complete: true,
+      streamBytes: { stdout: 12, stderr: 0 },
     });
   });
 
