@@ -90,12 +90,16 @@ function userBlock(user: RoleUser): string {
 }
 
 function anonymousBlock(anonymous: AnonymousUser): string {
+  const rights = rolePermissions(anonymous.role);
+  // Without a user name, a client takes its replies on the default
+  // prefix, where no role's replies come.
+  const subscribe = [...new Set([...rights.subscribe, '_INBOX.>'])];
   return [
     `    # connections without credentials: ${anonymous.role}'s rights`,
     '    {',
     '      user: river-local',
     `      password: ${quote(anonymous.password)}`,
-    permissionsBlock(rolePermissions(anonymous.role), '      '),
+    permissionsBlock({ ...rights, subscribe }, '      '),
     '    }',
   ].join('\n');
 }
