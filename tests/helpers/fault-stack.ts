@@ -52,13 +52,22 @@ export class FaultTestStack {
     const workDir = await mkdtemp(join(tmpdir(), 'river-fault-work-'));
     const logDir = await mkdtemp(join(tmpdir(), 'river-fault-logs-'));
     const all = { ...TEST_SERVICE_ENV, RIVER_WORK_DIR: workDir, ...env };
+    // The test's own connections get the admin's rights on the embedded
+    // server, as with startTestStack; each service runs as its role.
     const stack = await startLocalStack({
       env: all,
       services: shared,
+      anonymous: 'admin',
       keepLogs: process.env.RIVER_KEEP_TEST_LOGS !== undefined,
     });
-    const client = await RiverClient.connect({ servers: stack.natsUrl });
-    return new FaultTestStack(stack, client, all, logDir, workDir);
+    try {
+      const client = await RiverClient.connect({ servers: stack.natsUrl });
+      return new FaultTestStack(stack, client, all, logDir, workDir);
+    } catch (error) {
+      // Nothing else would stop the services and the server.
+      await stack.stop();
+      throw error;
+    }
   }
 
   /** Starts one more process of a service, with the stack's settings. */
