@@ -209,6 +209,7 @@ function sandbox(pool: string): string[] {
       eventStream,
       `OBJ_${Buckets.artifacts}`,
       `KV_${Buckets.cancels}`,
+      `KV_${Buckets.secrets}`,
     ),
     ...durable(dispatch, Consumers.sandboxPool(pool), Subjects.dispatch(pool)),
     Subjects.taskResult,
@@ -217,6 +218,9 @@ function sandbox(pool: string): string[] {
     ...objectRead(Buckets.artifacts),
     ...objectWrite(Buckets.artifacts),
     ...kvWatch(Buckets.cancels),
+    // Sealed values, which only the sandboxes' private key opens; a
+    // sandbox reads them key by key and cannot list or change them.
+    ...kvRead(Buckets.secrets),
   ];
 }
 
