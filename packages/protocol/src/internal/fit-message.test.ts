@@ -17,7 +17,7 @@ const outcome = (stdout: string, message?: string) => ({
 });
 
 const result = (stdout: string, message?: string) => ({
-  schema: 1,
+  schema: 1 as const,
   runId: 'run-a',
   taskId: 'task-1',
   attempt: 1,
