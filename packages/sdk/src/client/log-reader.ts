@@ -66,20 +66,35 @@ export interface LogRange {
   complete: boolean;
 }
 
+/**
+ * How long a run without events may take to get its first: a run just
+ * submitted has none until a controller has taken its submission.
+ */
+const RUN_APPEAR_WAIT_MS = 2_000;
+/** How often a run's first event is looked for meanwhile. */
+const RUN_APPEAR_POLL_MS = 200;
+
 /** Throws a clear error when the server has no event of the run. */
 async function requireRun(
   connection: RiverConnection,
   runId: string,
 ): Promise<void> {
-  const info = await connection.jsm.streams.info(Streams.events, {
-    subjects_filter: Subjects.runEvents(runId),
-  });
-  if (Object.keys(info.state.subjects ?? {}).length === 0) {
-    throw new RiverError(
-      RiverErrorCode.notFound,
-      `Run ${runId} has no events on this server: check the run id and ` +
-        'NATS_URL.',
-    );
+  const deadline = Date.now() + RUN_APPEAR_WAIT_MS;
+  for (;;) {
+    const info = await connection.jsm.streams.info(Streams.events, {
+      subjects_filter: Subjects.runEvents(runId),
+    });
+    if (Object.keys(info.state.subjects ?? {}).length > 0) {
+      return;
+    }
+    if (Date.now() >= deadline) {
+      throw new RiverError(
+        RiverErrorCode.notFound,
+        `Run ${runId} has no events on this server: check the run id and ` +
+          'NATS_URL.',
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, RUN_APPEAR_POLL_MS));
   }
 }
 
