@@ -52,7 +52,13 @@ describe('the rights of River roles', () => {
     expect(
       publishers(/MSG\.GET\.OBJ_river-bundles|OBJ_river-bundles\.\*\.\$O/),
     ).toEqual(['controller']);
-    expect(publishers(/secrets/)).not.toContain('sandbox-default');
+    // Sandboxes read sealed values key by key; only clients store them.
+    expect(publishers(/^\$KV\.river-secrets\./)).toEqual(['sdk']);
+    expect(publishers(/KV_river-secrets/)).toEqual([
+      'sdk',
+      'sandbox-default',
+      'sandbox-gpu',
+    ]);
   });
 
   it('let only the log-collector serve log queries', () => {
