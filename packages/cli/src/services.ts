@@ -90,6 +90,31 @@ function credentialsFor(
   return embeddedRoleEnv(env.NATS_URL, role) ?? {};
 }
 
+/** Settings that hold the secrets' private key, which only sandboxes use. */
+const PRIVATE_KEY_SETTINGS = [
+  'RIVER_SECRETS_PRIVATE_KEY',
+  'RIVER_SECRETS_PRIVATE_KEY_FILE',
+];
+
+/**
+ * The environment a service is started with, less the secrets' private
+ * key unless it is a sandbox: the key opens every secret, so no other
+ * service holds it, even when one shell starts them all.
+ */
+function withoutForeignKeys(
+  name: ServiceName,
+  env: NodeJS.ProcessEnv,
+): NodeJS.ProcessEnv {
+  if (name === 'sandbox') {
+    return env;
+  }
+  const kept = { ...env };
+  for (const setting of PRIVATE_KEY_SETTINGS) {
+    delete kept[setting];
+  }
+  return kept;
+}
+
 /**
  * Starts a service's bin as a child process and waits for its start-up
  * line. Its output goes to `<logDir>/<name>.log`. Against an embedded
@@ -103,7 +128,7 @@ export async function startServiceProcess(
 ): Promise<ServiceProcess> {
   const logFile = join(logDir, `${name}.log`);
   const log = createWriteStream(logFile, { flags: 'a' });
-  const merged = { ...process.env, ...env };
+  const merged = withoutForeignKeys(name, { ...process.env, ...env });
   const child = spawn(process.execPath, [serviceBin(name)], {
     env: { ...merged, ...credentialsFor(name, merged) },
     stdio: ['ignore', 'pipe', 'pipe'],
