@@ -534,6 +534,23 @@ describe('connecting', () => {
     );
   });
 
+  it('names the setting whose file holds no seed', async () => {
+    const seedFile = join(dir, 'garbled.nk');
+    await writeFile(seedFile, 'not a seed\n', { mode: 0o600 });
+
+    const error = await connectRiver({
+      servers: natsUrl,
+      name: 'garbled',
+      maxReconnectAttempts: 0,
+      credentials: { user: 'controller', nkeySeedFile: seedFile },
+    }).catch((failure: unknown) => failure);
+
+    expect(error).toBeInstanceOf(NatsAccessError);
+    expect((error as Error).message).toMatch(
+      /RIVER_NATS_NKEY_SEED_FILE .*garbled\.nk does not hold an nkey user seed/,
+    );
+  });
+
   it('asks for a user when none is given', async () => {
     const error = await connectRiver({
       servers: natsUrl,

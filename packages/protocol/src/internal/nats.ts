@@ -139,6 +139,9 @@ export async function connectRiver(
   }
 }
 
+/** An nkey user seed as `nk -gen user` and `river nats-config` write it. */
+const NKEY_USER_SEED = /^SU[A-Z2-7]{56}$/;
+
 /** The connection options that present `credentials` to the server. */
 async function authOptions(
   credentials: NatsCredentials | undefined,
@@ -166,7 +169,19 @@ async function authOptions(
       cause: error,
     });
   }
-  const bytes = new TextEncoder().encode(text.trim());
+  const seed = text.trim();
+  if ('nkeySeedFile' in credentials && !NKEY_USER_SEED.test(seed)) {
+    // The client library would only say its base32 is bad, naming nothing.
+    throw new NatsAccessError({
+      user: credentials.user,
+      operation: 'connect',
+      message:
+        `${variable} ${path} does not hold an nkey user seed (one line of ` +
+        `58 characters starting with "SU") for NATS user ` +
+        `'${credentials.user}'.`,
+    });
+  }
+  const bytes = new TextEncoder().encode(seed);
   return {
     authenticator:
       'nkeySeedFile' in credentials
