@@ -16,6 +16,7 @@ import { collectOutputs } from './outputs.js';
 import type { OutputSink } from './runner.js';
 import {
   limitMessage,
+  limitOutcome,
   resolveLimits,
   type SandboxLimits,
 } from './runners/limits.js';
@@ -412,7 +413,7 @@ function judge(end: RunnerEnd, spec: TaskSpec, limits: SandboxLimits): Verdict {
   }
   if (end.limit !== undefined) {
     return {
-      reason: end.limit,
+      reason: limitOutcome(end.limit),
       exitCode,
       signal,
       message: limitMessage(end.limit, spec.limits, limits),

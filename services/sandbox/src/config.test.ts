@@ -49,6 +49,7 @@ describe('sandbox configuration', () => {
       taskProcesses: 1_024,
       taskOpenFiles: 4_096,
       taskDiskMb: 10_240,
+      taskFiles: 100_000,
     });
   });
 

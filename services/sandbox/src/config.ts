@@ -57,6 +57,12 @@ export const DEFAULT_TASK_OPEN_FILES = 4_096;
  */
 export const DEFAULT_TASK_DISK_MB = 10_240;
 
+/**
+ * Files and directories a task may create in its workspace and /tmp
+ * unless `RIVER_TASK_FILES` says: empty files take inodes, not bytes.
+ */
+export const DEFAULT_TASK_FILES = 100_000;
+
 /** A runner kind, in the text of a setting. */
 const RUNNER_PATTERN = '(process|bwrap|docker)';
 
@@ -115,6 +121,8 @@ export const SandboxConfig = Type.Object({
   taskOpenFiles: Type.Optional(Type.Integer({ minimum: 8 })),
   /** The most disk, in MiB, a task may fill in its workspace and /tmp. */
   taskDiskMb: Type.Optional(Type.Integer({ minimum: 1 })),
+  /** The most files and directories a task's workspace and /tmp may hold. */
+  taskFiles: Type.Optional(Type.Integer({ minimum: 1 })),
   /**
    * Comma-separated host paths the bwrap runner shows tasks read-only,
    * besides the system directories.
@@ -222,6 +230,12 @@ const SOURCES: SettingSources<SandboxConfig> = {
     kind: 'integer',
     default: DEFAULT_TASK_DISK_MB,
   },
+  taskFiles: {
+    variable: 'RIVER_TASK_FILES',
+    expected: 'a whole number of files and directories, 1 or more',
+    kind: 'integer',
+    default: DEFAULT_TASK_FILES,
+  },
   readOnlyPaths: {
     variable: 'RIVER_TASK_READ_ONLY_PATHS',
     expected: 'a comma-separated list of absolute paths',
@@ -241,6 +255,7 @@ export function sandboxLimits(config: SandboxConfig): SandboxLimits {
     processes: config.taskProcesses ?? DEFAULT_TASK_PROCESSES,
     openFiles: config.taskOpenFiles ?? DEFAULT_TASK_OPEN_FILES,
     diskMb: config.taskDiskMb ?? DEFAULT_TASK_DISK_MB,
+    files: config.taskFiles ?? DEFAULT_TASK_FILES,
   };
 }
 

@@ -14,6 +14,9 @@ export const RunnerKind = Type.Union([
 /** How a sandbox isolates a task. */
 export type RunnerKind = Type.Static<typeof RunnerKind>;
 
+/** What an environment variable's name may not hold: `=` and NUL. */
+const ENV_NAME_PATTERN = '^[^=\\u0000]+$';
+
 /** A secret's name, which is also the environment variable it fills. */
 export const SecretName = Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$' });
 
@@ -44,8 +47,16 @@ export const TaskSpec = Type.Object({
     Type.String({ minLength: 1 }),
     Type.Array(Type.String(), { minItems: 1 }),
   ]),
-  /** Declared environment; nothing else of the sandbox's leaks in. */
-  env: Type.Record(Type.String(), Type.String()),
+  /**
+   * Declared environment; nothing else of the sandbox's leaks in. A
+   * name cannot hold `=` or NUL, which no environment can carry.
+   */
+  env: Type.Record(
+    Type.String({ pattern: ENV_NAME_PATTERN }),
+    Type.String(),
+    // Without it, a name that does not match would pass unchecked.
+    { additionalProperties: false },
+  ),
   /** Working directory relative to the task's workspace; '' is its root. */
   cwd: Type.String(),
   /** Wall-clock limit; the whole process tree is killed past it. */

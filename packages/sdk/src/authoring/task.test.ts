@@ -1,5 +1,6 @@
 import { check, Subjects } from '@river/protocol';
 import { describe, expect, it } from 'vitest';
+import { DefinitionError } from './errors.js';
 import { shellTaskRequest } from './task.js';
 
 function asRequest(spec: ReturnType<typeof shellTaskRequest>['spec']) {
@@ -57,6 +58,34 @@ describe('a shell task request', () => {
     expect(() =>
       check('taskRequest', Subjects.taskRequest, asRequest(spec)),
     ).toThrow(/\/spec\/labels\/0/);
+  });
+
+  it('refuses an env variable name holding = or NUL, naming it', () => {
+    for (const name of ['A=B', 'A\0B', '']) {
+      expect(() => shellTaskRequest('true', { env: { [name]: 'x' } })).toThrow(
+        new DefinitionError(
+          `sh() env variable ${JSON.stringify(name)} cannot be set: a ` +
+            "name must be non-empty and hold no '=' or NUL.",
+        ),
+      );
+    }
+  });
+
+  it('is refused by the protocol when an env name holds = or NUL', () => {
+    const { spec } = shellTaskRequest('true', { env: { GOOD: '=ok=' } });
+    expect(() =>
+      check('taskRequest', Subjects.taskRequest, asRequest(spec)),
+    ).not.toThrow();
+
+    for (const name of ['A=B', 'A\0B']) {
+      expect(() =>
+        check(
+          'taskRequest',
+          Subjects.taskRequest,
+          asRequest({ ...spec, env: { [name]: 'x' } }),
+        ),
+      ).toThrow(`/spec/env/${name}`);
+    }
   });
 
   it('refuses an empty command', () => {

@@ -141,6 +141,7 @@ export function shellTaskRequest(
   if (!Number.isInteger(timeoutMs) || timeoutMs < 1) {
     throw new DefinitionError('sh() timeoutMs must be a positive integer.');
   }
+  checkEnvNames(options.env);
   return {
     name: options.name ?? displayName(command),
     spec: {
@@ -160,6 +161,21 @@ export function shellTaskRequest(
       ...isolation(options),
     },
   };
+}
+
+/**
+ * Refuses names no environment can carry: the protocol would refuse the
+ * request anyway, and this names the variable where the task is written.
+ */
+function checkEnvNames(env: Record<string, string> | undefined): void {
+  for (const name of Object.keys(env ?? {})) {
+    if (name === '' || name.includes('=') || name.includes('\0')) {
+      throw new DefinitionError(
+        `sh() env variable ${JSON.stringify(name)} cannot be set: a name ` +
+          "must be non-empty and hold no '=' or NUL.",
+      );
+    }
+  }
 }
 
 function isolation(options: ShOptions) {

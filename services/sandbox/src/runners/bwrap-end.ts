@@ -15,6 +15,7 @@ const LAUNCHER_PREFIXES = [
   'prlimit: ',
   'setpriv: ',
   'river-cgroup-join: ',
+  'river-close-fds: ',
 ];
 
 /**

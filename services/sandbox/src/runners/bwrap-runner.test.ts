@@ -1,6 +1,8 @@
+import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createServiceLogger } from '@river/protocol/internal';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { OutputSink } from '../runner.js';
@@ -196,6 +198,68 @@ describe.runIf(runner !== undefined)('the bwrap runner', () => {
     expect(one.end).toMatchObject({ limit: 'disk-limit' });
     expect(one.stdout).toBe('153\n');
     expect(many.end).toMatchObject({ limit: 'disk-limit', timedOut: false });
+  });
+
+  it('stops a task that creates more files than its limit with disk-limit', async () => {
+    const ran = await run(
+      'mkdir d; i=0; while [ $i -lt 400 ]; do : > d/f$i; i=$((i+1)); ' +
+        'done; sleep 10',
+      { limits: { ...LIMITS, files: 100 } },
+    );
+
+    expect(ran.end).toMatchObject({ limit: 'file-limit', timedOut: false });
+  });
+
+  it('passes no file descriptor the sandbox inherited to the task', async () => {
+    // A sandbox started from a shell holding fds 7 and 251 open, as the
+    // built runner (tests run after the build).
+    const dist = fileURLToPath(new URL('../../dist/', import.meta.url));
+    const script = `
+      import { createServiceLogger } from '@river/protocol/internal';
+      import { setUpBwrap } from '${dist}runners/bwrap-setup.js';
+      import { createWorkspace, removeWorkspace } from '${dist}workspace.js';
+      const log = createServiceLogger('sandbox', 'silent');
+      const workDir = process.argv[1];
+      const setup = await setUpBwrap({ workDir, readOnlyPaths: [], log });
+      const workspace = await createWorkspace(workDir, 'fds');
+      let out = '';
+      const end = await setup.runner.run({
+        attemptKey: 'run-fds.task-1.1', command: 'ls /proc/self/fd',
+        workspace: workspace.root, cwd: '', env: { PATH: '/usr/bin:/bin' },
+        timeoutMs: 20000, network: false, limits: {},
+      }, { write: (_, data) => { out += data; return true; },
+           drained: () => Promise.resolve() });
+      await removeWorkspace(workspace.root);
+      process.stdout.write(JSON.stringify({ end, out }));
+    `;
+    const child = spawn(
+      'bash',
+      [
+        '-c',
+        'exec 7</etc/hostname 251</etc/hostname; ls /proc/$$/fd >&2; ' +
+          'exec node --input-type=module -e "$0" "$1"',
+        script,
+        workDir,
+      ],
+      { cwd: fileURLToPath(new URL('../../', import.meta.url)) },
+    );
+    let printed = '';
+    let errors = '';
+    child.stdout.on('data', (data) => {
+      printed += data;
+    });
+    child.stderr.on('data', (data) => {
+      errors += data;
+    });
+    const code = await new Promise((done) => child.on('close', done));
+
+    // The wrapper did hold them: the test can fail.
+    expect(errors.split('\n')).toEqual(expect.arrayContaining(['7', '251']));
+    expect(code).toBe(0);
+    const { end, out } = JSON.parse(printed);
+    expect(end).toMatchObject({ exitCode: 0 });
+    // 0 to 2, and 3: the directory ls itself reads.
+    expect(out.trim().split('\n')).toEqual(['0', '1', '2', '3']);
   });
 
   it('refuses files past the open-file limit', async () => {

@@ -31,6 +31,18 @@ const LAUNCHER_ENV = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' };
 const JOIN_CGROUPS_SCRIPT =
   'while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; ' +
   'shift; exec "$@"';
+/**
+ * Closes every file descriptor above 2 but bwrap's options pipe (3), then
+ * runs the rest, so that nothing the sandbox inherited (a pipe of the shell
+ * that started it) reaches the task. bash, as dash cannot name a
+ * descriptor above 9; a descriptor opened by globbing is gone by then.
+ */
+export const CLOSE_FDS_SCRIPT =
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: shell expansion
+  'for fd in /proc/$$/fd/*; do n=${fd##*/}; ' +
+  'if [ "$n" -gt 3 ]; then exec {n}<&-; fi; done; exec "$@"';
+/** The name the fd-closing shell reports its errors under. */
+export const CLOSE_FDS_NAME = 'river-close-fds';
 
 /** Programs of the host the bwrap runner starts. */
 export interface BwrapTools {
@@ -39,6 +51,8 @@ export interface BwrapTools {
   prlimit: string;
   /** util-linux `setpriv`, which drops root before bwrap runs. */
   setpriv?: string;
+  /** bash, which closes inherited file descriptors before bwrap runs. */
+  bash: string;
 }
 
 /** What the bwrap runner needs from the sandbox. */
@@ -143,6 +157,7 @@ export class BwrapRunner implements TaskRunner {
         ...(limits.diskMb === undefined
           ? {}
           : { diskBytes: limits.diskMb * MIB }),
+        ...(limits.files === undefined ? {} : { files: limits.files }),
       },
       () => stop.abort(),
     );
@@ -204,8 +219,9 @@ export class BwrapRunner implements TaskRunner {
 
   /**
    * The programs that start bwrap: a shell joining the control groups,
-   * prlimit setting the rlimits, setpriv dropping root, then bwrap, which
-   * reads its options from fd 3.
+   * prlimit setting the rlimits, setpriv dropping root, bash closing
+   * inherited file descriptors, then bwrap, which reads its options from
+   * fd 3.
    */
   #launcher(request: RunnerRequest, cgroup: TaskCgroup | undefined): string[] {
     const { tools, taskUser, cgroups } = this.#options;
@@ -238,6 +254,10 @@ export class BwrapRunner implements TaskRunner {
       ...join,
       ...limits,
       ...drop,
+      tools.bash,
+      '-c',
+      CLOSE_FDS_SCRIPT,
+      CLOSE_FDS_NAME,
       tools.bwrap,
       '--args',
       '3',

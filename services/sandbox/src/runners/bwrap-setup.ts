@@ -120,7 +120,19 @@ async function findTools(
       unavailable: `prlimit${asRoot ? ' or setpriv' : ''} of util-linux is missing`,
     };
   }
-  return { bwrap, prlimit, ...(setpriv === undefined ? {} : { setpriv }) };
+  const bash = await findProgram('bash');
+  if (bash === undefined) {
+    return {
+      unavailable:
+        'bash is missing; it closes inherited file descriptors before bwrap',
+    };
+  }
+  return {
+    bwrap,
+    prlimit,
+    bash,
+    ...(setpriv === undefined ? {} : { setpriv }),
+  };
 }
 
 /**

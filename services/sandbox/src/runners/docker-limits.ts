@@ -13,7 +13,7 @@ const DISK_POLL_MS = 1_000;
 const DISK_POLL_SHARE = 10;
 
 /** A limit the watch saw a container reach. */
-export type WatchedLimit = 'process-limit' | 'disk-limit';
+export type WatchedLimit = 'process-limit' | 'disk-limit' | 'file-limit';
 
 /** What to watch about one container. */
 export interface LimitWatchTarget {
@@ -23,6 +23,8 @@ export interface LimitWatchTarget {
   tmpPath: string;
   /** Bytes the workspace, inputs included, and the tmpfs may hold. */
   diskBytes?: number;
+  /** Files and directories the workspace and the tmpfs may hold. */
+  files?: number;
   /** Whether the container has a process limit to watch. */
   processes: boolean;
 }
@@ -69,7 +71,7 @@ export class ContainerLimitWatch {
         this.#schedule(() => this.#checkProcesses(), PIDS_POLL_MS);
       }
     }
-    if (this.#target.diskBytes !== undefined) {
+    if (this.#watchesDisk()) {
       this.#schedule(() => this.#checkDisk(true), DISK_POLL_MS);
     }
   }
@@ -83,7 +85,7 @@ export class ContainerLimitWatch {
     for (const timer of this.#timers) {
       clearTimeout(timer);
     }
-    if (this.#limit === undefined && this.#target.diskBytes !== undefined) {
+    if (this.#limit === undefined && this.#watchesDisk()) {
       await this.#checkDisk(false).catch(() => undefined);
     }
     return this.#limit;
@@ -112,20 +114,32 @@ export class ContainerLimitWatch {
     }
   }
 
+  #watchesDisk(): boolean {
+    return (
+      this.#target.diskBytes !== undefined || this.#target.files !== undefined
+    );
+  }
+
   /** Measures the disk used; returns the delay before the next measure. */
   async #checkDisk(withTmp: boolean): Promise<number> {
     const started = Date.now();
     const limit = this.#target.diskBytes ?? Number.POSITIVE_INFINITY;
+    const maxFiles = this.#target.files ?? Number.POSITIVE_INFINITY;
     // Inputs count, as under every runner: the workspace is the task's.
-    let used = await diskUsage(this.#target.workspace);
+    const workspace = await diskUsage(this.#target.workspace, maxFiles);
+    let used = workspace.bytes;
+    let files = workspace.files;
     let tmpFull = false;
     if (withTmp) {
       const tmp = await tmpfsUsage(this.#pid, this.#target.tmpPath);
       used += tmp.used;
+      files += tmp.files;
       tmpFull = tmp.full;
     }
     if (used > limit || tmpFull) {
       this.#reach('disk-limit');
+    } else if (files > maxFiles) {
+      this.#reach('file-limit');
     }
     return Math.max(DISK_POLL_MS, (Date.now() - started) * DISK_POLL_SHARE);
   }
@@ -189,14 +203,16 @@ async function readRefusedForks(path: string): Promise<number> {
 async function tmpfsUsage(
   pid: number,
   path: string,
-): Promise<{ used: number; full: boolean }> {
+): Promise<{ used: number; files: number; full: boolean }> {
   try {
     const stats = await statfs(join(`/proc/${pid}/root`, path));
     return {
       used: (stats.blocks - stats.bfree) * stats.bsize,
-      full: stats.bfree === 0,
+      // The tmpfs's own root is an inode too.
+      files: Math.max(stats.files - stats.ffree - 1, 0),
+      full: stats.bfree === 0 || stats.ffree === 0,
     };
   } catch {
-    return { used: 0, full: false };
+    return { used: 0, files: 0, full: false };
   }
 }

@@ -159,6 +159,9 @@ export class DockerRunner implements TaskRunner {
         ...(request.limits.diskMb === undefined
           ? {}
           : { diskBytes: request.limits.diskMb * 1024 * 1024 }),
+        ...(request.limits.files === undefined
+          ? {}
+          : { files: request.limits.files }),
       },
       (limit) => {
         log.info({ ...fields, limit }, 'A task reached a limit');

@@ -20,6 +20,8 @@ export interface LimitWatchTarget {
   workspace: string;
   /** The disk limit in bytes; undefined watches no disk. */
   diskBytes?: number;
+  /** The limit on files and directories in the workspace, if any. */
+  files?: number;
 }
 
 /**
@@ -54,7 +56,7 @@ export class LimitWatch {
     if (this.#target.cgroup !== undefined) {
       this.#every(CGROUP_POLL_MS, () => this.#checkCgroup());
     }
-    if (this.#target.diskBytes !== undefined) {
+    if (this.#watchesDisk()) {
       this.#schedule(DISK_POLL_MS, () => this.#checkDisk());
     }
   }
@@ -71,7 +73,7 @@ export class LimitWatch {
     }
     await Promise.all(this.#checks);
     await this.#checkCgroup();
-    if (this.#target.diskBytes !== undefined) {
+    if (this.#watchesDisk()) {
       await this.#checkDisk();
     }
     return this.#breach;
@@ -114,12 +116,21 @@ export class LimitWatch {
     }
   }
 
+  #watchesDisk(): boolean {
+    return (
+      this.#target.diskBytes !== undefined || this.#target.files !== undefined
+    );
+  }
+
   /** Measures the workspace; returns when to measure it next. */
   async #checkDisk(): Promise<number> {
     const started = Date.now();
-    const used = await diskUsage(this.#target.workspace);
-    if (used > (this.#target.diskBytes ?? Number.POSITIVE_INFINITY)) {
+    const maxFiles = this.#target.files ?? Number.POSITIVE_INFINITY;
+    const used = await diskUsage(this.#target.workspace, maxFiles);
+    if (used.bytes > (this.#target.diskBytes ?? Number.POSITIVE_INFINITY)) {
       this.#found('disk-limit');
+    } else if (used.files > maxFiles) {
+      this.#found('file-limit');
     }
     return Math.max(DISK_POLL_MS, (Date.now() - started) * DISK_WALK_SHARE);
   }

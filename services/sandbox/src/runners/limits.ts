@@ -1,8 +1,23 @@
 import type { TaskLimits } from '@river/protocol';
 import type { ResolvedLimits } from './task-runner.js';
 
-/** A limit a runner enforces and reports by its own reason. */
-export type LimitReason = 'memory-limit' | 'process-limit' | 'disk-limit';
+/**
+ * A limit a runner enforces and reports by its own reason. `file-limit`
+ * (too many files) is reported to the scheduler as `disk-limit`, with its
+ * own message: see {@link limitOutcome}.
+ */
+export type LimitReason =
+  | 'memory-limit'
+  | 'process-limit'
+  | 'disk-limit'
+  | 'file-limit';
+
+/** The outcome reason a task stopped at a limit is reported with. */
+export function limitOutcome(
+  reason: LimitReason,
+): 'memory-limit' | 'process-limit' | 'disk-limit' {
+  return reason === 'file-limit' ? 'disk-limit' : reason;
+}
 
 /** The sandbox's ceilings on every task, from its settings. */
 export type SandboxLimits = Required<ResolvedLimits>;
@@ -35,6 +50,13 @@ const LIMITS = {
       `wrote more than its disk limit of ${value} MB into its workspace ` +
       'and /tmp',
   },
+  files: {
+    variable: 'RIVER_TASK_FILES',
+    reason: 'file-limit',
+    text: (value: number) =>
+      `created more than its limit of ${value} files and directories in ` +
+      'its workspace and /tmp',
+  },
 } as const;
 
 type LimitField = keyof typeof LIMITS;
@@ -49,7 +71,7 @@ export function resolveLimits(
 ): ResolvedLimits {
   const resolved: ResolvedLimits = {};
   for (const field of Object.keys(LIMITS) as LimitField[]) {
-    const asked = task?.[field];
+    const asked = askedFor(task, field);
     resolved[field] =
       asked === undefined ? sandbox[field] : Math.min(asked, sandbox[field]);
   }
@@ -67,7 +89,7 @@ export function limitMessage(
 ): string {
   const field = fieldOf(reason);
   const { variable, text } = LIMITS[field];
-  const asked = task?.[field];
+  const asked = askedFor(task, field);
   const value = resolveLimits(task, sandbox)[field] ?? sandbox[field];
   let source: string;
   if (asked === undefined) {
@@ -80,6 +102,14 @@ export function limitMessage(
     source = `limits.${field} of the task`;
   }
   return `The task ${text(value)} (${source}), so it was stopped.`;
+}
+
+/** A task's own limit; the file count is a sandbox setting only. */
+function askedFor(
+  task: TaskLimits | undefined,
+  field: LimitField,
+): number | undefined {
+  return field === 'files' ? undefined : task?.[field];
 }
 
 function fieldOf(reason: LimitReason): LimitField {

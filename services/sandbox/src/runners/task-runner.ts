@@ -1,6 +1,7 @@
 import type { RunnerKind } from '@river/protocol';
 import type { Logger } from '@river/protocol/internal';
 import type { OutputSink, ProcessEnd } from '../runner.js';
+import type { LimitReason } from './limits.js';
 
 /**
  * Ceilings for one attempt, after the task's own limits were capped by
@@ -11,6 +12,8 @@ export interface ResolvedLimits {
   processes?: number;
   openFiles?: number;
   diskMb?: number;
+  /** Files and directories the workspace may hold (a sandbox setting). */
+  files?: number;
 }
 
 /** One attempt's command, as a runner receives it. */
@@ -45,7 +48,7 @@ export interface RunnerRequest {
 /** How a runner's task ended. */
 export type RunnerEnd = ProcessEnd & {
   /** Set when the task was stopped for going over one of its limits. */
-  limit?: 'memory-limit' | 'process-limit' | 'disk-limit';
+  limit?: LimitReason;
 };
 
 /**
