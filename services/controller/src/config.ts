@@ -17,6 +17,8 @@ const DEFAULT_RUN_MEMORY_MB = 256;
 const DEFAULT_JOB_STALL_MS = 30_000;
 /** CPU time of one run's job logic when `RIVER_RUN_CPU_MS` is unset. */
 const DEFAULT_RUN_CPU_MS = 300_000;
+/** Tasks one run may ask for when `RIVER_RUN_MAX_TASKS` is unset. */
+const DEFAULT_RUN_MAX_TASKS = 20_000;
 /** Run lease when `RIVER_RUN_LEASE_MS` is unset. */
 const DEFAULT_RUN_LEASE_MS = 10_000;
 
@@ -32,6 +34,8 @@ export const ControllerConfig = Type.Object({
   runMemoryLimitMb: Type.Integer({ minimum: 16 }),
   /** CPU time one run's job logic may use, in ms (whole seconds). */
   runCpuLimitMs: Type.Integer({ minimum: 1_000 }),
+  /** How many tasks one run may ask for; the job asking for more fails. */
+  runMaxTasks: Type.Integer({ minimum: 1 }),
   /** How a run's job logic process is confined; `auto`: bwrap if it works. */
   jobSandbox: Type.Union([
     Type.Literal('auto'),
@@ -72,6 +76,12 @@ const SOURCES: SettingSources<ControllerConfig> = {
     expected: 'a whole number of milliseconds, 1000 or more',
     kind: 'integer',
     default: DEFAULT_RUN_CPU_MS,
+  },
+  runMaxTasks: {
+    variable: 'RIVER_RUN_MAX_TASKS',
+    expected: 'a whole number of tasks, 1 or more',
+    kind: 'integer',
+    default: DEFAULT_RUN_MAX_TASKS,
   },
   jobSandbox: {
     variable: 'RIVER_JOB_SANDBOX',

@@ -70,6 +70,9 @@ export async function startController(
   });
 
   const active = new Map<string, ActiveRun>();
+  const cancels = await CancelWatch.start(connection, log, (runId, reason) => {
+    void active.get(runId)?.driver.cancel(reason);
+  });
   const deps = {
     connection,
     log,
@@ -78,10 +81,9 @@ export async function startController(
     stallLimitMs: config.jobStallLimitMs,
     cpuLimitMs: config.runCpuLimitMs,
     sandbox: resolveJobSandbox(config.jobSandbox),
+    maxTasks: config.runMaxTasks,
+    cancelReasonFor: (runId: string) => cancels.reasonFor(runId),
   };
-  const cancels = await CancelWatch.start(connection, log, (runId, reason) => {
-    void active.get(runId)?.driver.cancel(reason);
-  });
 
   async function takeSubmission(
     submission: RunSubmission,

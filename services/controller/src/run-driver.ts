@@ -19,11 +19,11 @@ import {
 import {
   type JobOutline,
   type Logger,
-  openCancels,
   publishWithRetry,
   type RiverConnection,
 } from '@river/protocol/internal';
 import { fetchBundle } from './bundles.js';
+import { recordCancellation } from './cancellations.js';
 import type { JobSandbox } from './job-sandbox.js';
 import { JobWorkerHost } from './job-worker-host.js';
 import { type JobState, OutcomeGate } from './outcome-gate.js';
@@ -51,6 +51,10 @@ export interface RunDriverDeps {
   cpuLimitMs: number;
   /** How the run's job logic process is confined. */
   sandbox: JobSandbox;
+  /** How many tasks one run may ask for. */
+  maxTasks: number;
+  /** Why a run was cancelled, when the cancels bucket says it was. */
+  cancelReasonFor: (runId: string) => string | undefined;
 }
 
 interface JobRecord extends JobOutline {
@@ -118,6 +122,8 @@ export class RunDriver {
   /** Tasks asked for whose outcome has not been recorded yet. */
   readonly #unfinished = new Set<string>();
   #cancelReason: string | undefined;
+  /** Tasks this run asked for and was allowed, replayed ones included. */
+  #tasksAccepted = 0;
   /** Files of the artifacts provided so far, by artifact name. */
   readonly #artifacts = new Map<string, FileRef[]>();
 
@@ -160,9 +166,11 @@ export class RunDriver {
         return done;
       }
       if (ended !== undefined) {
-        // A controller finished the run but died before it could say so.
+        // A controller finished the run but died before it could say so,
+        // or before it could stop the tasks the run left behind.
         this.#finished = true;
         await this.#feed.close();
+        await this.#stopLeftoverTasks(ended.status, ended.error);
         return ended.status;
       }
       this.#startedAt = this.#record.submittedAt ?? this.#startedAt;
@@ -286,15 +294,11 @@ export class RunDriver {
     if (this.#record.finished(taskId)) {
       return;
     }
-    const cancels = await openCancels(this.#deps.connection);
-    await cancels.put(
+    await recordCancellation(
+      this.#deps.connection,
       `${this.#runId}.${taskId}`,
-      encode('cancellation', {
-        schema: SCHEMA_VERSION,
-        runId: this.#runId,
-        reason: 'its job no longer wants it',
-        requestedAt: Date.now(),
-      }),
+      this.#runId,
+      'its job no longer wants it',
     );
   }
 
@@ -620,6 +624,19 @@ export class RunDriver {
       return;
     }
     const recorded = this.#record.task(taskId);
+    if (recorded === undefined && this.#tasksAccepted >= this.#deps.maxTasks) {
+      // Every task costs the controller memory while the run lasts.
+      this.#post({
+        type: 'task-refused',
+        requestId,
+        message:
+          `Task ${taskId} was refused: this run already asked for ` +
+          `${this.#tasksAccepted} tasks, the most one run may ask for ` +
+          `(RIVER_RUN_MAX_TASKS=${this.#deps.maxTasks}).`,
+      });
+      return;
+    }
+    this.#tasksAccepted++;
     const problem = replayProblem(
       recorded,
       { name: taskRequest.name, command, specDigest },
@@ -747,10 +764,52 @@ export class RunDriver {
         `${this.#runId}.finished`,
       );
       this.#log.info({ status, error }, 'Run finished');
+      // Only now: before `run.finished`, the run may yet be taken over.
+      await this.#stopLeftoverTasks(status, error);
     } finally {
       this.#clearDeadlines();
       await Promise.all([this.#worker?.terminate(), this.#feed?.close()]);
       this.#finish?.(status);
+    }
+  }
+
+  /**
+   * Cancels the tasks a finished run leaves queued or running (its job
+   * logic died, a replay diverged, a cancelled run's grace ran out), so
+   * that none outlives the run. Called only once `run.finished` is
+   * published; a cancellation already recorded for the run is kept as is.
+   */
+  async #stopLeftoverTasks(
+    status: FinalStatus,
+    error: string | undefined,
+  ): Promise<void> {
+    const leftover = new Set([
+      ...this.#unfinished,
+      ...this.#record.unfinishedTasks(),
+    ]);
+    if (
+      leftover.size === 0 ||
+      this.#deps.cancelReasonFor(this.#runId) !== undefined
+    ) {
+      return;
+    }
+    const reason = `the run ${status}${error === undefined ? '' : `: ${error}`}`;
+    try {
+      await recordCancellation(
+        this.#deps.connection,
+        this.#runId,
+        this.#runId,
+        reason,
+      );
+      this.#log.info(
+        { tasks: [...leftover], reason },
+        'Cancelled the tasks the run left behind',
+      );
+    } catch (err) {
+      this.#log.error(
+        { tasks: [...leftover], err },
+        'Could not cancel the tasks the run left behind; they run on',
+      );
     }
   }
 }

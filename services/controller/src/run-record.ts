@@ -105,6 +105,11 @@ export class RunRecord {
     return this.#outcomeSeen.has(taskId);
   }
 
+  /** Ids of the tasks the history holds a request but no outcome for. */
+  unfinishedTasks(): string[] {
+    return [...this.#tasks.keys()].filter((id) => !this.#outcomeSeen.has(id));
+  }
+
   /** The job's oldest outcome that job logic has not been given. */
   nextOutcome(job: string): TaskFinished | undefined {
     return this.#undelivered.get(job)?.[0];
