@@ -30,7 +30,13 @@ function processes(): { pid: number; ppid: number; args: string }[] {
       const match = /^\s*(\d+)\s+(\d+)\s+(.*)$/.exec(line);
       return match === null
         ? []
-        : [{ pid: Number(match[1]), ppid: Number(match[2]), args: match[3] }];
+        : [
+            {
+              pid: Number(match[1]),
+              ppid: Number(match[2]),
+              args: match[3] ?? '',
+            },
+          ];
     });
 }
 

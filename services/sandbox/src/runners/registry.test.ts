@@ -100,6 +100,7 @@ describe('task limits', () => {
     processes: 100,
     openFiles: 512,
     diskMb: 2048,
+    files: 1000,
   };
 
   it('are the sandbox ceilings, lowered by the task and never raised', () => {
@@ -108,6 +109,7 @@ describe('task limits', () => {
       processes: 100,
       openFiles: 512,
       diskMb: 2048,
+      files: 1000,
     });
   });
 
