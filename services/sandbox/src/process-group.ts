@@ -1,5 +1,5 @@
-import { readdir, readFile } from 'node:fs/promises';
 import { delay } from '@river/protocol/internal';
+import { livingProcesses } from './proc-table.js';
 
 /** Time between SIGTERM and SIGKILL for a task's process group. */
 export const KILL_GRACE_MS = 2_000;
@@ -113,23 +113,6 @@ export class ProcessGroup {
  * @throws when /proc cannot be read, for example off Linux.
  */
 async function hasLivingMember(pgid: number): Promise<boolean> {
-  const entries = await readdir('/proc');
-  for (const entry of entries) {
-    if (!/^\d+$/.test(entry)) {
-      continue;
-    }
-    let stat: string;
-    try {
-      stat = await readFile(`/proc/${entry}/stat`, 'utf8');
-    } catch {
-      continue;
-    }
-    // Fields after the command name, which may itself hold spaces or ')'.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const [state, , group] = fields;
-    if (Number(group) === pgid && state !== 'Z' && state !== 'X') {
-      return true;
-    }
-  }
-  return false;
+  const processes = await livingProcesses();
+  return processes.some((member) => member.pgid === pgid);
 }

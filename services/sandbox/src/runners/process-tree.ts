@@ -1,4 +1,4 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { livingProcesses } from '../proc-table.js';
 
 /**
  * The pids of every living descendant of `pid`, read from /proc: what a
@@ -7,30 +7,11 @@ import { readdir, readFile } from 'node:fs/promises';
  */
 export async function descendants(pid: number): Promise<number[]> {
   const children = new Map<number, number[]>();
-  let entries: string[];
-  try {
-    entries = await readdir('/proc');
-  } catch {
-    return [];
-  }
-  for (const entry of entries) {
-    if (!/^\d+$/.test(entry)) {
-      continue;
-    }
-    let stat: string;
-    try {
-      stat = await readFile(`/proc/${entry}/stat`, 'utf8');
-    } catch {
-      continue;
-    }
-    // Fields after the command name, which may itself hold spaces or ')'.
-    const [state, parent] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (state === 'Z' || state === 'X') {
-      continue;
-    }
-    const siblings = children.get(Number(parent)) ?? [];
-    siblings.push(Number(entry));
-    children.set(Number(parent), siblings);
+  const processes = await livingProcesses().catch(() => []);
+  for (const { pid: child, ppid } of processes) {
+    const siblings = children.get(ppid) ?? [];
+    siblings.push(child);
+    children.set(ppid, siblings);
   }
 
   const found: number[] = [];
