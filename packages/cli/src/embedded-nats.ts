@@ -5,7 +5,13 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connectRiver, setupRiver } from '@river/protocol/internal';
+import {
+  connectRiver,
+  RETENTION_DAYS_SETTING,
+  readSettings,
+  setupRiver,
+} from '@river/protocol/internal';
+import Type from 'typebox';
 import type { RoleName } from './nats-rights/roles.js';
 import {
   natsServerConfig,
@@ -288,7 +294,14 @@ async function createStreams(
     },
   });
   try {
-    await setupRiver(connection);
+    // The retention the services are started with, so that the streams
+    // made here keep what the services' setting says.
+    const { retentionDays } = readSettings(
+      Type.Object({ retentionDays: Type.Integer({ minimum: 1 }) }),
+      { retentionDays: RETENTION_DAYS_SETTING },
+      process.env,
+    );
+    await setupRiver(connection, { retentionDays });
   } finally {
     await connection.nc.close();
   }
