@@ -95,13 +95,14 @@ function bwrapArgs(readable: string[]): string[] {
     '--cap-drop',
     'ALL',
     '--clearenv',
-    ...binds.flatMap((path) => ['--ro-bind', path, path]),
     '--proc',
     '/proc',
     '--dev',
     '/dev',
     '--tmpfs',
     '/tmp',
+    // After the private /tmp, so that River installed under /tmp is seen.
+    ...binds.flatMap((path) => ['--ro-bind', path, path]),
     '--',
   ];
 }
