@@ -17,10 +17,15 @@ import {
   withArtifactEdges,
 } from '@river/protocol';
 import {
+  endSpan,
   type JobOutline,
   type Logger,
   publishWithRetry,
   type RiverConnection,
+  type Span,
+  startSpan,
+  traceHeaders,
+  traceparentOf,
 } from '@river/protocol/internal';
 import { fetchBundle } from './bundles.js';
 import { recordCancellation } from './cancellations.js';
@@ -63,6 +68,8 @@ interface JobRecord extends JobOutline {
   nextTaskSeq: number;
   value?: unknown;
   deadline?: NodeJS.Timeout;
+  /** The job's trace span while it runs; its tasks' spans are children. */
+  span?: Span;
 }
 
 type Settled = JobEnding;
@@ -112,6 +119,8 @@ export class RunDriver {
   #worker: JobWorkerHost | undefined;
   #finish: ((status: FinalStatus | undefined) => void) | undefined;
   #finished = false;
+  /** The run's trace span, from the time this controller drives it. */
+  #span: Span | undefined;
   #params: Record<string, ParamValue> = {};
   readonly #gate = new OutcomeGate(this.#record, {
     jobState: (job) => this.#jobs.get(job)?.state,
@@ -174,6 +183,9 @@ export class RunDriver {
         return ended.status;
       }
       this.#startedAt = this.#record.submittedAt ?? this.#startedAt;
+      // A controller taking a run over starts a second run span: spans
+      // cannot be reopened in another process.
+      this.#span = startSpan('run', { runId: this.#runId });
       if (this.#record.started !== undefined) {
         await this.#events.publish(
           'run.resumed',
@@ -232,6 +244,10 @@ export class RunDriver {
   async abandon(): Promise<void> {
     this.#finished = true;
     this.#clearDeadlines();
+    for (const job of this.#jobs.values()) {
+      endSpan(job.span);
+    }
+    endSpan(this.#span);
     await Promise.all([this.#worker?.terminate(), this.#feed?.close()]);
     this.#finish?.(undefined);
   }
@@ -530,6 +546,11 @@ export class RunDriver {
     const recordedStart = this.#record.jobStartedAt(job.name);
     job.state = 'running';
     job.startedAt = recordedStart ?? Date.now();
+    job.span = startSpan(
+      'job',
+      { runId: this.#runId, job: job.name },
+      this.#span,
+    );
     if (
       job.timeoutMs !== undefined &&
       this.#record.jobEnd(job.name) === undefined
@@ -662,6 +683,9 @@ export class RunDriver {
         Subjects.taskRequest,
         encoded,
         `${this.#runId}.${taskId}.request`,
+        undefined,
+        // The scheduler hands the job's trace context on to the sandbox.
+        traceHeaders(traceparentOf(this.#jobs.get(jobName)?.span)),
       );
     }
     // A controller that died between the request and this event leaves a
@@ -704,6 +728,10 @@ export class RunDriver {
     }
     clearTimeout(job.deadline);
     job.state = state;
+    endSpan(
+      job.span,
+      state === 'succeeded' ? undefined : `job ${state}: ${valueOrReason}`,
+    );
     // Tasks the job logic left behind (a timeout, an unguarded fork) are
     // no longer wanted by anyone.
     for (const [taskId, waited] of [...this.#gate.waiting()]) {
@@ -744,6 +772,7 @@ export class RunDriver {
         if (job.state === 'running' || job.state === 'waiting') {
           const running = job.state === 'running';
           job.state = running ? 'failed' : 'skipped';
+          endSpan(job.span, `the run ended (${error ?? status})`);
           await this.#events.jobFinished(
             job.name,
             job.startedAt,
@@ -768,6 +797,10 @@ export class RunDriver {
       await this.#stopLeftoverTasks(status, error);
     } finally {
       this.#clearDeadlines();
+      endSpan(
+        this.#span,
+        status === 'succeeded' ? undefined : `run ${status}: ${error ?? ''}`,
+      );
       await Promise.all([this.#worker?.terminate(), this.#feed?.close()]);
       this.#finish?.(status);
     }

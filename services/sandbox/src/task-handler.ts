@@ -10,9 +10,12 @@ import {
 import {
   type CancelWatch,
   encodeFitted,
+  endSpan,
   type Logger,
   publishWithRetry,
+  startSpan,
   taskFields,
+  traceparentFrom,
 } from '@river/protocol/internal';
 import {
   cancelledOutcome,
@@ -136,6 +139,18 @@ async function runDispatch(
     Math.floor(context.taskLostMs / HEARTBEATS_PER_LOST_TIMEOUT),
   );
   let workspace: Workspace | undefined;
+  // A child of the job's span, whose context the scheduler handed on.
+  const span = startSpan(
+    'task attempt',
+    {
+      runId: dispatch.runId,
+      job: dispatch.job,
+      taskId: dispatch.taskId,
+      attempt: dispatch.attempt,
+    },
+    traceparentFrom(msg.headers),
+  );
+  let spanError: string | undefined;
   try {
     const startedAt = Date.now();
     await announceStart(dispatch, context);
@@ -173,6 +188,13 @@ async function runDispatch(
       trackRunning(context.running, taskKey, abort, false);
     }
 
+    span.setAttributes({
+      reason: outcome.reason,
+      ...(typeof outcome.exitCode === 'number'
+        ? { exitCode: outcome.exitCode }
+        : {}),
+    });
+    spanError = outcome.ok ? undefined : `task attempt ${outcome.reason}`;
     await publishResult(dispatch, outcome, 'result', context);
     await acknowledge(msg, fields, log);
     log.info(
@@ -187,12 +209,14 @@ async function runDispatch(
     );
   } catch (error) {
     // Its next holder reports the attempt lost, since this one ran it.
+    spanError = 'the attempt could not be reported';
     log.error(
       { ...fields, err: error },
       'Task attempt could not be reported; it will be redelivered',
     );
     msg.nak(REDELIVERY_DELAY_MS);
   } finally {
+    endSpan(span, spanError);
     clearInterval(heartbeat);
     if (workspace !== undefined) {
       await removeWorkspace(workspace.root).catch((error: unknown) =>

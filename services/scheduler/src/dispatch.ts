@@ -1,7 +1,10 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
+import { Subjects } from '@river/protocol';
 import {
+  endSpan,
   type Logger,
   publishEvent,
+  startSpan,
   taskFields,
 } from '@river/protocol/internal';
 import { publishDispatch } from './publish.js';
@@ -26,11 +29,53 @@ export async function dispatchAttempt(
   key: string,
   stored: StoredTask<ActiveTaskEntry>,
 ): Promise<void> {
-  const { js, store, log } = context;
+  const { store, log } = context;
   const { request, attempt } = stored.entry;
   const { runId, taskId } = request;
   const prefix = `${runId}.${taskId}.${attempt}`;
+  const { traceparent } = stored.entry;
+  const span = startSpan(
+    'dispatch',
+    { runId, job: request.job, taskId, attempt },
+    traceparent,
+  );
+  try {
+    await publishAttempt(context, stored, prefix);
+  } catch (error) {
+    endSpan(span, String(error));
+    throw error;
+  }
+  endSpan(span);
+  const subject = Subjects.dispatch(request.spec.pool);
+  log.info(
+    { ...taskFields({ runId, taskId, attempt }), subject },
+    'Dispatched task attempt',
+  );
 
+  // A conflict means a result already moved the task on (a fast sandbox
+  // can answer before this line runs); its state is the newer one.
+  const marked = await store.update(
+    key,
+    { ...stored.entry, dispatched: true },
+    stored.revision,
+  );
+  if (marked === undefined) {
+    log.debug(
+      { ...taskFields({ runId, taskId, attempt }), subject },
+      'Task entry changed while dispatching; kept the newer state',
+    );
+  }
+}
+
+/** Publishes the attempt's events and its dispatch, in that order. */
+async function publishAttempt(
+  context: SchedulerContext,
+  stored: StoredTask<ActiveTaskEntry>,
+  prefix: string,
+): Promise<void> {
+  const { js } = context;
+  const { request, attempt, traceparent } = stored.entry;
+  const { runId, taskId } = request;
   if (attempt > 1) {
     await publishEvent(
       js,
@@ -58,30 +103,16 @@ export async function dispatchAttempt(
     },
     `${prefix}.dispatched`,
   );
-  const subject = await publishDispatch(js, {
-    runId,
-    taskId,
-    job: request.job,
-    name: request.name,
-    attempt,
-    spec: request.spec,
-  });
-  log.info(
-    { ...taskFields({ runId, taskId, attempt }), subject },
-    'Dispatched task attempt',
+  await publishDispatch(
+    js,
+    {
+      runId,
+      taskId,
+      job: request.job,
+      name: request.name,
+      attempt,
+      spec: request.spec,
+    },
+    traceparent,
   );
-
-  // A conflict means a result already moved the task on (a fast sandbox
-  // can answer before this line runs); its state is the newer one.
-  const marked = await store.update(
-    key,
-    { ...stored.entry, dispatched: true },
-    stored.revision,
-  );
-  if (marked === undefined) {
-    log.debug(
-      { ...taskFields({ runId, taskId, attempt }), subject },
-      'Task entry changed while dispatching; kept the newer state',
-    );
-  }
 }

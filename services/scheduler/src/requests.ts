@@ -1,6 +1,6 @@
 import type { JsMsg } from '@nats-io/jetstream';
 import type { TaskRequest } from '@river/protocol';
-import { taskFields } from '@river/protocol/internal';
+import { taskFields, traceparentFrom } from '@river/protocol/internal';
 import { dispatchAttempt, type SchedulerContext } from './dispatch.js';
 import { contended, MAX_CONFLICT_RETRIES } from './retry.js';
 import { type ActiveTaskEntry, isFinished, taskKey } from './task-entry.js';
@@ -32,7 +32,13 @@ export function createRequestHandler(context: SchedulerContext) {
       }
       let stored = found as StoredTask<ActiveTaskEntry> | undefined;
       if (stored === undefined) {
-        const entry = { request, attempt: 1, dispatched: false };
+        const traceparent = traceparentFrom(msg.headers);
+        const entry: ActiveTaskEntry = {
+          request,
+          attempt: 1,
+          dispatched: false,
+          ...(traceparent === undefined ? {} : { traceparent }),
+        };
         const revision = await store.create(key, entry);
         if (revision === undefined) {
           continue;

@@ -131,6 +131,9 @@ export function createResultHandler(context: SchedulerContext) {
         retryReason: decision.reason,
         handBacks: decision.handBack ? handBacks + 1 : handBacks,
         endings,
+        ...(entry.traceparent === undefined
+          ? {}
+          : { traceparent: entry.traceparent }),
       };
       const revision = await store.update(key, next, stored.revision);
       if (revision === undefined) {

@@ -38,6 +38,11 @@ export const ActiveTaskEntry = Type.Object({
   handBacks: Type.Optional(Type.Integer({ minimum: 0 })),
   /** How the latest earlier attempts ended, oldest first. */
   endings: Type.Optional(Type.Array(AttemptEnding)),
+  /**
+   * The W3C trace context of the task's job, from the request's headers,
+   * handed on with every dispatch of the task. Absent without tracing.
+   */
+  traceparent: Type.Optional(Type.String()),
 });
 
 /** What the scheduler keeps of a task in flight. */

@@ -94,4 +94,15 @@ export {
   type StreamName,
   streamConfigs,
 } from './streams.js';
+export {
+  endSpan,
+  type Span,
+  startSpan,
+  startTracing,
+  type TracingShutdown,
+  traceHeaders,
+  traceparentFrom,
+  traceparentOf,
+  tracingEnabled,
+} from './tracing.js';
 export { putObjectWriteOnly } from './write-only-objects.js';

@@ -1,4 +1,5 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
+import type { MsgHdrs } from '@nats-io/transport-node';
 import { delay } from './consume.js';
 import { NatsAccessError } from './nats-access.js';
 
@@ -17,6 +18,8 @@ export const PUBLISH_RETRY_LIMIT_MS = 60_000;
  * server is unreachable or slow. Every try carries the same message id, so
  * JetStream stores the message once however many tries reach it.
  *
+ * `headers` go with every try (a trace context, for example).
+ *
  * @throws NatsAccessError at once when the user may not publish there;
  *   the last error once `giveUpAfterMs` has passed.
  */
@@ -26,11 +29,16 @@ export async function publishWithRetry(
   data: Uint8Array,
   msgID: string,
   giveUpAfterMs = PUBLISH_RETRY_LIMIT_MS,
+  headers?: MsgHdrs,
 ): Promise<void> {
   const deadline = Date.now() + giveUpAfterMs;
   for (let pause = FIRST_RETRY_DELAY_MS; ; ) {
     try {
-      await js.publish(subject, data, { msgID });
+      await js.publish(
+        subject,
+        data,
+        headers === undefined ? { msgID } : { msgID, headers },
+      );
       return;
     } catch (error) {
       // A refusal stays a refusal however often it is tried.

@@ -1,4 +1,5 @@
 import { createServiceLogger, type Logger } from './logger.js';
+import { startTracing, type TracingShutdown } from './tracing.js';
 
 /** What every service's settings hold, whatever else they have. */
 interface ServiceSettings {
@@ -52,7 +53,7 @@ export async function runService<
   Config extends ServiceSettings,
   Service extends ClosableService,
 >(definition: ServiceDefinition<Config, Service>): Promise<void> {
-  const { log, service } = await startOrExit(definition);
+  const { log, service, flushTraces } = await startOrExit(definition);
 
   let stopping = false;
   async function stop(signal: NodeJS.Signals): Promise<void> {
@@ -65,6 +66,7 @@ export async function runService<
 
     try {
       await service.close();
+      await flushTraces();
     } catch (error) {
       log.error({ err: error }, 'Shutdown failed');
       process.exit(1);
@@ -81,12 +83,17 @@ async function startOrExit<
   Service extends ClosableService,
 >(
   definition: ServiceDefinition<Config, Service>,
-): Promise<{ log: Logger; service: Service }> {
+): Promise<{ log: Logger; service: Service; flushTraces: TracingShutdown }> {
   let log: Logger | undefined;
   try {
     const config = definition.loadConfig();
     log = createServiceLogger(definition.name, config.logLevel);
-    return { log, service: await definition.start(config, { log }) };
+    const flushTraces = await startTracing(`river-${definition.name}`);
+    return {
+      log,
+      service: await definition.start(config, { log }),
+      flushTraces,
+    };
   } catch (error) {
     // LOG_LEVEL itself may be the bad setting, so this logger ignores it.
     (log ?? createServiceLogger(definition.name, 'info')).fatal(
