@@ -13,6 +13,9 @@ import { SECRET_ACTIONS, secretCommand } from './commands/secret.js';
 import { setupCommand } from './commands/setup.js';
 import { watchCommand } from './commands/watch.js';
 
+/** How long the CLI waits for its output to be written before it exits. */
+const FLUSH_WAIT_MS = 2_000;
+
 const USAGE = `Usage: river <command> [options]
 
 Commands:
@@ -316,4 +319,23 @@ try {
     process.stderr.write(`\n${USAGE}`);
   }
   process.exitCode = error instanceof UsageError ? 2 : 1;
+}
+// A command that was interrupted leaves work behind (a watch on a closed
+// connection, the bundler's service process) that would keep Node alive:
+// once what was printed is written, the command's end is the process's.
+await Promise.race([
+  Promise.all([flushed(process.stdout), flushed(process.stderr)]),
+  new Promise((resolve) => setTimeout(resolve, FLUSH_WAIT_MS).unref()),
+]);
+process.exit();
+
+/** Resolves once everything written to `stream` so far has gone out. */
+function flushed(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((resolve) => {
+    if (stream.destroyed || !stream.writable) {
+      resolve();
+      return;
+    }
+    stream.write('', () => resolve());
+  });
 }
