@@ -263,6 +263,38 @@ describe('every run’s events', () => {
     ).toEqual(failing);
   });
 
+  it('calls a run unknown when it has no events, also when following', async () => {
+    for (const command of [
+      ['events', 'run-unknown', '--follow'],
+      ['watch', 'run-unknown'],
+    ]) {
+      const started = Date.now();
+      const result = await river(command, stack.natsUrl);
+      expect(result.code, command.join(' ')).toBe(1);
+      expect(result.stderr).toMatch(/Run run-unknown has no events/);
+      expect(Date.now() - started).toBeLessThan(15_000);
+    }
+  }, 40_000);
+
+  it('refuses options that could only wait forever or mislead', async () => {
+    await withClient(async (client) => {
+      for (const afterSeq of [-5, Number.NaN, 2.5, Number.POSITIVE_INFINITY]) {
+        expect(() => client.events({ afterSeq }), String(afterSeq)).toThrow(
+          /afterSeq must be a stream sequence/,
+        );
+      }
+      expect(() => client.events({ since: new Date('x') })).toThrow(
+        /since must be a valid Date/,
+      );
+      expect(() =>
+        client.events({ status: 'bogus' as unknown as 'failed' }),
+      ).toThrow(/status must be one of succeeded, failed, cancelled/);
+      await expect(
+        client.watch(runOf(hello), { afterSeq: -1 }).next(),
+      ).rejects.toThrow(/afterSeq must be a stream sequence/);
+    });
+  });
+
   it('shows a finished run with river watch: lines and a summary off a terminal', async () => {
     const watched = await river(['watch', runOf(failing)], stack.natsUrl);
 

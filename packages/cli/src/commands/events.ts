@@ -3,6 +3,13 @@ import type { SequencedEvent } from '@river/sdk/client';
 import { describeEvent } from '../format.js';
 import { connectToExisting } from './context.js';
 
+/**
+ * How long `river events` and `river watch` wait for a run id's first
+ * event before they call it unknown: a run just submitted has its first
+ * within a second while a controller runs.
+ */
+export const UNKNOWN_RUN_WAIT_MS = 5_000;
+
 /** Options of `river events`. */
 export interface EventsCommandOptions {
   follow: boolean;
@@ -42,6 +49,7 @@ export async function eventsCommand(
           })
         : client.watch(runId, {
             follow: options.follow,
+            waitForRunMs: UNKNOWN_RUN_WAIT_MS,
             ...defined({ afterSeq: options.afterSeq }),
           });
     for await (const event of events) {

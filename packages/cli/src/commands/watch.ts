@@ -1,6 +1,7 @@
 import { showRun } from '../render/show-run.js';
 import { statusDisplay, statusMode } from '../render/status-display.js';
 import { connectToExisting } from './context.js';
+import { UNKNOWN_RUN_WAIT_MS } from './events.js';
 
 /** Options of `river watch`. */
 export interface WatchCommandOptions {
@@ -23,10 +24,12 @@ export async function watchCommand(
   try {
     const mode = statusMode(options, process.stdout);
     const shown = await showRun(
-      client.watch(
-        runId,
-        options.afterSeq === undefined ? {} : { afterSeq: options.afterSeq },
-      ),
+      client.watch(runId, {
+        waitForRunMs: UNKNOWN_RUN_WAIT_MS,
+        ...(options.afterSeq === undefined
+          ? {}
+          : { afterSeq: options.afterSeq }),
+      }),
       statusDisplay(mode, process.stdout),
     );
     if (shown.status === undefined) {

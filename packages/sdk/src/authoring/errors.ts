@@ -5,6 +5,7 @@ export const RiverErrorCode = {
   bundle: 'BUNDLE',
   connection: 'CONNECTION',
   notFound: 'NOT_FOUND',
+  invalidArgument: 'INVALID_ARGUMENT',
 } as const;
 
 /** One of {@link RiverErrorCode}'s values. */

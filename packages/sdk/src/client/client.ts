@@ -27,6 +27,7 @@ import {
 } from '../authoring/errors.js';
 import { bundleProject } from './bundler.js';
 import { BundleError, ConnectionError } from './errors.js';
+import { checkEventOptions } from './event-options.js';
 import { type EventsOptions, streamEvents } from './event-stream.js';
 import { jobLocations } from './locations.js';
 import {
@@ -44,6 +45,8 @@ import { uploadSources } from './sources.js';
 
 export type { LogOptions } from './log-reader.js';
 
+/** How often a watch asks whether an awaited run has its first event. */
+const RUN_POLL_MS = 250;
 /** Whether a problem names a job, quoted or as a step of a cycle. */
 function mentions(problem: string, job: string): boolean {
   return (
@@ -218,7 +221,7 @@ export class RiverClient {
    * `seq` seen) to go on after a disconnect without a gap or a repeat.
    *
    * @throws RiverError (code NOT_FOUND) when `follow` is false and the run
-   *   has no events.
+   *   has no events, or when it still has none after `waitForRunMs`; (code INVALID_ARGUMENT) for a wrong `afterSeq`.
    *
    * @example
    * ```ts
@@ -233,12 +236,20 @@ export class RiverClient {
     options: WatchOptions = {},
   ): AsyncGenerator<SequencedEvent> {
     checkRunId(runId);
-    if (options.follow === false && (await this.#countEvents(runId)) === 0) {
-      throw new RiverError(
-        RiverErrorCode.notFound,
-        `Run ${runId} has no events on this server: check the run id and ` +
-          'NATS_URL.',
-      );
+    checkEventOptions(options);
+    const waitMs = options.follow === false ? 0 : options.waitForRunMs;
+    if (waitMs !== undefined) {
+      const deadline = Date.now() + waitMs;
+      while ((await this.#countEvents(runId)) === 0) {
+        if (Date.now() >= deadline) {
+          throw new RiverError(
+            RiverErrorCode.notFound,
+            `Run ${runId} has no events on this server: check the run id ` +
+              'and NATS_URL.',
+          );
+        }
+        await new Promise((resolve) => setTimeout(resolve, RUN_POLL_MS));
+      }
     }
     yield* watchRun(this.#connection.js, runId, options);
   }
@@ -252,6 +263,9 @@ export class RiverClient {
    * what is known when an event arrives (a run's status only at its
    * end), as {@link EventsOptions} and the SDK README tell.
    *
+   * @throws RiverError (code INVALID_ARGUMENT) for a wrong `afterSeq`,
+   *   `since` or `status`.
+   *
    * @example
    * ```ts
    * for await (const event of client.events({ status: 'failed' })) {
@@ -260,6 +274,7 @@ export class RiverClient {
    * ```
    */
   events(options: EventsOptions = {}): AsyncGenerator<SequencedEvent> {
+    checkEventOptions(options);
     return streamEvents(this.#connection, options);
   }
 

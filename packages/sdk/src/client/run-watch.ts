@@ -31,6 +31,12 @@ export interface WatchOptions {
    * when the run finished; {@link LATE_EVENTS_WAIT_MS} by default.
    */
   lateEventsWaitMs?: number;
+  /**
+   * When following a run that has no events yet, how long to wait for its
+   * first before the run counts as unknown; unset, a watch waits for as
+   * long as it takes (a run just submitted while no controller runs).
+   */
+  waitForRunMs?: number;
 }
 
 /**
