@@ -110,6 +110,8 @@ export interface BackgroundRiver {
   exited: Promise<number | null>;
   /** Everything it printed on stdout so far. */
   output(): string;
+  /** Ends it, for a test that stops the River it follows under it. */
+  kill(): void;
 }
 
 /** Starts the real `river` CLI and lets the test go on while it runs. */
@@ -133,7 +135,14 @@ export function spawnRiver(args: string[], natsUrl: string): BackgroundRiver {
   const exited = new Promise<number | null>((resolve) =>
     child.on('exit', resolve),
   );
-  return { runId, exited, output: () => stdout };
+  return {
+    runId,
+    exited,
+    output: () => stdout,
+    kill: () => {
+      child.kill('SIGKILL');
+    },
+  };
 }
 
 /** Whether every service process of the stack is still alive. */

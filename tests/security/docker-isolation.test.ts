@@ -193,8 +193,8 @@ describe.skipIf(unavailable !== undefined)(
       const stack = await startTestStack({
         env: { RIVER_RUNNER: 'docker', RIVER_DOCKER_HOST: engine.host, ...env },
       });
+      const run = spawnRiver(['run', LONG_PIPELINE], stack.natsUrl);
       try {
-        const run = spawnRiver(['run', LONG_PIPELINE], stack.natsUrl);
         await run.runId;
         const deadline = Date.now() + 60_000;
         while (
@@ -205,6 +205,8 @@ describe.skipIf(unavailable !== undefined)(
         }
       } finally {
         await stack.stop();
+        // It would wait for its River to come back.
+        run.kill();
       }
     }
 
