@@ -19,6 +19,18 @@ import { bundleProject } from '../packages/sdk/dist/client/bundler.js';
 import { ATTACKS, bundleOf } from './job-isolation.attacks.mjs';
 import { loadIsolatedVm, MECHANISMS } from './job-isolation.mechanisms.mjs';
 
+/** Starts the one job every bench bundle defines. */
+const START_JOB = {
+  type: 'start-job',
+  runId: 'run-bench',
+  now: 0,
+  job: 'attack',
+  upstream: {},
+  sources: [],
+  params: {},
+  artifacts: {},
+};
+
 const SELF = fileURLToPath(import.meta.url);
 const LIMITS = { memoryLimitMb: 256, stallLimitMs: 2_000, cpuLimitMs: 5_000 };
 /** How long a probe waits for its run's outcome. */
@@ -112,16 +124,7 @@ async function probe(mechanism, attackName) {
     message(message) {
       if (message.type === 'loaded') {
         run.ready();
-        run.post({
-          type: 'start-job',
-          runId: 'run-bench',
-          now: 0,
-          job: 'attack',
-          upstream: {},
-          sources: [],
-          params: {},
-          artifacts: {},
-        });
+        run.post(START_JOB);
       } else if (message.type === 'task') {
         tasks += 1;
         run.post(taskResult(message.requestId, tasks));
@@ -238,16 +241,7 @@ async function overhead(mechanism) {
       message(message) {
         if (message.type === 'loaded') {
           run.ready();
-          run.post({
-            type: 'start-job',
-            runId: 'run-bench',
-            now: 0,
-            job: 'attack',
-            upstream: {},
-            sources: [],
-            params: {},
-            artifacts: {},
-          });
+          run.post(START_JOB);
         } else if (message.type === 'task') {
           if (tasks === 0) {
             first = process.hrtime.bigint();

@@ -72,7 +72,8 @@ export async function natsConfigCommand(
     `  env $(cat ${join(dir, 'admin.env')}) NATS_URL=nats://${options.listen} river setup`,
   );
   print(
-    `  env $(cat ${join(dir, 'controller.env')}) NATS_URL=nats://${options.listen} river-controller`,
+    `  env $(cat ${join(dir, 'controller.env')}) ` +
+      `NATS_URL=nats://${options.listen} river-controller`,
   );
   print(
     'Each .nk file is a secret: give it only to the processes of its role.',

@@ -15,7 +15,8 @@ export interface RunOptions {
 /**
  * `river run <file>`: bundles, submits and follows a run, showing its
  * progress as a live tree on a terminal and as a line per step elsewhere
- * (`--quiet`: failures and the summary; `--json`: event lines). Resolves with the process exit code: 0 when the run
+ * (`--quiet`: failures and the summary; `--json`: event lines). Resolves
+ * with the process exit code: 0 when the run
  * succeeded, 1 when it failed.
  */
 export async function runCommand(options: RunOptions): Promise<number> {

@@ -221,7 +221,8 @@ export class RiverClient {
    * `seq` seen) to go on after a disconnect without a gap or a repeat.
    *
    * @throws RiverError (code NOT_FOUND) when `follow` is false and the run
-   *   has no events, or when it still has none after `waitForRunMs`; (code INVALID_ARGUMENT) for a wrong `afterSeq`.
+   *   has no events, or when it still has none after `waitForRunMs`;
+   *   (code INVALID_ARGUMENT) for a wrong `afterSeq`.
    *
    * @example
    * ```ts
