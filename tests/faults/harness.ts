@@ -370,9 +370,19 @@ function finishedAttempts(events: RunEvent[]): Map<string, number> {
  */
 export function checkHistory(events: RunEvent[]): string[] {
   const problems: string[] = [];
-  const last = events.at(-1);
+  const end = events.findIndex((event) => event.type === 'run.finished');
+  const last = events[end];
   if (last?.type !== 'run.finished') {
-    return [`the run did not finish (last event: ${last?.type ?? 'none'})`];
+    return [
+      `the run did not finish (last event: ${events.at(-1)?.type ?? 'none'})`,
+    ];
+  }
+  // A result repeated by a sandbox that lost its ack may arrive after the
+  // run ended; it must be shown as ignored, and nothing else may follow.
+  for (const late of events.slice(end + 1)) {
+    if (late.type !== 'task.result-ignored') {
+      problems.push(`${late.type} came after run.finished`);
+    }
   }
   if (last.status !== 'succeeded') {
     problems.push(`the run ${last.status}: ${last.error ?? ''}`);

@@ -32,6 +32,8 @@ export interface EmbeddedNats {
   storeDir: string;
   /** Its users and their credentials; `undefined` for an open server. */
   rights: EmbeddedRights | undefined;
+  /** The server's process id while it runs, for measuring its usage. */
+  pid(): number | undefined;
   /** Stops the server (SIGTERM), keeping its store. */
   stop(): Promise<void>;
   /** Starts it again on the same port and store. */
@@ -236,7 +238,16 @@ export async function startEmbeddedNats(
     await dispose();
     throw error;
   }
-  return { url, port, storeDir, rights, stop, restart: start, dispose };
+  return {
+    url,
+    port,
+    storeDir,
+    rights,
+    pid: () => child?.pid,
+    stop,
+    restart: start,
+    dispose,
+  };
 }
 
 /** Writes a configuration with a user per role, and their credentials. */
