@@ -1,4 +1,9 @@
 /** Every scenario of the bench, in the order `npm run bench` runs them. */
 import fanOut from './fan-out.mjs';
+import graphs from './graphs.mjs';
+import isolation from './isolation.mjs';
+import latency from './latency.mjs';
+import logs from './logs.mjs';
+import scaleOut from './scale-out.mjs';
 
-export const SCENARIOS = [fanOut];
+export const SCENARIOS = [fanOut, graphs, logs, latency, scaleOut, isolation];
