@@ -19,6 +19,7 @@ import {
   runShutdown,
 } from '@river/protocol/internal';
 import type { ControllerConfig } from './config.js';
+import { JobProcesses } from './job-processes.js';
 import { resolveJobSandbox } from './job-sandbox.js';
 import { RunDriver } from './run-driver.js';
 import { SubmissionLease } from './submission-lease.js';
@@ -73,14 +74,19 @@ export async function startController(
   const cancels = await CancelWatch.start(connection, log, (runId, reason) => {
     void active.get(runId)?.driver.cancel(reason);
   });
+  const processLimits = {
+    memoryLimitMb: config.runMemoryLimitMb,
+    cpuLimitMs: config.runCpuLimitMs,
+    sandbox: resolveJobSandbox(config.jobSandbox),
+  };
+  const jobProcesses = new JobProcesses(processLimits);
   const deps = {
     connection,
     log,
     controllerId: config.controllerId,
-    memoryLimitMb: config.runMemoryLimitMb,
+    ...processLimits,
     stallLimitMs: config.jobStallLimitMs,
-    cpuLimitMs: config.runCpuLimitMs,
-    sandbox: resolveJobSandbox(config.jobSandbox),
+    jobProcesses,
     maxTasks: config.runMaxTasks,
     cancelReasonFor: (runId: string) => cancels.reasonFor(runId),
   };
@@ -173,6 +179,7 @@ export async function startController(
       await runShutdown(log, [
         ['stop consumers', () => Promise.all(loops.map((loop) => loop.stop()))],
         ['stop watching cancellations', async () => cancels.stop()],
+        ['end the spare job logic process', async () => jobProcesses.close()],
         [
           'hand runs back',
           () =>

@@ -1,9 +1,6 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { realpathSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
-import { dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { type JobSandbox, jobProcessCommand } from './job-sandbox.js';
+import type { JobProcessOptions } from './job-processes.js';
 import { LineReader } from './line-reader.js';
 import { dataMbOf } from './process-memory.js';
 import {
@@ -14,19 +11,6 @@ import {
   type WorkerInit,
 } from './worker-messages.js';
 
-const WORKER_PATH = realpathSync(
-  fileURLToPath(new URL('./job-worker.js', import.meta.url)),
-);
-
-// The job logic process loads only the realm's own module, not the
-// whole internal entry with its NATS clients: half a second and 35 MB
-// less per run.
-const REALM_PATH = realpathSync(
-  fileURLToPath(
-    new URL('./job-realm.js', import.meta.resolve('@river/protocol/internal')),
-  ),
-);
-
 /** How much of a crashed process's stderr is kept to explain it. */
 const STDERR_TAIL_CHARS = 4_096;
 
@@ -34,15 +18,9 @@ const STDERR_TAIL_CHARS = 4_096;
 const LOAD_ALLOWANCE_MS = 10_000;
 
 /** Limits of one run's job logic process. */
-export interface JobWorkerLimits {
-  /** JavaScript heap and ArrayBuffers of the job logic, in MiB. */
-  memoryLimitMb: number;
+export interface JobWorkerLimits extends JobProcessOptions {
   /** How long job logic may keep its process busy without yielding. */
   stallLimitMs: number;
-  /** CPU time the run's job logic may use, in milliseconds. */
-  cpuLimitMs: number;
-  /** How the process is confined beyond Node's permission model. */
-  sandbox: JobSandbox;
 }
 
 /** What the host reports to the run that owns it. */
@@ -54,8 +32,8 @@ export interface JobWorkerEvents {
 }
 
 /**
- * The controller's side of one run's job logic process: starts a Node
- * process for the run with its limits (see `jobProcessCommand`), relays
+ * The controller's side of one run's job logic process (started by
+ * `startJobProcess`, with the limits given here): relays
  * messages as lines of JSON over its stdin and stdout, and watches that
  * job logic keeps yielding. Whatever the job logic does, only its own
  * process fails: memory, CPU time and crashes stay on that side of the
@@ -74,23 +52,14 @@ export class JobWorkerHost {
   #exited: Promise<void>;
 
   constructor(
+    child: ChildProcess,
     data: WorkerData,
     limits: JobWorkerLimits,
     events: JobWorkerEvents,
   ) {
     this.#limits = limits;
     this.#events = events;
-    const { command, args } = jobProcessCommand(
-      [WORKER_PATH, REALM_PATH],
-      // The realm's module imports a sibling of its directory.
-      [`${dirname(WORKER_PATH)}/`, `${dirname(dirname(REALM_PATH))}/`],
-      limits,
-      limits.sandbox,
-    );
-    this.#child = spawn(command, args, {
-      env: {},
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
+    this.#child = child;
     this.#exited = new Promise((resolve) => {
       this.#child.once('close', () => resolve());
     });

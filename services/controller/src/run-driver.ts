@@ -29,6 +29,7 @@ import {
 } from '@river/protocol/internal';
 import { fetchBundle } from './bundles.js';
 import { recordCancellation } from './cancellations.js';
+import type { JobProcesses } from './job-processes.js';
 import type { JobSandbox } from './job-sandbox.js';
 import { JobWorkerHost } from './job-worker-host.js';
 import { type JobState, OutcomeGate } from './outcome-gate.js';
@@ -56,6 +57,8 @@ export interface RunDriverDeps {
   cpuLimitMs: number;
   /** How the run's job logic process is confined. */
   sandbox: JobSandbox;
+  /** Where the run's job logic process comes from. */
+  jobProcesses: JobProcesses;
   /** How many tasks one run may ask for. */
   maxTasks: number;
   /** Why a run was cancelled, when the cancels bucket says it was. */
@@ -328,6 +331,7 @@ export class RunDriver {
 
   #startWorker(data: WorkerData): void {
     this.#worker = new JobWorkerHost(
+      this.#deps.jobProcesses.take(),
       data,
       {
         memoryLimitMb: this.#deps.memoryLimitMb,
