@@ -75,7 +75,7 @@ export default {
       const rate = await measureRate({
         sandboxes,
         slots: 1,
-        count: quick ? 200 : 2_000,
+        count: quick ? 200 : 1_000,
         command: 'true',
         repeat,
         log,
