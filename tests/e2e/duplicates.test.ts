@@ -69,7 +69,16 @@ describe('a message delivered a second time', () => {
     expect([...kinds].sort()).toEqual(['log', 'run', 'task']);
 
     // The same messages again, under new message ids, so that JetStream's
-    // duplicate window cannot catch them: only the consumers can.
+    // duplicate window cannot catch them: only the consumers can. The
+    // events stream's window is shortened and let pass too, as if they
+    // came back hours later: a consumer's repeated announcement would
+    // then be stored again.
+    const events = await nats.jsm.streams.info(Streams.events);
+    await nats.jsm.streams.update(Streams.events, {
+      ...events.config,
+      duplicate_window: 1_000_000_000,
+    });
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
     for (const [index, { subject, data }] of mine.entries()) {
       await nats.js.publish(subject, data, { msgID: `again-${index}` });
     }

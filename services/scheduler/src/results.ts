@@ -61,7 +61,8 @@ export function createResultHandler(context: SchedulerContext) {
         return;
       }
       if (isFinished(stored.entry)) {
-        await afterFinish(stored.entry, result, ending, fields);
+        const { entry, revision } = stored;
+        await afterFinish(key, { entry, revision }, result, ending, fields);
         return;
       }
       const { entry } = stored;
@@ -111,12 +112,11 @@ export function createResultHandler(context: SchedulerContext) {
           handBacks,
           endings,
         };
-        if (
-          (await store.update(key, tombstone, stored.revision)) === undefined
-        ) {
+        const revision = await store.update(key, tombstone, stored.revision);
+        if (revision === undefined) {
           continue;
         }
-        await announceFinish(tombstone, result);
+        await announceFinish(key, { entry: tombstone, revision }, result);
         log.info(
           { ...fields, ok: result.outcome.ok, reason: result.outcome.reason },
           'Task finished',
@@ -164,14 +164,18 @@ export function createResultHandler(context: SchedulerContext) {
    * a late result, which is ignored visibly.
    */
   async function afterFinish(
-    entry: FinishedTaskEntry,
+    key: string,
+    stored: StoredTask<FinishedTaskEntry>,
     result: TaskResult,
     ending: AttemptEnding,
     fields: Fields,
   ): Promise<void> {
+    const { entry } = stored;
     const last = entry.endings.at(-1);
     if (last !== undefined && hasEnding([last], ending)) {
-      await announceFinish(entry, result);
+      if (entry.announced !== true) {
+        await announceFinish(key, stored, result);
+      }
       log.debug(fields, 'Repeated result of a finished task');
       return;
     }
@@ -275,10 +279,17 @@ export function createResultHandler(context: SchedulerContext) {
     );
   }
 
+  /**
+   * Publishes the task's end, then marks its tombstone announced; a
+   * crash in between leaves it unmarked, and the result's redelivery
+   * publishes again under the same message id.
+   */
   async function announceFinish(
-    entry: FinishedTaskEntry,
+    key: string,
+    stored: StoredTask<FinishedTaskEntry>,
     result: TaskResult,
   ): Promise<void> {
+    const { entry } = stored;
     await announceLost(result);
     await publishEvent(
       js,
@@ -293,5 +304,7 @@ export function createResultHandler(context: SchedulerContext) {
       },
       `${entry.runId}.${entry.taskId}.finished`,
     );
+    // A conflict means another scheduler got here first: it marks it.
+    await store.update(key, { ...entry, announced: true }, stored.revision);
   }
 }

@@ -65,6 +65,12 @@ export const FinishedTaskEntry = Type.Object({
   handBacks: Type.Integer({ minimum: 0 }),
   /** How the latest attempts ended, the final one last. */
   endings: Type.Array(AttemptEnding),
+  /**
+   * Set once the task's `task.finished` event is published, so that its
+   * result coming back later, even past the duplicate window, announces
+   * nothing again.
+   */
+  announced: Type.Optional(Type.Literal(true)),
 });
 
 /** What is left of a finished task. */
