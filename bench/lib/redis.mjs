@@ -8,6 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue, QueueEvents, Worker } from 'bullmq';
+import { stopOnInterrupt } from './cleanup.mjs';
 import { freePort } from './processes.mjs';
 
 /** Starts redis-server; resolves once it accepts connections. */
@@ -55,14 +56,14 @@ export async function startRedis() {
   return {
     connection: { host: '127.0.0.1', port },
     pid: child.pid,
-    async stop() {
+    stop: stopOnInterrupt(async () => {
       if (child.exitCode === null) {
         const exited = new Promise((resolve) => child.once('exit', resolve));
         child.kill('SIGTERM');
         await exited;
       }
       await rm(dir, { recursive: true, force: true });
-    },
+    }),
   };
 }
 

@@ -6,6 +6,7 @@
  */
 import { startLocalStack, startServiceProcess } from '@river/cli';
 import { RiverClient } from '@river/sdk/client';
+import { stopOnInterrupt } from './cleanup.mjs';
 import { cpuSecondsOfAll } from './processes.mjs';
 
 /** A River stack started for one measurement. */
@@ -14,6 +15,10 @@ export class BenchStack {
   constructor(local, client) {
     this.local = local;
     this.client = client;
+    this.stop = stopOnInterrupt(async () => {
+      await client.close().catch(() => undefined);
+      await local.stop();
+    });
   }
 
   /**
@@ -96,11 +101,6 @@ export class BenchStack {
       }
     }
     return { runId, events, wallMs: finishedMs ?? Number.NaN };
-  }
-
-  async stop() {
-    await this.client.close().catch(() => undefined);
-    await this.local.stop();
   }
 }
 
