@@ -1,5 +1,13 @@
+import { readFile } from 'node:fs/promises';
 import type { LocalStack } from '@river/cli';
-import { type RunEvent, Streams, Subjects } from '@river/protocol';
+import {
+  encode,
+  type RunEvent,
+  type RunSubmission,
+  SCHEMA_VERSION,
+  Streams,
+  Subjects,
+} from '@river/protocol';
 import { connectRiver, type RiverConnection } from '@river/protocol/internal';
 import { RiverClient } from '@river/sdk/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -98,6 +106,49 @@ describe('a message delivered a second time', () => {
     const second = await history(runId);
     expect(second.slice(first.length)).toEqual([]);
     expect(await storedLog(runId)).toEqual(logBefore);
+  }, 60_000);
+});
+
+describe('a second submission of a run', () => {
+  it('is refused, and the run goes on under its own controller', async () => {
+    const other = await client.submit('tests/fixtures/hello.ts');
+    await collectUntilFinished(other.runId);
+    const { runId } = await client.submit('tests/fixtures/slow-output.ts');
+    const watched = collectUntilFinished(runId);
+    // Someone who knows the run id submits it again, naming another
+    // bundle, past the submission's duplicate window (a new message id).
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const second: RunSubmission = {
+      schema: SCHEMA_VERSION,
+      runId,
+      bundleDigest: other.bundleDigest,
+      file: 'tests/fixtures/hello.ts',
+      submittedAt: Date.now(),
+      sources: [],
+      params: {},
+    };
+    await nats.js.publish(Subjects.submit, encode('submission', second), {
+      msgID: `${runId}-again`,
+    });
+    const events = await watched;
+    expect(events.at(-1)).toMatchObject({ status: 'succeeded' });
+    expect(events.filter((event) => event.type === 'run.resumed')).toEqual([]);
+    const submitted = events.find((event) => event.type === 'run.submitted');
+    expect(submitted).toMatchObject({ submissionSeq: expect.any(Number) });
+    // The refused message left the queue, and the run's own once it ended.
+    await expect
+      .poll(
+        async () =>
+          (await nats.jsm.streams.info(Streams.submissions)).state.messages,
+        { timeout: 5_000 },
+      )
+      .toBe(0);
+    const controller = stack.services.find(
+      (service) => service.name === 'controller',
+    );
+    const log = await readFile(controller?.logFile ?? '', 'utf8');
+    expect(log).toContain('Refused a second submission of a run');
+    expect(servicesAlive(stack)).toBe(true);
   }, 60_000);
 });
 

@@ -1,6 +1,8 @@
 import type { JetStreamManager, JsMsg } from '@nats-io/jetstream';
 import {
   Consumers,
+  decode,
+  type RunEvent,
   type RunSubmission,
   Streams,
   Subjects,
@@ -96,6 +98,21 @@ export async function startController(
     msg: JsMsg,
   ): Promise<void> {
     const { runId } = submission;
+    const recorded = await submittedEvent(jsm, runId);
+    const refusal = recorded && secondSubmission(recorded, submission, msg);
+    if (refusal) {
+      // Another message for a run that exists: a client's late retry, or
+      // someone else's attempt to take the run over. Only the run's own
+      // submission, delivered again, may do that.
+      log.warn(
+        { runId, subject: Subjects.submit, why: refusal },
+        'Refused a second submission of a run already submitted',
+      );
+      // Acknowledged, not terminated: a work queue keeps a terminated
+      // message on nats-server 2.9.
+      msg.ack();
+      return;
+    }
     const running = active.get(runId);
     if (running !== undefined) {
       running.lease.add(msg);
@@ -118,12 +135,16 @@ export async function startController(
     });
     // A submission can come back (a takeover, a client's retry): its run
     // is announced once.
-    if (!(await wasSubmitted(jsm, runId))) {
+    if (recorded === undefined) {
       await publishEvent(
         js,
         runId,
         'run.submitted',
-        { file: submission.file, bundleDigest: submission.bundleDigest },
+        {
+          file: submission.file,
+          bundleDigest: submission.bundleDigest,
+          submissionSeq: msg.seq,
+        },
         `${runId}.submitted`,
       );
       log.info({ runId, file: submission.file }, 'Run submitted');
@@ -198,13 +219,40 @@ export async function startController(
   };
 }
 
-/** Whether the run's history already starts with its submission. */
-async function wasSubmitted(
+type SubmittedEvent = Extract<RunEvent, { type: 'run.submitted' }>;
+
+/** The run's `run.submitted` event, when its history has one. */
+async function submittedEvent(
   jsm: JetStreamManager,
   runId: string,
-): Promise<boolean> {
+): Promise<SubmittedEvent | undefined> {
+  const subject = Subjects.event(runId, 'run.submitted');
   const found = await jsm.streams.getMessage(Streams.events, {
-    last_by_subj: Subjects.event(runId, 'run.submitted'),
+    last_by_subj: subject,
   });
-  return found !== null;
+  if (found === null) {
+    return undefined;
+  }
+  return decode('event', subject, found.data) as SubmittedEvent;
+}
+
+/**
+ * Why `msg` is not the run's own submission come back, or undefined when
+ * it is (or the history is too old to tell, and says the same bundle).
+ */
+function secondSubmission(
+  recorded: SubmittedEvent,
+  submission: RunSubmission,
+  msg: JsMsg,
+): string | undefined {
+  if (recorded.submissionSeq !== undefined) {
+    return recorded.submissionSeq === msg.seq
+      ? undefined
+      : `the run was submitted as message ${recorded.submissionSeq}, ` +
+          `this is message ${msg.seq}`;
+  }
+  return recorded.bundleDigest === submission.bundleDigest
+    ? undefined
+    : `the run was submitted with bundle ${recorded.bundleDigest}, ` +
+        `this names ${submission.bundleDigest}`;
 }

@@ -33,6 +33,11 @@ export const EventSchemas = {
   'run.submitted': event('run.submitted', {
     file: Type.String(),
     bundleDigest: Type.String(),
+    /**
+     * The submission's sequence in its stream: only that message may
+     * take the run over later, never a second submission of the run.
+     */
+    submissionSeq: Type.Optional(Type.Integer({ minimum: 1 })),
   }),
   'run.started': event('run.started', {
     project: Type.String(),
