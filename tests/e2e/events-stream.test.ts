@@ -1,6 +1,6 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import type { LocalStack } from '@river/cli';
+import { embeddedRoleEnv, type LocalStack } from '@river/cli';
 import {
   connectRiver,
   publishEvent,
@@ -261,6 +261,29 @@ describe('every run’s events', () => {
     expect(
       parse(resumed.stdout).filter((event) => event.runId === runOf(failing)),
     ).toEqual(failing);
+  });
+
+  it('exits quietly when its reader closes the pipe', () => {
+    const cli = `${REPO_ROOT}/packages/cli/dist/main.js`;
+    const result = spawnSync(
+      'bash',
+      [
+        '-c',
+        `set -o pipefail; "${process.execPath}" "${cli}" events --all | head -n 1`,
+      ],
+      {
+        cwd: REPO_ROOT,
+        env: {
+          ...process.env,
+          NATS_URL: stack.natsUrl,
+          ...embeddedRoleEnv(stack.natsUrl, 'sdk'),
+        },
+        encoding: 'utf8',
+      },
+    );
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    expect(result.stdout.split('\n')).toHaveLength(2);
   });
 
   it('calls a run unknown when it has no events, also when following', async () => {

@@ -2,6 +2,7 @@ import type { FinalStatus } from '@river/protocol';
 import type { SequencedEvent } from '@river/sdk/client';
 import { describeEvent } from '../format.js';
 import { connectToExisting } from './context.js';
+import { StdoutWriter } from './stdout-writer.js';
 
 /**
  * How long `river events` and `river watch` wait for a run id's first
@@ -35,6 +36,7 @@ export async function eventsCommand(
   options: EventsCommandOptions,
 ): Promise<number> {
   const client = await connectToExisting();
+  const out = new StdoutWriter();
   try {
     const events =
       runId === undefined
@@ -55,7 +57,7 @@ export async function eventsCommand(
     for await (const event of events) {
       const line = options.json ? JSON.stringify(event) : lineOf(event, runId);
       if (line !== undefined) {
-        process.stdout.write(`${line}\n`);
+        await out.write(`${line}\n`);
       }
     }
     return 0;
