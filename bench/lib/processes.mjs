@@ -39,8 +39,10 @@ export function run(command, args, options = {}) {
 export async function runChecked(command, args, options = {}) {
   const result = await run(command, args, options);
   if (result.code !== 0) {
+    const how = result.code ?? result.signal;
     throw new Error(
-      `${command} ${args.join(' ')} exited with ${result.code ?? result.signal}: ${result.stderr.slice(-2_000)}`,
+      `${command} ${args.join(' ')} exited with ${how}: ` +
+        result.stderr.slice(-2_000),
     );
   }
   return result;

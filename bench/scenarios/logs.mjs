@@ -88,8 +88,9 @@ export default {
               stored.digest !== expectedDigest
             ) {
               throw new Error(
-                `The stored log of ${result.runId} has ${stored.size} bytes (sha256 ${stored.digest}), ` +
-                  `not ${expectedSize} (${expectedDigest}).`,
+                `The stored log of ${result.runId} has ${stored.size} ` +
+                  `bytes (sha256 ${stored.digest}), not ${expectedSize} ` +
+                  `(${expectedDigest}).`,
               );
             }
             return {
