@@ -58,7 +58,8 @@ for (const scenario of chosen) {
     results.push({ scenario: scenario.name, ...result });
   } catch (error) {
     log(`${scenario.name} failed: ${error.stack ?? error}`);
-    results.push({ scenario: scenario.name, error: String(error.message) });
+    const firstLine = String(error.message).split('\n')[0];
+    results.push({ scenario: scenario.name, error: firstLine });
   }
   log(
     `${scenario.name}: ${((performance.now() - started) / 1_000).toFixed(0)} s`,

@@ -24,7 +24,7 @@ async function xargsRun(tasks, command) {
     });
     let stderr = '';
     child.stderr.on('data', (data) => {
-      stderr += data;
+      stderr = (stderr + data).slice(-2_000);
     });
     child.once('error', reject);
     child.once('close', (code) =>

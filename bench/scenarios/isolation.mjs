@@ -2,13 +2,14 @@
  * Isolation cost: the fan-out under the bwrap runner, against `xargs -P2`
  * running the same bwrap command line around the same no-op command.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   systemView,
   taskOptions,
 } from '../../services/sandbox/dist/runners/bwrap-args.js';
+import { WORKSPACE_TMP_DIR } from '../../services/sandbox/dist/workspace.js';
 import { measureFanOut, row } from './fan-out.mjs';
 
 /** The bwrap command line a task of `workspace` runs under, no-op inside. */
@@ -30,6 +31,8 @@ export default {
   async run({ repeat, quick, log }) {
     const tasks = quick ? 500 : 10_000;
     const workspace = await mkdtemp(join(tmpdir(), 'river-bench-bwrap-'));
+    // A task's /tmp is a directory of its workspace, as a sandbox makes it.
+    await mkdir(join(workspace, WORKSPACE_TMP_DIR));
     try {
       const { medians } = await measureFanOut({
         tasks,
