@@ -124,7 +124,8 @@ describe('a run whose job logic dies', () => {
         if (event.type !== 'task.started' || killed.length > 0) {
           return;
         }
-        // The controller's only children are its runs' job logic.
+        // The controller's only children are its runs' job logic and the
+        // one it keeps started ahead for the next run, killed too.
         killed = processes()
           .filter((p) => p.ppid === controller?.child.pid)
           .map((p) => p.pid);
@@ -135,7 +136,7 @@ describe('a run whose job logic dies', () => {
     );
     const code = await run.exited;
 
-    expect(killed.length).toBe(1);
+    expect(killed.length).toBe(2);
     expect(runEnd).toMatchObject({ type: 'run.finished', status: 'failed' });
     expect(taskEnd).toMatchObject({
       outcome: { ok: false, reason: 'cancelled' },

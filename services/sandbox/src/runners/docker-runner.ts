@@ -25,6 +25,9 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 /** Highest signal number a container's exit status may stand for. */
 const MAX_SIGNAL = 64;
 
+/** The engine's status for a process killed by SIGKILL: 128 + 9. */
+const SIGKILLED_STATUS = 128 + constants.signals.SIGKILL;
+
 /** What the docker runner needs from the sandbox. */
 export interface DockerRunnerOptions {
   /** The engine's socket, `unix:///path/to/docker.sock`. */
@@ -219,13 +222,22 @@ export class DockerRunner implements TaskRunner {
   /** Resolves with the container's exit status once it has stopped. */
   async #wait(id: string): Promise<number> {
     // "not-running" also answers at once for a container already gone by.
-    const answer = await this.#engine.call(
-      'POST',
-      `/containers/${id}/wait?condition=not-running`,
-      undefined,
-      { timeoutMs: 0 },
-    );
-    return (answer.body as { StatusCode: number }).StatusCode;
+    try {
+      const answer = await this.#engine.call(
+        'POST',
+        `/containers/${id}/wait?condition=not-running`,
+        undefined,
+        { timeoutMs: 0 },
+      );
+      return (answer.body as { StatusCode: number }).StatusCode;
+    } catch (error) {
+      // Removed before the wait reached the engine: an exiting sandbox
+      // removes its containers by force, which kills them.
+      if (error instanceof DockerEngineError && error.status === 404) {
+        return SIGKILLED_STATUS;
+      }
+      throw error;
+    }
   }
 
   async #inspect(id: string): Promise<ContainerState> {
