@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import type { LocalStack } from '@river/cli';
+import { type LocalStack, startServiceProcess } from '@river/cli';
 import {
   encode,
   type RunEvent,
@@ -9,9 +9,13 @@ import {
   Subjects,
 } from '@river/protocol';
 import { connectRiver, type RiverConnection } from '@river/protocol/internal';
-import { RiverClient } from '@river/sdk/client';
+import { newRunId, RiverClient } from '@river/sdk/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { servicesAlive, startTestStack } from '../helpers/river.js';
+import {
+  servicesAlive,
+  startTestStack,
+  TEST_SERVICE_ENV,
+} from '../helpers/river.js';
 
 let stack: LocalStack;
 let nats: RiverConnection;
@@ -149,6 +153,58 @@ describe('a second submission of a run', () => {
     const log = await readFile(controller?.logFile ?? '', 'utf8');
     expect(log).toContain('Refused a second submission of a run');
     expect(servicesAlive(stack)).toBe(true);
+  }, 60_000);
+});
+
+describe('two submissions of one new run, racing', () => {
+  it('leave the run to the one recorded first, even on two controllers', async () => {
+    const second = await startServiceProcess(
+      'controller',
+      { ...TEST_SERVICE_ENV, NATS_URL: stack.natsUrl },
+      stack.logDir,
+    );
+    try {
+      const hello = await client.submit('tests/fixtures/hello.ts');
+      await collectUntilFinished(hello.runId);
+      const slow = await client.submit('tests/fixtures/slow-output.ts');
+      await collectUntilFinished(slow.runId);
+      // A few rounds: which controller takes which message varies.
+      for (let round = 0; round < 3; round++) {
+        const runId = newRunId();
+        const submission = (bundleDigest: string, file: string) =>
+          encode('submission', {
+            schema: SCHEMA_VERSION,
+            runId,
+            bundleDigest,
+            file,
+            submittedAt: Date.now(),
+            sources: [],
+            params: {},
+          });
+        // Back to back, so that each controller may take one.
+        await Promise.all([
+          nats.js.publish(
+            Subjects.submit,
+            submission(slow.bundleDigest, 'tests/fixtures/slow-output.ts'),
+            { msgID: runId },
+          ),
+          nats.js.publish(
+            Subjects.submit,
+            submission(hello.bundleDigest, 'tests/fixtures/hello.ts'),
+            { msgID: `${runId}-again` },
+          ),
+        ]);
+        const events = await collectUntilFinished(runId);
+        const count = (type: string) =>
+          events.filter((event) => event.type === type).length;
+        expect(count('run.submitted')).toBe(1);
+        expect(count('run.started')).toBe(1);
+        expect(count('job.started')).toBe(1);
+        expect(events.at(-1)).toMatchObject({ status: 'succeeded' });
+      }
+    } finally {
+      await second.stop();
+    }
   }, 60_000);
 });
 

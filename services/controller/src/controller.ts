@@ -1,9 +1,16 @@
-import type { JetStreamManager, JsMsg } from '@nats-io/jetstream';
+import {
+  JetStreamApiError,
+  type JetStreamClient,
+  type JetStreamManager,
+  type JsMsg,
+} from '@nats-io/jetstream';
 import {
   Consumers,
   decode,
+  encode,
   type RunEvent,
   type RunSubmission,
+  SCHEMA_VERSION,
   Streams,
   Subjects,
 } from '@river/protocol';
@@ -16,7 +23,6 @@ import {
   ensureDurable,
   type Logger,
   natsCredentialsOf,
-  publishEvent,
   requireStreams,
   runShutdown,
 } from '@river/protocol/internal';
@@ -98,8 +104,15 @@ export async function startController(
     msg: JsMsg,
   ): Promise<void> {
     const { runId } = submission;
+    // Recording the submission is the claim on the run: of two messages
+    // for one run id, only the one recorded first may drive it.
     const recorded = await submittedEvent(jsm, runId);
-    const refusal = recorded && secondSubmission(recorded, submission, msg);
+    const claimed =
+      recorded ?? (await recordSubmission(js, jsm, submission, msg));
+    const refusal =
+      claimed === 'recorded'
+        ? undefined
+        : secondSubmission(claimed, submission, msg);
     if (refusal) {
       // Another message for a run that exists: a client's late retry, or
       // someone else's attempt to take the run over. Only the run's own
@@ -135,18 +148,7 @@ export async function startController(
     });
     // A submission can come back (a takeover, a client's retry): its run
     // is announced once.
-    if (recorded === undefined) {
-      await publishEvent(
-        js,
-        runId,
-        'run.submitted',
-        {
-          file: submission.file,
-          bundleDigest: submission.bundleDigest,
-          submissionSeq: msg.seq,
-        },
-        `${runId}.submitted`,
-      );
+    if (claimed === 'recorded') {
       log.info({ runId, file: submission.file }, 'Run submitted');
     }
     active.set(runId, { driver, lease });
@@ -234,6 +236,49 @@ async function submittedEvent(
     return undefined;
   }
   return decode('event', subject, found.data) as SubmittedEvent;
+}
+
+/**
+ * Stores the run's `run.submitted` event, only if the run has none:
+ * `'recorded'` when this message's event is stored, or the event another
+ * message stored first (found as a duplicate within JetStream's window,
+ * or as a refused expectation after it).
+ */
+async function recordSubmission(
+  js: JetStreamClient,
+  jsm: JetStreamManager,
+  submission: RunSubmission,
+  msg: JsMsg,
+): Promise<'recorded' | SubmittedEvent> {
+  const { runId } = submission;
+  const event: SubmittedEvent = {
+    schema: SCHEMA_VERSION,
+    type: 'run.submitted',
+    runId,
+    at: Date.now(),
+    file: submission.file,
+    bundleDigest: submission.bundleDigest,
+    submissionSeq: msg.seq,
+  };
+  try {
+    const ack = await js.publish(
+      Subjects.event(runId, 'run.submitted'),
+      encode('event', event),
+      { msgID: `${runId}.submitted`, expect: { lastSubjectSequence: 0 } },
+    );
+    if (!ack.duplicate) {
+      return 'recorded';
+    }
+  } catch (error) {
+    if (!(error instanceof JetStreamApiError && error.code === 10071)) {
+      throw error;
+    }
+  }
+  const found = await submittedEvent(jsm, runId);
+  if (found === undefined) {
+    throw new Error(`The submission event of ${runId} could not be read`);
+  }
+  return found;
 }
 
 /**
