@@ -45,3 +45,13 @@ export function round(value) {
   }
   return Number(value.toPrecision(3)).toString();
 }
+
+/** A table row: one measure of every system. */
+export function row(measure, medians, key) {
+  return {
+    measure,
+    values: Object.fromEntries(
+      Object.entries(medians).map(([name, values]) => [name, values[key]]),
+    ),
+  };
+}

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { cpuSecondsOf, ownCpuSeconds, runChecked } from '../lib/processes.mjs';
 import { bullQueue, startRedis } from '../lib/redis.mjs';
 import { BenchStack, checkRun } from '../lib/river-stack.mjs';
-import { sideBySide } from '../lib/side-by-side.mjs';
+import { row, sideBySide } from '../lib/side-by-side.mjs';
 
 const PIPELINE = fileURLToPath(
   new URL('../pipelines/fan-out.ts', import.meta.url),
@@ -165,13 +165,3 @@ export default {
     };
   },
 };
-
-/** A table row: one measure of every system. */
-export function row(measure, medians, key) {
-  return {
-    measure,
-    values: Object.fromEntries(
-      Object.entries(medians).map(([name, values]) => [name, values[key]]),
-    ),
-  };
-}

@@ -6,9 +6,8 @@
 import { fileURLToPath } from 'node:url';
 import { chainGraph, diamondGraph, timeMake } from '../lib/make.mjs';
 import { BenchStack, checkRun } from '../lib/river-stack.mjs';
-import { sideBySide } from '../lib/side-by-side.mjs';
+import { row, sideBySide } from '../lib/side-by-side.mjs';
 import { quantile } from '../lib/stats.mjs';
-import { row } from './fan-out.mjs';
 
 const CHAIN = fileURLToPath(new URL('../pipelines/chain.ts', import.meta.url));
 const DIAMOND = fileURLToPath(

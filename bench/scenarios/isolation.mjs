@@ -10,7 +10,8 @@ import {
   taskOptions,
 } from '../../services/sandbox/dist/runners/bwrap-args.js';
 import { WORKSPACE_TMP_DIR } from '../../services/sandbox/dist/workspace.js';
-import { measureFanOut, row } from './fan-out.mjs';
+import { row } from '../lib/side-by-side.mjs';
+import { measureFanOut } from './fan-out.mjs';
 
 /** The bwrap command line a task of `workspace` runs under, no-op inside. */
 async function bwrapCommand(workspace) {

@@ -9,9 +9,8 @@ import { promisify } from 'node:util';
 import { connect } from '@nats-io/transport-node';
 import { bullQueue, startRedis } from '../lib/redis.mjs';
 import { BenchStack, checkRun } from '../lib/river-stack.mjs';
-import { sideBySide } from '../lib/side-by-side.mjs';
+import { row, sideBySide } from '../lib/side-by-side.mjs';
 import { quantile } from '../lib/stats.mjs';
-import { row } from './fan-out.mjs';
 
 const PIPELINE = fileURLToPath(
   new URL('../pipelines/single.ts', import.meta.url),

@@ -11,8 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runChecked, watchMemory } from '../lib/processes.mjs';
 import { BenchStack, checkRun } from '../lib/river-stack.mjs';
-import { sideBySide } from '../lib/side-by-side.mjs';
-import { row } from './fan-out.mjs';
+import { row, sideBySide } from '../lib/side-by-side.mjs';
 
 const PIPELINE = fileURLToPath(
   new URL('../pipelines/logs.ts', import.meta.url),
