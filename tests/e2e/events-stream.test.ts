@@ -1,8 +1,10 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { embeddedRoleEnv, type LocalStack } from '@river/cli';
+import { Streams, Subjects } from '@river/protocol';
 import {
   connectRiver,
+  followSubject,
   publishEvent,
   type RiverConnection,
 } from '@river/protocol/internal';
@@ -162,6 +164,30 @@ describe('watching a run with its sequences', () => {
     // It waited for never-1 until 3 s after the last event, not forever.
     expect(ms).toBeGreaterThan(2_500);
     expect(ms).toBeLessThan(10_000);
+  });
+});
+
+describe('following a subject', () => {
+  it('ends when stopped while its consumer is still being made', async () => {
+    const abort = new AbortController();
+    const messages = followSubject(
+      connection.js,
+      Streams.events,
+      Subjects.runEvents(`run-quiet-${randomUUID().slice(0, 8)}`),
+      abort.signal,
+    );
+    // The first call starts making the consumer; the abort comes meanwhile.
+    const first = messages.next();
+    await new Promise((resolve) => setImmediate(resolve));
+    abort.abort();
+    const ended = await Promise.race([
+      first,
+      new Promise((resolve) =>
+        setTimeout(() => resolve('still waiting'), 5_000),
+      ),
+    ]);
+
+    expect(ended).toEqual({ done: true, value: undefined });
   });
 });
 

@@ -74,6 +74,11 @@ export async function* followSubject(
               }),
         });
         messages = await consumer.consume(FOLLOW_OPTIONS);
+        // An abort that came while the consumer was being made found
+        // nothing to stop, and would leave the loop below waiting.
+        if (aborted()) {
+          messages.stop();
+        }
         watchForSilence(messages);
         stall = watchForStall(consumer, messages);
         for await (const msg of messages) {

@@ -8,7 +8,6 @@ import {
   resolveParams,
   SCHEMA_VERSION,
   type StoredLogChunk,
-  Streams,
   Subjects,
 } from '@river/protocol';
 import {
@@ -39,7 +38,7 @@ import {
   readLogUsage,
 } from './log-reader.js';
 import { newRunId } from './run-id.js';
-import { type WatchOptions, watchRun } from './run-watch.js';
+import { countRunEvents, type WatchOptions, watchRun } from './run-watch.js';
 import type { SequencedEvent } from './sequenced-event.js';
 import { uploadSources } from './sources.js';
 
@@ -241,7 +240,7 @@ export class RiverClient {
     const waitMs = options.follow === false ? 0 : options.waitForRunMs;
     if (waitMs !== undefined) {
       const deadline = Date.now() + waitMs;
-      while ((await this.#countEvents(runId)) === 0) {
+      while ((await countRunEvents(this.#connection, runId)) === 0) {
         if (Date.now() >= deadline) {
           throw new RiverError(
             RiverErrorCode.notFound,
@@ -252,7 +251,7 @@ export class RiverClient {
         await new Promise((resolve) => setTimeout(resolve, RUN_POLL_MS));
       }
     }
-    yield* watchRun(this.#connection.js, runId, options);
+    yield* watchRun(this.#connection, runId, options);
   }
 
   /**
@@ -324,16 +323,6 @@ export class RiverClient {
     return readLogUsage(this.#connection, runId);
   }
 
-  async #countEvents(runId: string): Promise<number> {
-    const info = await this.#connection.jsm.streams.info(Streams.events, {
-      subjects_filter: Subjects.runEvents(runId),
-    });
-    return Object.values(info.state.subjects ?? {}).reduce(
-      (sum, count) => sum + count,
-      0,
-    );
-  }
-
   /**
    * Asks River to cancel a run: its queued tasks are not started, its
    * running tasks are killed with their whole process trees, and its job
@@ -342,7 +331,7 @@ export class RiverClient {
    */
   async cancel(runId: string, reason = 'cancelled by user'): Promise<void> {
     checkRunId(runId);
-    if ((await this.#countEvents(runId)) === 0) {
+    if ((await countRunEvents(this.#connection, runId)) === 0) {
       throw new RiverError(
         RiverErrorCode.notFound,
         `Run ${runId} has no events on this server: check the run id and ` +

@@ -13,6 +13,13 @@ import { decodeSequenced, type SequencedEvent } from './sequenced-event.js';
  */
 export const LATE_EVENTS_WAIT_MS = 15_000;
 
+/**
+ * How long a watch of a finished run waits for the events its last
+ * message said were stored after it, before it counts the run's stored
+ * events itself rather than wait on that figure alone.
+ */
+const TRAILING_EVENTS_CHECK_MS = 2_000;
+
 /** Options of {@link RiverClient.watch}. */
 export interface WatchOptions {
   /**
@@ -69,6 +76,20 @@ class RunProgress {
   }
 }
 
+/** How many events of a run the server holds. */
+export async function countRunEvents(
+  connection: RiverConnection,
+  runId: string,
+): Promise<number> {
+  const info = await connection.jsm.streams.info(Streams.events, {
+    subjects_filter: Subjects.runEvents(runId),
+  });
+  return Object.values(info.state.subjects ?? {}).reduce(
+    (sum, count) => sum + count,
+    0,
+  );
+}
+
 /**
  * Follows one run's events, tagged with their sequences. It reads the
  * run's history from its first event even when resuming, so that it
@@ -79,7 +100,7 @@ class RunProgress {
  * last event.
  */
 export async function* watchRun(
-  js: RiverConnection['js'],
+  connection: RiverConnection,
   runId: string,
   options: WatchOptions = {},
 ): AsyncGenerator<SequencedEvent> {
@@ -90,25 +111,38 @@ export async function* watchRun(
   // A consumer that is lost (a server restart, a cluster node gone) is
   // made again where it stopped.
   const messages = followSubject(
-    js,
+    connection.js,
     Streams.events,
     Subjects.runEvents(runId),
     abort.signal,
   );
   const progress = new RunProgress();
+  let read = 0;
   try {
     for (;;) {
       let waitMs: number | undefined;
-      if (progress.finished && progress.tasksPending) {
-        waitMs = Math.max(
-          0,
-          progress.lastEventAt + lateEventsWaitMs - Date.now(),
-        );
+      if (progress.finished) {
+        waitMs = progress.tasksPending
+          ? Math.max(0, progress.lastEventAt + lateEventsWaitMs - Date.now())
+          : TRAILING_EVENTS_CHECK_MS;
       }
       const result = await nextWithin(messages, waitMs);
-      if (result === undefined || result.done === true) {
+      if (result?.done === true) {
         return;
       }
+      if (result === undefined) {
+        // The server's count of messages still to come, carried by the
+        // last one, has been seen to stay above zero with none on the
+        // way; what the stream holds decides.
+        if (
+          progress.tasksPending ||
+          (await countRunEvents(connection, runId)) <= read
+        ) {
+          return;
+        }
+        continue;
+      }
+      read += 1;
       const msg = result.value;
       const event = decodeSequenced(msg.subject, msg.data, msg.seq);
       if (event !== undefined) {
