@@ -27,6 +27,14 @@ const MAX_SIGNAL = 64;
 
 /** The engine's status for a process killed by SIGKILL: 128 + 9. */
 const SIGKILLED_STATUS = 128 + constants.signals.SIGKILL;
+/**
+ * How long a container killed by SIGKILL that the runner did not stop is
+ * inspected again for the engine's out-of-memory mark, which it records
+ * from an event of its own that may come after the exit.
+ */
+const OOM_MARK_WAIT_MS = 1_000;
+/** Pause between two of those inspections. */
+const OOM_MARK_POLL_MS = 100;
 
 /** What the docker runner needs from the sandbox. */
 export interface DockerRunnerOptions {
@@ -201,10 +209,13 @@ export class DockerRunner implements TaskRunner {
     await Promise.race([output, delay(OUTPUT_CLOSE_GRACE_MS)]);
     socket.destroy();
 
-    // A container removed meanwhile (by an exiting sandbox) reads as
-    // not killed for memory.
-    const ended = await this.#inspect(id).catch(() => undefined);
-    const oomKilled = ended?.State.OOMKilled === true;
+    // A kill nobody here sent is most likely the kernel's, for memory.
+    const oomKilled = await this.#killedForMemory(
+      id,
+      exitCode === SIGKILLED_STATUS && stoppedBy === undefined
+        ? OOM_MARK_WAIT_MS
+        : 0,
+    );
     const limit = oomKilled ? 'memory-limit' : watchedLimit;
     // The engine, like a shell, gives a process killed by signal n the
     // status 128 + n; it is reported by its signal, as under bwrap.
@@ -237,6 +248,25 @@ export class DockerRunner implements TaskRunner {
         return SIGKILLED_STATUS;
       }
       throw error;
+    }
+  }
+
+  /**
+   * Whether the engine marked the stopped container as killed for memory,
+   * waiting up to `waitMs` for the mark. A container removed meanwhile (by
+   * an exiting sandbox) reads as not.
+   */
+  async #killedForMemory(id: string, waitMs: number): Promise<boolean> {
+    const deadline = Date.now() + waitMs;
+    for (;;) {
+      const ended = await this.#inspect(id).catch(() => undefined);
+      if (ended?.State.OOMKilled === true) {
+        return true;
+      }
+      if (ended === undefined || Date.now() >= deadline) {
+        return false;
+      }
+      await delay(OOM_MARK_POLL_MS);
     }
   }
 
