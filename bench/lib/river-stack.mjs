@@ -89,12 +89,13 @@ export class BenchStack {
    */
   async runProject(file, params = {}) {
     const started = performance.now();
-    const { runId } = await this.client.submit(file, { params });
+    const { runId, events: watched } = await this.client.submitAndWatch(file, {
+      params,
+      lateEventsWaitMs: 1_000,
+    });
     const events = [];
     let finishedMs;
-    for await (const event of this.client.watch(runId, {
-      lateEventsWaitMs: 1_000,
-    })) {
+    for await (const event of watched) {
       events.push(event);
       if (event.type === 'run.finished' && finishedMs === undefined) {
         finishedMs = performance.now() - started;

@@ -68,6 +68,22 @@ function terminalEnv(): NodeJS.ProcessEnv {
 }
 
 describe('watching a run with its sequences', () => {
+  it('gives every event of a run watched from its submission, as a later watch reads them', async () => {
+    const { runId, watched } = await withClient(async (client) => {
+      const { runId, events } = await client.submitAndWatch(
+        'tests/fixtures/hello.ts',
+      );
+      return { runId, watched: await all(events) };
+    });
+    const history = await withClient((client) =>
+      all(client.watch(runId, { follow: false })),
+    );
+
+    expect(watched[0]?.type).toBe('run.submitted');
+    expect(watched.at(-1)?.type).toBe('run.finished');
+    expect(watched).toEqual(history);
+  });
+
   it('resumes after a disconnect from the last sequence seen, without a gap or a repeat', async () => {
     const firstPart: SequencedEvent[] = [];
     const runId = await withClient(async (client) => {

@@ -107,8 +107,22 @@ export async function startController(
     // Recording the submission is the claim on the run: of two messages
     // for one run id, only the one recorded first may drive it.
     const recorded = await submittedEvent(jsm, runId);
-    const claimed =
-      recorded ?? (await recordSubmission(js, jsm, submission, msg));
+    // A new run's driver follows its events before the first is stored.
+    const newRun =
+      recorded === undefined && !active.has(runId)
+        ? new RunDriver(deps, submission)
+        : undefined;
+    let claimed: 'recorded' | SubmittedEvent;
+    try {
+      await newRun?.followNewRun();
+      claimed = recorded ?? (await recordSubmission(js, jsm, submission, msg));
+    } catch (error) {
+      await newRun?.abandon();
+      throw error;
+    }
+    if (claimed !== 'recorded') {
+      await newRun?.abandon();
+    }
     const refusal =
       claimed === 'recorded'
         ? undefined
@@ -135,7 +149,10 @@ export async function startController(
       );
       return;
     }
-    const driver = new RunDriver(deps, submission);
+    const driver =
+      claimed === 'recorded' && newRun !== undefined
+        ? newRun
+        : new RunDriver(deps, submission);
     const lease = new SubmissionLease(msg, config.runLeaseMs, () => {
       log.warn(
         { runId, subject: Subjects.submit },

@@ -155,6 +155,25 @@ export class RunDriver {
   }
 
   /**
+   * Starts following a run that has no event yet, from its first: call it
+   * before the run's `run.submitted` is stored, then {@link run}.
+   */
+  async followNewRun(): Promise<void> {
+    this.#feed = this.#openFeed(true);
+    await this.#feed.following;
+  }
+
+  #openFeed(newRun: boolean): RunFeed {
+    return new RunFeed(
+      this.#deps.connection.js,
+      this.#runId,
+      { onEvent: (event, msgId) => this.#onEvent(event, msgId) },
+      this.#log,
+      newRun,
+    );
+  }
+
+  /**
    * Runs the run to its end; resolves with its final status, or undefined
    * when another controller took the run over (or it was abandoned).
    */
@@ -163,12 +182,7 @@ export class RunDriver {
       this.#finish = resolve;
     });
     try {
-      this.#feed = new RunFeed(
-        this.#deps.connection.js,
-        this.#runId,
-        { onEvent: (event, msgId) => this.#onEvent(event, msgId) },
-        this.#log,
-      );
+      this.#feed ??= this.#openFeed(false);
       const replayed = await this.#feed.caughtUp;
       this.#caughtUp = true;
       const ended = this.#record.finishedEvent;

@@ -6,7 +6,11 @@ import {
   Streams,
   Subjects,
 } from '@river/protocol';
-import { followSubject, type Logger } from '@river/protocol/internal';
+import {
+  type FollowStart,
+  followSubject,
+  type Logger,
+} from '@river/protocol/internal';
 
 /** What a run's feed hands its driver. */
 export interface RunFeedHandler {
@@ -25,27 +29,44 @@ export class RunFeed {
   readonly #done: Promise<void>;
   /**
    * Resolves, with the number of events read, once every event published
-   * before the feed opened is read. The controller publishes `run.submitted`
-   * before it opens the feed, so there is always one.
+   * before the feed opened is read. The run's `run.submitted` is stored
+   * before the feed opens, or (`newRun`) once it follows, so there is
+   * always one.
    */
   readonly caughtUp: Promise<number>;
+  /**
+   * Resolves once the feed will see every event stored from then on;
+   * rejects when it ends before.
+   */
+  readonly following: Promise<void>;
 
+  /**
+   * `newRun`: the run has no event yet; the feed reads from the next one
+   * stored, which spares the server a scan of every run's history.
+   */
   constructor(
     js: JetStreamClient,
     runId: string,
     handler: RunFeedHandler,
     log: Logger,
+    newRun = false,
   ) {
     let markCaughtUp: (count: number) => void = () => undefined;
     this.caughtUp = new Promise((resolve) => {
       markCaughtUp = resolve;
     });
+    let markFollowing: () => void = () => undefined;
+    const following = new Promise<void>((resolve) => {
+      markFollowing = resolve;
+    });
+    const start: FollowStart = { newOnly: newRun, onFollowing: markFollowing };
     let count = 0;
     const messages = followSubject(
       js,
       Streams.events,
       Subjects.runEvents(runId),
       this.#stop.signal,
+      start,
     );
     this.#done = (async () => {
       for await (const msg of messages) {
@@ -66,6 +87,14 @@ export class RunFeed {
         }
       }
     })();
+    this.following = Promise.race([
+      following,
+      this.#done.then(() => {
+        throw new Error(`The feed of run ${runId} ended before it began`);
+      }),
+    ]);
+    // Read by whoever waits for it; a feed closed first is no failure.
+    this.following.catch(() => undefined);
   }
 
   /** Stops following; resolves once the last event handed over is done. */

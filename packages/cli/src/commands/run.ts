@@ -57,14 +57,11 @@ async function followRun(
   options: RunOptions,
   note: (line: string) => void,
 ): Promise<number> {
-  const { runId } = await client.submit(options.file, {
+  const { runId, events } = await client.submitAndWatch(options.file, {
     params: options.params,
   });
   const mode = statusMode(options, process.stdout);
-  const shown = await showRun(
-    client.watch(runId),
-    statusDisplay(mode, process.stdout),
-  );
+  const shown = await showRun(events, statusDisplay(mode, process.stdout));
   if (shown.status === undefined) {
     throw new Error(
       'Lost the connection to NATS before the run finished; it may still ' +

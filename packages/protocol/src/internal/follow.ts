@@ -55,6 +55,7 @@ export async function* followSubject(
   from: FollowStart = {},
 ): AsyncGenerator<FollowedMessage> {
   let lastSeq = from.afterSeq ?? 0;
+  let firstConsumer = true;
   let messages: ConsumerMessages | undefined;
   let stall: StallWatch | undefined;
   const stop = () => messages?.stop();
@@ -67,12 +68,16 @@ export async function* followSubject(
         const consumer = await js.consumers.get(stream, {
           filter_subjects: subject,
           ...(lastSeq === 0
-            ? startPolicy(from.startTime)
+            ? startPolicy(from, firstConsumer)
             : {
                 deliver_policy: DeliverPolicy.StartSequence,
                 opt_start_seq: lastSeq + 1,
               }),
         });
+        if (firstConsumer) {
+          firstConsumer = false;
+          from.onFollowing?.();
+        }
         messages = await consumer.consume(FOLLOW_OPTIONS);
         // An abort that came while the consumer was being made found
         // nothing to stop, and would leave the loop below waiting.
@@ -124,15 +129,31 @@ export interface FollowStart {
   afterSeq?: number;
   /** Start at the first message stored at or after this time. */
   startTime?: Date;
+  /**
+   * Start with the messages stored from now on, for a subject known to
+   * hold none yet; wait for `onFollowing` before publishing the first.
+   * On nats-server 2.9 a consumer filtered by a wildcard costs the server
+   * a scan of the stream's whole history, except one made to start here.
+   */
+  newOnly?: boolean;
+  /** Called once the first consumer exists on the server. */
+  onFollowing?: () => void;
 }
 
-/** The first consumer's start: the first message, or one at a time. */
-function startPolicy(startTime: Date | undefined) {
-  return startTime === undefined
+/**
+ * The start of a consumer made before any message was seen: the first
+ * message, one at a time, or what comes next (the first consumer only;
+ * a later one reads from the first message, so that none is missed).
+ */
+function startPolicy(from: FollowStart, first: boolean) {
+  if (from.newOnly === true && first) {
+    return { deliver_policy: DeliverPolicy.New };
+  }
+  return from.startTime === undefined
     ? { deliver_policy: DeliverPolicy.All }
     : {
         deliver_policy: DeliverPolicy.StartTime,
-        opt_start_time: startTime.toISOString(),
+        opt_start_time: from.startTime.toISOString(),
       };
 }
 

@@ -18,7 +18,11 @@ export {
 } from './consume.js';
 export { publishEvent } from './events.js';
 export { encodeFitted, MAX_MESSAGE_BYTES } from './fit-message.js';
-export { type FollowedMessage, followSubject } from './follow.js';
+export {
+  type FollowedMessage,
+  type FollowStart,
+  followSubject,
+} from './follow.js';
 export {
   BundleLoadError,
   type JobOutline,

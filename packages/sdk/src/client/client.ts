@@ -38,7 +38,12 @@ import {
   readLogUsage,
 } from './log-reader.js';
 import { newRunId } from './run-id.js';
-import { countRunEvents, type WatchOptions, watchRun } from './run-watch.js';
+import {
+  countRunEvents,
+  type WatchOptions,
+  watchNewRun,
+  watchRun,
+} from './run-watch.js';
 import type { SequencedEvent } from './sequenced-event.js';
 import { uploadSources } from './sources.js';
 
@@ -147,6 +152,42 @@ export class RiverClient {
     file: string,
     options: SubmitOptions = {},
   ): Promise<SubmittedRun> {
+    const prepared = await this.#prepare(file, options);
+    await this.#publish(prepared.submission);
+    return prepared.submitted;
+  }
+
+  /**
+   * Submits like {@link RiverClient.submit} and watches the run like
+   * {@link RiverClient.watch}, its events followed from before the run
+   * has any; that costs the NATS server less than a watch opened after
+   * the submission, which has it look through every run's history.
+   * Read the events to their end, or stop with their `return()`.
+   *
+   * @throws as {@link RiverClient.submit} does.
+   */
+  async submitAndWatch(
+    file: string,
+    options: SubmitOptions & Pick<WatchOptions, 'lateEventsWaitMs'> = {},
+  ): Promise<SubmittedRun & { events: AsyncGenerator<SequencedEvent> }> {
+    const prepared = await this.#prepare(file, options);
+    const { runId } = prepared.submitted;
+    const events = await watchNewRun(
+      this.#connection,
+      runId,
+      options.lateEventsWaitMs === undefined
+        ? {}
+        : { lateEventsWaitMs: options.lateEventsWaitMs },
+      () => this.#publish(prepared.submission),
+    );
+    return { ...prepared.submitted, events };
+  }
+
+  /** Everything a submission needs, stored, but not the submission. */
+  async #prepare(
+    file: string,
+    options: SubmitOptions,
+  ): Promise<{ submission: RunSubmission; submitted: SubmittedRun }> {
     const bundle = await bundleProject(file);
     let project: ProjectOutline;
     try {
@@ -180,7 +221,7 @@ export class RiverClient {
       );
     }
 
-    const { objm, js } = this.#connection;
+    const { objm } = this.#connection;
     // Made when missing, as on a server without River's users; then
     // written without reading the bucket, which only controllers may.
     await objm.create(Buckets.bundles);
@@ -203,10 +244,18 @@ export class RiverClient {
       sources,
       params: { ...given },
     };
-    await js.publish(Subjects.submit, encode('submission', submission), {
-      msgID: runId,
-    });
-    return { runId, project: project.name, bundleDigest: bundle.digest };
+    return {
+      submission,
+      submitted: { runId, project: project.name, bundleDigest: bundle.digest },
+    };
+  }
+
+  async #publish(submission: RunSubmission): Promise<void> {
+    await this.#connection.js.publish(
+      Subjects.submit,
+      encode('submission', submission),
+      { msgID: submission.runId },
+    );
   }
 
   /**

@@ -1,6 +1,7 @@
 import { Streams, Subjects } from '@river/protocol';
 import {
   type FollowedMessage,
+  type FollowStart,
   followSubject,
   type RiverConnection,
 } from '@river/protocol/internal';
@@ -103,11 +104,14 @@ export async function* watchRun(
   connection: RiverConnection,
   runId: string,
   options: WatchOptions = {},
+  start: FollowStart & { signal?: AbortSignal } = {},
 ): AsyncGenerator<SequencedEvent> {
   const follow = options.follow !== false;
   const afterSeq = options.afterSeq ?? 0;
   const lateEventsWaitMs = options.lateEventsWaitMs ?? LATE_EVENTS_WAIT_MS;
   const abort = new AbortController();
+  const { signal, ...from } = start;
+  signal?.addEventListener('abort', () => abort.abort());
   // A consumer that is lost (a server restart, a cluster node gone) is
   // made again where it stopped.
   const messages = followSubject(
@@ -115,6 +119,7 @@ export async function* watchRun(
     Streams.events,
     Subjects.runEvents(runId),
     abort.signal,
+    from,
   );
   const progress = new RunProgress();
   let read = 0;
@@ -163,6 +168,65 @@ export async function* watchRun(
     // Ends a wait for the next message, so that the follower can close.
     abort.abort();
     await messages.return(undefined);
+  }
+}
+
+/**
+ * Watches a run that has no event yet from its first: calls `submit` once
+ * the watch will see every event stored, and resolves with the events.
+ * On nats-server 2.9 this spares the server the scan of every run's
+ * history that a watch of a run with events costs.
+ *
+ * @throws what `submit` throws, with the watch stopped.
+ */
+export async function watchNewRun(
+  connection: RiverConnection,
+  runId: string,
+  options: WatchOptions,
+  submit: () => Promise<void>,
+): Promise<AsyncGenerator<SequencedEvent>> {
+  const stop = new AbortController();
+  let markFollowing: () => void = () => undefined;
+  const following = new Promise<void>((resolve) => {
+    markFollowing = resolve;
+  });
+  const events = watchRun(connection, runId, options, {
+    newOnly: true,
+    onFollowing: markFollowing,
+    signal: stop.signal,
+  });
+  // Starts the watch, which waits for the run's first event from then on.
+  const first = events.next();
+  try {
+    await Promise.race([
+      following,
+      first.then(() => {
+        throw new Error(`The watch of run ${runId} ended before it began`);
+      }),
+    ]);
+    await submit();
+  } catch (error) {
+    stop.abort();
+    await first.catch(() => undefined);
+    throw error;
+  }
+  return startingWith(first, events);
+}
+
+/** `rest`, after the result `first` it already gave. */
+async function* startingWith<T>(
+  first: Promise<IteratorResult<T>>,
+  rest: AsyncGenerator<T>,
+): AsyncGenerator<T> {
+  try {
+    const result = await first;
+    if (result.done === true) {
+      return;
+    }
+    yield result.value;
+    yield* rest;
+  } finally {
+    await rest.return(undefined);
   }
 }
 
