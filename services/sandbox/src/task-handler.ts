@@ -153,7 +153,9 @@ async function runDispatch(
   let spanError: string | undefined;
   try {
     const startedAt = Date.now();
-    await announceStart(dispatch, context);
+    // Published while the task starts; awaited before its result, so that
+    // the history holds the start before the end.
+    const announced = announceStart(dispatch, context);
     log.info(fields, 'Task attempt started');
 
     let outcome: AttemptOutcome;
@@ -195,6 +197,7 @@ async function runDispatch(
         : {}),
     });
     spanError = outcome.ok ? undefined : `task attempt ${outcome.reason}`;
+    await announced;
     await publishResult(dispatch, outcome, 'result', context);
     await acknowledge(msg, fields, log);
     log.info(

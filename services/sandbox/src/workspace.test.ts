@@ -1,5 +1,12 @@
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import {
+  chmod,
+  mkdir,
+  mkdtemp,
+  rm,
+  symlink,
+  writeFile,
+} from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -37,6 +44,23 @@ describe('workspaces', () => {
     expect(first.root).not.toBe(second.root);
     expect(first.tmp).toBe(join(first.root, '.tmp'));
     expect(existsSync(first.tmp)).toBe(true);
+  });
+
+  it('makes its work directory again when it was removed, and gives symlink-free roots', async () => {
+    const parent = await mkdtemp(join(tmpdir(), 'river-ws-test-'));
+    workDir = parent;
+    const real = join(parent, 'real');
+    const link = join(parent, 'link');
+    await mkdir(real);
+    await symlink(real, link);
+
+    const first = await createWorkspace(join(link, 'work'), 'run.task.1');
+    await rm(join(real, 'work'), { recursive: true });
+    const second = await createWorkspace(join(link, 'work'), 'run.task.2');
+
+    expect(first.root.startsWith(join(real, 'work'))).toBe(true);
+    expect(second.root.startsWith(join(real, 'work'))).toBe(true);
+    expect(existsSync(second.tmp)).toBe(true);
   });
 
   // Root may remove anything, so the test proves nothing when run as root.
