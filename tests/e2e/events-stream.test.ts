@@ -37,6 +37,15 @@ async function withClient<T>(use: (client: RiverClient) => Promise<T>) {
   }
 }
 
+/** The names of the consumers a stream has. */
+async function consumersOf(stream: string): Promise<string[]> {
+  const names: string[] = [];
+  for await (const info of connection.jsm.consumers.list(stream)) {
+    names.push(info.name);
+  }
+  return names;
+}
+
 /** Reads an iterator to its end. */
 async function all(
   events: AsyncIterable<SequencedEvent>,
@@ -82,6 +91,13 @@ describe('watching a run with its sequences', () => {
     expect(watched[0]?.type).toBe('run.submitted');
     expect(watched.at(-1)?.type).toBe('run.finished');
     expect(watched).toEqual(history);
+    // The watches and the controller's feed delete their consumers when
+    // done, rather than leave them to the server for minutes.
+    await expect
+      .poll(async () => (await consumersOf(Streams.events)).length, {
+        timeout: 5_000,
+      })
+      .toBe(0);
   });
 
   it('resumes after a disconnect from the last sequence seen, without a gap or a repeat', async () => {

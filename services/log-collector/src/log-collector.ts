@@ -1,4 +1,4 @@
-import { Buckets, Consumers, Streams, Subjects } from '@river/protocol';
+import { Buckets, Consumers, Streams } from '@river/protocol';
 import {
   type ConsumeLoop,
   connectRiver,
@@ -119,7 +119,6 @@ async function prepare(
   await ensureDurable(jsm, {
     stream: Streams.logs,
     name: Consumers.logCollector,
-    filterSubject: Subjects.allLogChunks,
     ackWaitMs: ACK_WAIT_MS,
     maxAckPending: 1,
   });

@@ -57,11 +57,14 @@ function lookUp(...streams: string[]): string[] {
 /**
  * Creating, reading and acknowledging one durable pull consumer, and only
  * with its own filter: the server refuses a create whose filter differs
- * from the one its subject names.
+ * from the one its subject names. Without a filter, the consumer reads the
+ * whole stream, which the role must be allowed to read anyway.
  */
-function durable(stream: string, name: string, filter: string): string[] {
+function durable(stream: string, name: string, filter?: string): string[] {
   return [
-    `${API}.CONSUMER.CREATE.${stream}.${name}.${filter}`,
+    filter === undefined
+      ? `${API}.CONSUMER.CREATE.${stream}.${name}`
+      : `${API}.CONSUMER.CREATE.${stream}.${name}.${filter}`,
     `${API}.CONSUMER.INFO.${stream}.${name}`,
     `${API}.CONSUMER.MSG.NEXT.${stream}.${name}`,
     `$JS.ACK.${stream}.${name}.>`,
@@ -229,7 +232,7 @@ function logCollector(): string[] {
   const index = `KV_${Buckets.logIndex}`;
   return [
     ...lookUp(logs, eventStream, index),
-    ...durable(logs, Consumers.logCollector, Subjects.allLogChunks),
+    ...durable(logs, Consumers.logCollector),
     ...follow(logs, Subjects.allLogChunks),
     `${API}.STREAM.MSG.GET.${logs}`,
     `${API}.STREAM.MSG.GET.${eventStream}`,

@@ -56,6 +56,7 @@ export async function* followSubject(
 ): AsyncGenerator<FollowedMessage> {
   let lastSeq = from.afterSeq ?? 0;
   let firstConsumer = true;
+  let consumer: Consumer | undefined;
   let messages: ConsumerMessages | undefined;
   let stall: StallWatch | undefined;
   const stop = () => messages?.stop();
@@ -65,7 +66,7 @@ export async function* followSubject(
   try {
     while (!aborted()) {
       try {
-        const consumer = await js.consumers.get(stream, {
+        consumer = await js.consumers.get(stream, {
           filter_subjects: subject,
           ...(lastSeq === 0
             ? startPolicy(from, firstConsumer)
@@ -113,6 +114,8 @@ export async function* followSubject(
         stall?.stop();
         await messages?.close().catch(() => undefined);
         messages = undefined;
+        deleteConsumer(consumer);
+        consumer = undefined;
       }
       if (!aborted()) {
         await delay(RECREATE_DELAY_MS);
@@ -121,6 +124,17 @@ export async function* followSubject(
   } finally {
     signal?.removeEventListener('abort', stop);
   }
+}
+
+/**
+ * Asks the server to delete a consumer that is done with, without waiting
+ * for the answer (a server that is gone would keep the caller waiting).
+ * Left alone, the consumer would stay until its inactivity threshold,
+ * five minutes, and the server would match every message stored
+ * meanwhile against it.
+ */
+export function deleteConsumer(consumer: Consumer | undefined): void {
+  void consumer?.delete().catch(() => undefined);
 }
 
 /** Where {@link followSubject} starts, when not at the first message. */

@@ -1,5 +1,6 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { ObjectInfo } from '@nats-io/obj';
+import { deleteConsumer } from './follow.js';
 
 /** Chunks read ahead of the consumer at most: a few MiB. */
 const READ_AHEAD_CHUNKS = 32;
@@ -33,5 +34,6 @@ export async function* readObjectChunks(
     }
   } finally {
     await messages.close();
+    deleteConsumer(consumer);
   }
 }

@@ -213,7 +213,13 @@ async function ensureStream(
 export interface DurableOptions {
   stream: string;
   name: string;
-  filterSubject: string;
+  /**
+   * The subjects it reads; all of the stream's when left out. Leave it out
+   * for a consumer of a whole history stream: on nats-server 2.9 each
+   * message a filtered consumer takes costs the server more as the stream
+   * grows, even when the filter matches every subject.
+   */
+  filterSubject?: string;
   /** How long a delivered message may stay unacknowledged. */
   ackWaitMs: number;
   /** Deliveries before a message is given up on; -1 for no limit. */
@@ -241,7 +247,9 @@ export async function ensureDurable(
     durable_name: options.name,
     ack_policy: AckPolicy.Explicit,
     ack_wait: options.ackWaitMs * 1_000_000,
-    filter_subject: options.filterSubject,
+    ...(options.filterSubject === undefined
+      ? {}
+      : { filter_subject: options.filterSubject }),
     max_deliver: options.maxDeliver ?? -1,
     deliver_policy: options.deliverNew ? DeliverPolicy.New : DeliverPolicy.All,
     max_ack_pending: options.maxAckPending ?? DEFAULT_MAX_ACK_PENDING,
