@@ -100,6 +100,20 @@ describe('watching a run with its sequences', () => {
       .toBe(0);
   });
 
+  it('stops a watch from the submission that is ended before its first event is read', async () => {
+    await withClient(async (client) => {
+      const { events } = await client.submitAndWatch('tests/fixtures/hello.ts');
+      await events.return(undefined);
+
+      // The run's own feed goes once the run is done; the watch at once.
+      await expect
+        .poll(async () => (await consumersOf(Streams.events)).length, {
+          timeout: 10_000,
+        })
+        .toBe(0);
+    });
+  });
+
   it('resumes after a disconnect from the last sequence seen, without a gap or a repeat', async () => {
     const firstPart: SequencedEvent[] = [];
     const runId = await withClient(async (client) => {

@@ -210,7 +210,15 @@ export async function watchNewRun(
     await first.catch(() => undefined);
     throw error;
   }
-  return startingWith(first, events);
+  const watched = startingWith(first, events);
+  // A caller that stops before reading the first event never starts
+  // `watched`, whose own clean-up would then not run: stop the watch here.
+  const stopWatched = watched.return.bind(watched);
+  watched.return = (value) => {
+    stop.abort();
+    return stopWatched(value);
+  };
+  return watched;
 }
 
 /** `rest`, after the result `first` it already gave. */
