@@ -1,5 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import type { LocalStack } from '@river/cli';
+import { Streams, Subjects } from '@river/protocol';
+import { connectRiver } from '@river/protocol/internal';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   river,
@@ -115,6 +117,46 @@ describe('river run', () => {
       .filter((line) => /^sleep 31[56]$/.test(line.trim()));
     expect(survivors).toEqual([]);
     expect(servicesAlive(stack)).toBe(true);
+  });
+});
+
+describe('river run interrupted', () => {
+  it('exits with 130, leaves the run going, and deletes its own consumer', async () => {
+    const connection = await connectRiver({
+      servers: stack.natsUrl,
+      name: 'interrupt-test',
+    });
+    try {
+      const background = spawnRiver(
+        ['run', 'tests/fixtures/cancel.ts'],
+        stack.natsUrl,
+      );
+      const runId = await background.runId;
+      const filter = Subjects.runEvents(runId);
+      const followers = async () => {
+        let count = 0;
+        for await (const info of connection.jsm.consumers.list(
+          Streams.events,
+        )) {
+          const { filter_subject, filter_subjects } = info.config;
+          if (filter_subject === filter || filter_subjects?.[0] === filter) {
+            count++;
+          }
+        }
+        return count;
+      };
+      // The command's watch and the controller's feed of the run.
+      await expect.poll(followers).toBe(2);
+
+      background.interrupt();
+
+      expect(await background.exited).toBe(130);
+      await expect.poll(followers, { timeout: 3_000 }).toBe(1);
+      const cancelled = await river(['cancel', runId], stack.natsUrl);
+      expect(cancelled.code).toBe(0);
+    } finally {
+      await connection.nc.close();
+    }
   });
 });
 

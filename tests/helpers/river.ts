@@ -112,6 +112,8 @@ export interface BackgroundRiver {
   output(): string;
   /** Ends it, for a test that stops the River it follows under it. */
   kill(): void;
+  /** Sends it SIGINT, as Ctrl-C on a terminal does. */
+  interrupt(): void;
 }
 
 /** Starts the real `river` CLI and lets the test go on while it runs. */
@@ -141,6 +143,9 @@ export function spawnRiver(args: string[], natsUrl: string): BackgroundRiver {
     output: () => stdout,
     kill: () => {
       child.kill('SIGKILL');
+    },
+    interrupt: () => {
+      child.kill('SIGINT');
     },
   };
 }

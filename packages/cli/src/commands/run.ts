@@ -1,7 +1,11 @@
-import type { RiverClient } from '@river/sdk/client';
+import { setTimeout as delay } from 'node:timers/promises';
+import type { RiverClient, SequencedEvent } from '@river/sdk/client';
 import { showRun } from '../render/show-run.js';
 import { statusDisplay, statusMode } from '../render/status-display.js';
 import { connectOrStart } from './context.js';
+
+/** How long an interrupted `river run` waits for its watch to stop. */
+const STOP_WATCH_MS = 1_000;
 
 /** Options of `river run`. */
 export interface RunOptions {
@@ -30,13 +34,20 @@ export async function runCommand(options: RunOptions): Promise<number> {
     process.once('SIGINT', () => resolve(130));
     process.once('SIGTERM', () => resolve(143));
   });
+  let watched: AsyncGenerator<SequencedEvent> | undefined;
   try {
     return await Promise.race([
-      followRun(river.client, options, (line) =>
-        // The embedded River's store goes with it: no hint to read it.
-        river.stack === undefined || !line.includes('river logs')
-          ? note(line)
-          : undefined,
+      followRun(
+        river.client,
+        options,
+        (line) =>
+          // The embedded River's store goes with it: no hint to read it.
+          river.stack === undefined || !line.includes('river logs')
+            ? note(line)
+            : undefined,
+        (events) => {
+          watched = events;
+        },
       ),
       interrupted.then((code) => {
         note(
@@ -48,6 +59,9 @@ export async function runCommand(options: RunOptions): Promise<number> {
       }),
     ]);
   } finally {
+    // An interrupted watch is stopped before the connection closes, so
+    // that its consumer is deleted rather than left to the server.
+    await Promise.race([watched?.return(undefined), delay(STOP_WATCH_MS)]);
     await river.close();
   }
 }
@@ -56,10 +70,12 @@ async function followRun(
   client: RiverClient,
   options: RunOptions,
   note: (line: string) => void,
+  watching: (events: AsyncGenerator<SequencedEvent>) => void,
 ): Promise<number> {
   const { runId, events } = await client.submitAndWatch(options.file, {
     params: options.params,
   });
+  watching(events);
   const mode = statusMode(options, process.stdout);
   const shown = await showRun(events, statusDisplay(mode, process.stdout));
   if (shown.status === undefined) {
