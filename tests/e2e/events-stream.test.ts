@@ -367,6 +367,8 @@ describe('every run’s events', () => {
       const result = await river(command, stack.natsUrl);
       expect(result.code, command.join(' ')).toBe(1);
       expect(result.stderr).toMatch(/Run run-unknown has no events/);
+      // No summary of a run that nothing is known of.
+      expect(result.stdout, command.join(' ')).toBe('');
       expect(Date.now() - started).toBeLessThan(15_000);
     }
   }, 40_000);

@@ -52,6 +52,11 @@ export class LiveStatus implements StatusDisplay {
 
   finish(): void {
     clearInterval(this.#ticker);
+    if (this.view.runId === '') {
+      // No event came (an unknown run): no tree and no summary to show.
+      this.#draw.done();
+      return;
+    }
     this.#redraw();
     this.#draw.done();
     this.#out.write(`${summaryLines(this.view).join('\n')}\n`);

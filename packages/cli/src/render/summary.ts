@@ -8,12 +8,16 @@ export const SLOWEST_TASKS = 5;
 export const SUMMARY_TAIL_LINES = 20;
 
 /**
- * The lines printed once a run has finished: its outcome with counts of
- * jobs and tasks, its slowest tasks, and, unless `failures` is false
- * (they were printed as they happened), each failed task with the end of
- * its output.
+ * The lines printed once a run has finished (none when no event of it
+ * came): its outcome with counts of jobs and tasks, its slowest tasks,
+ * and, unless `failures` is false (they were printed as they happened),
+ * each failed task with the end of its output.
  */
 export function summaryLines(view: RunView, failures = true): string[] {
+  if (view.runId === '') {
+    // No event came (an unknown run): there is nothing to sum up.
+    return [];
+  }
   const tasks = [...view.allTasks()];
   const lines = [outcomeLine(view, tasks)];
 
