@@ -7,7 +7,7 @@ import {
   Streams,
   Subjects,
 } from '@river/protocol';
-import type { Logger } from '@river/protocol/internal';
+import { deleteConsumer, type Logger } from '@river/protocol/internal';
 import type { StreamReader } from './stream-reader.js';
 
 /** Chunk data in a reply when the query names no budget. */
@@ -93,9 +93,7 @@ export async function readLogPage(
   try {
     read = await readWithConsumer(consumer, page, query.waitMs ?? 0);
   } finally {
-    consumer.delete().catch(() => {
-      // Its inactivity threshold removes it anyway.
-    });
+    deleteConsumer(consumer);
   }
   // A consumer whose server went away mid-page delivers nothing more.
   return read ?? readOneByOne(reader, filter, page.nextSeq(from), page);

@@ -9,6 +9,7 @@ import {
   type StoredMsg,
 } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
+import { deleteConsumer } from '@river/protocol/internal';
 
 /** A message read back from a stream, wherever it was read from. */
 export interface ScannedMessage {
@@ -125,9 +126,7 @@ export class StreamReader {
           return;
         }
       } finally {
-        consumer.delete().catch(() => {
-          // Its inactivity threshold removes it anyway.
-        });
+        deleteConsumer(consumer);
       }
     }
     for (;;) {

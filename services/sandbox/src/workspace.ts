@@ -8,7 +8,7 @@ import {
   realpath,
   rm,
 } from 'node:fs/promises';
-import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 
 /** The task's temporary directory, relative to its workspace root. */
 export const WORKSPACE_TMP_DIR = '.tmp';
@@ -29,8 +29,8 @@ export async function createWorkspace(
   workDir: string,
   name: string,
 ): Promise<Workspace> {
-  const made = await mkdtempIn(workDir, `${name}-`);
-  const root = join(await resolvedWorkDir(workDir), basename(made));
+  await mkdir(workDir, { recursive: true });
+  const root = await realpath(await mkdtemp(join(workDir, `${name}-`)));
   const tmp = join(root, WORKSPACE_TMP_DIR);
   await mkdir(tmp);
   liveWorkspaces.add(root);
@@ -39,36 +39,6 @@ export async function createWorkspace(
 
 /** Workspaces of attempts still in hand, for an abrupt exit. */
 const liveWorkspaces = new Set<string>();
-
-/** Each work directory's symlink-free path, found once. */
-const resolvedWorkDirs = new Map<string, Promise<string>>();
-
-function resolvedWorkDir(workDir: string): Promise<string> {
-  let resolved = resolvedWorkDirs.get(workDir);
-  if (resolved === undefined) {
-    resolved = realpath(workDir);
-    resolvedWorkDirs.set(workDir, resolved);
-    resolved.catch(() => resolvedWorkDirs.delete(workDir));
-  }
-  return resolved;
-}
-
-/**
- * A new directory in `workDir`, which is made first when it is missing
- * (at the first workspace, or after someone removed it).
- */
-async function mkdtempIn(workDir: string, prefix: string): Promise<string> {
-  try {
-    return await mkdtemp(join(workDir, prefix));
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
-      throw error;
-    }
-    await mkdir(workDir, { recursive: true });
-    resolvedWorkDirs.delete(workDir);
-    return mkdtemp(join(workDir, prefix));
-  }
-}
 
 /**
  * Removes every workspace still in use. Synchronous, so that it may run in

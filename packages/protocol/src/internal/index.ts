@@ -19,6 +19,7 @@ export {
 export { publishEvent } from './events.js';
 export { encodeFitted, MAX_MESSAGE_BYTES } from './fit-message.js';
 export {
+  deleteConsumer,
   type FollowedMessage,
   type FollowStart,
   followSubject,
