@@ -77,7 +77,7 @@ function terminalEnv(): NodeJS.ProcessEnv {
 }
 
 describe('watching a run with its sequences', () => {
-  it('gives every event of a run watched from its submission, as a later watch reads them', async () => {
+  it('watched from its submission, gives the events a later watch reads', async () => {
     const { runId, watched } = await withClient(async (client) => {
       const { runId, events } = await client.submitAndWatch(
         'tests/fixtures/hello.ts',

@@ -31,7 +31,7 @@ describe("the log-collector's consumer", () => {
     await rm(logDir, { recursive: true, force: true });
   });
 
-  it('reads the whole logs stream unfiltered, also where an older version made it with a filter', async () => {
+  it('reads the logs stream unfiltered, even where it was made filtered', async () => {
     // Older versions filtered on every log chunk subject, which costs
     // nats-server 2.9 more per message as the stream grows.
     await connection.jsm.consumers.add(Streams.logs, {

@@ -46,7 +46,7 @@ describe('workspaces', () => {
     expect(existsSync(first.tmp)).toBe(true);
   });
 
-  it('makes its work directory again when it was removed, and gives symlink-free roots', async () => {
+  it('remakes a removed work directory and gives symlink-free roots', async () => {
     const parent = await mkdtemp(join(tmpdir(), 'river-ws-test-'));
     workDir = parent;
     const real = join(parent, 'real');
