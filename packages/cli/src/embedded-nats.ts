@@ -11,7 +11,7 @@ import {
   readSettings,
   setupRiver,
 } from '@river/protocol/internal';
-import Type from 'typebox';
+import { Type } from '@river/protocol/typebox';
 import type { RoleName } from './nats-rights/roles.js';
 import {
   natsServerConfig,

@@ -1,6 +1,4 @@
 import { Packr } from 'msgpackr';
-import type { TSchema } from 'typebox';
-import { Compile, type Validator } from 'typebox/compile';
 import { MessageDecodeError, ProtocolErrorCode } from './errors.js';
 import { SCHEMA_VERSION } from './schemas/common.js';
 import {
@@ -16,6 +14,7 @@ import {
 } from './schemas/log.js';
 import { RunCancellation, RunSubmission } from './schemas/run.js';
 import { TaskDispatch, TaskRequest, TaskResult } from './schemas/task.js';
+import { Compile, type TSchema, type Validator } from './typebox.js';
 
 /** Every message kind that crosses NATS, with its schema. */
 export const MessageSchemas = {

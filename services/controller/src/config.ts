@@ -9,7 +9,7 @@ import {
   readSettings,
   type SettingSources,
 } from '@river/protocol/internal';
-import Type from 'typebox';
+import { Type } from '@river/protocol/typebox';
 
 /** Heap limit of one run's job logic when `RIVER_RUN_MEMORY_MB` is unset. */
 const DEFAULT_RUN_MEMORY_MB = 256;

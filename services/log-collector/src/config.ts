@@ -10,7 +10,7 @@ import {
   type SettingSource,
   type SettingSources,
 } from '@river/protocol/internal';
-import Type from 'typebox';
+import { Type } from '@river/protocol/typebox';
 
 /** The log-collector's settings, as read from the environment. */
 export const LogCollectorConfig = Type.Object({

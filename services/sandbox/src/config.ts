@@ -11,7 +11,7 @@ import {
   readSettings,
   type SettingSources,
 } from '@river/protocol/internal';
-import Type from 'typebox';
+import { Type } from '@river/protocol/typebox';
 import type { SandboxLimits } from './runners/limits.js';
 
 /** Output a task may print unless `RIVER_MAX_OUTPUT_BYTES` says: 1 GiB. */

@@ -9,7 +9,7 @@ import {
   readSettings,
   type SettingSources,
 } from '@river/protocol/internal';
-import Type from 'typebox';
+import { Type } from '@river/protocol/typebox';
 
 /**
  * Days an entry of the tasks bucket lives after its last write, unless

@@ -1,6 +1,5 @@
 import { AttemptReason, TaskRequest } from '@river/protocol';
-import Type from 'typebox';
-import { Compile } from 'typebox/compile';
+import { Compile, Type } from '@river/protocol/typebox';
 import { SchedulerErrorCode, TaskEntryError } from './errors.js';
 
 /** Attempt endings kept in an entry, to tell repeats from late results. */

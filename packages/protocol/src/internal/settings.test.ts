@@ -1,5 +1,5 @@
-import Type from 'typebox';
 import { describe, expect, it } from 'vitest';
+import { Type } from '../typebox.js';
 import {
   LOG_LEVEL_SETTING,
   LogLevel,

@@ -1,5 +1,4 @@
-import Type from 'typebox';
-import { Compile } from 'typebox/compile';
+import { Compile, Type } from '../typebox.js';
 import { CodedError } from './coded-error.js';
 import { DEFAULT_RETENTION_DAYS } from './streams.js';
 

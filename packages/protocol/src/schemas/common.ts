@@ -1,4 +1,4 @@
-import Type from 'typebox';
+import { Type } from '../typebox.js';
 
 /** The schema version every v1 message carries in its `schema` field. */
 export const SCHEMA_VERSION = 1;

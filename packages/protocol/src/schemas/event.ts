@@ -1,4 +1,4 @@
-import Type, { type TProperties } from 'typebox';
+import { type TProperties, Type } from '../typebox.js';
 import { SchemaVersion, Timestamp, Token } from './common.js';
 import { AttemptOutcome } from './task.js';
 

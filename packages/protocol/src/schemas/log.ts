@@ -1,4 +1,4 @@
-import Type from 'typebox';
+import { Type } from '../typebox.js';
 import { Bytes, SchemaVersion, Timestamp, Token } from './common.js';
 
 /** Which output a log chunk came from. */

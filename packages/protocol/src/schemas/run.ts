@@ -1,4 +1,4 @@
-import Type from 'typebox';
+import { Type } from '../typebox.js';
 import { FileRef, SchemaVersion, Timestamp, Token } from './common.js';
 
 /** Client to controller: start a run of a bundled project. */
