@@ -50,13 +50,14 @@ const typecheck = job('typecheck', async (ctx) => {
 
 const unitTests = job('unit-tests', async (ctx) => {
   // The packages import each other through their built dist, so the
-  // tests need a build first. Debian installs nats-server in /usr/sbin,
-  // which an unprivileged sandbox's PATH may lack.
+  // tests need a build first, as `npm run build` makes it but forced (see
+  // typecheck). Debian installs nats-server in /usr/sbin, which an
+  // unprivileged sandbox's PATH may lack.
   const result = await inCheckout(
     ctx,
     'vitest',
     'export PATH="$PATH:/usr/sbin" && npx tsc -b --force && ' +
-      'npx vitest run packages services',
+      'npm run build:typebox && npx vitest run packages services',
   );
   const passed = Number(VITEST_SUMMARY.exec(result.stdout)?.[1] ?? 0);
   ctx.log(`${passed} unit tests passed`);
