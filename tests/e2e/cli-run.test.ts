@@ -3,6 +3,7 @@ import type { LocalStack } from '@river/cli';
 import { Streams, Subjects } from '@river/protocol';
 import { connectRiver } from '@river/protocol/internal';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startNatsServer } from '../helpers/nats-server.js';
 import {
   river,
   runIdOf,
@@ -156,6 +157,38 @@ describe('river run interrupted', () => {
       expect(cancelled.code).toBe(0);
     } finally {
       await connection.nc.close();
+    }
+  });
+});
+
+describe('river run with no controller', () => {
+  it('says after 5 s that no controller has taken the run, and leaves it queued', async () => {
+    const nats = await startNatsServer();
+    try {
+      const background = spawnRiver(
+        ['run', 'tests/fixtures/hello.ts'],
+        nats.url,
+      );
+      await expect
+        .poll(background.errors, { timeout: 10_000, interval: 200 })
+        .toMatch(
+          /Run run-[a-z0-9-]+ is submitted, but no controller has taken it after 5 s/,
+        );
+      expect(background.output()).toBe('');
+      background.interrupt();
+      expect(await background.exited).toBe(130);
+      const connection = await connectRiver({
+        servers: nats.url,
+        name: 'test',
+      });
+      try {
+        const queued = await connection.jsm.streams.info(Streams.submissions);
+        expect(queued.state.messages).toBe(1);
+      } finally {
+        await connection.nc.close();
+      }
+    } finally {
+      await nats.dispose();
     }
   });
 });

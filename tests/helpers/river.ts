@@ -110,6 +110,8 @@ export interface BackgroundRiver {
   exited: Promise<number | null>;
   /** Everything it printed on stdout so far. */
   output(): string;
+  /** Everything it printed on stderr so far. */
+  errors(): string;
   /** Ends it, for a test that stops the River it follows under it. */
   kill(): void;
   /** Sends it SIGINT, as Ctrl-C on a terminal does. */
@@ -124,6 +126,10 @@ export function spawnRiver(args: string[], natsUrl: string): BackgroundRiver {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
+  let stderr = '';
+  child.stderr.on('data', (data) => {
+    stderr += data;
+  });
   const runId = new Promise<string>((resolve, reject) => {
     child.stdout.on('data', (data) => {
       stdout += data;
@@ -134,6 +140,8 @@ export function spawnRiver(args: string[], natsUrl: string): BackgroundRiver {
     });
     child.on('exit', () => reject(new Error(`No run id in:\n${stdout}`)));
   });
+  // A test that never asks for the run id must not see its rejection.
+  runId.catch(() => undefined);
   const exited = new Promise<number | null>((resolve) =>
     child.on('exit', resolve),
   );
@@ -141,6 +149,7 @@ export function spawnRiver(args: string[], natsUrl: string): BackgroundRiver {
     runId,
     exited,
     output: () => stdout,
+    errors: () => stderr,
     kill: () => {
       child.kill('SIGKILL');
     },

@@ -1,11 +1,17 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { RiverClient, SequencedEvent } from '@river/sdk/client';
-import { showRun } from '../render/show-run.js';
+import { type ShownRun, showRun } from '../render/show-run.js';
 import { statusDisplay, statusMode } from '../render/status-display.js';
 import { connectOrStart } from './context.js';
 
 /** How long an interrupted `river run` waits for its watch to stop. */
 const STOP_WATCH_MS = 1_000;
+
+/**
+ * How long a run may go without its first event, which a controller
+ * writes when it takes the run, before `river run` says why it waits.
+ */
+const UNTAKEN_NOTICE_MS = 5_000;
 
 /** Options of `river run`. */
 export interface RunOptions {
@@ -76,8 +82,28 @@ async function followRun(
     params: options.params,
   });
   watching(events);
+  // Until a controller takes the run there is nothing to show; without
+  // a word, a user could not tell a missing controller from a slow one.
+  const untaken = setTimeout(
+    () =>
+      note(
+        `Run ${runId} is submitted, but no controller has taken it after ` +
+          `${UNTAKEN_NOTICE_MS / 1_000} s: is one running on this NATS ` +
+          'server? The run starts when one does; Ctrl-C stops watching ' +
+          'and leaves it queued.',
+      ),
+    UNTAKEN_NOTICE_MS,
+  );
   const mode = statusMode(options, process.stdout);
-  const shown = await showRun(events, statusDisplay(mode, process.stdout));
+  let shown: ShownRun;
+  try {
+    shown = await showRun(
+      onFirst(events, () => clearTimeout(untaken)),
+      statusDisplay(mode, process.stdout),
+    );
+  } finally {
+    clearTimeout(untaken);
+  }
   if (shown.status === undefined) {
     throw new Error(
       'Lost the connection to NATS before the run finished; it may still ' +
@@ -92,4 +118,19 @@ async function followRun(
     );
   }
   return shown.status === 'succeeded' ? 0 : 1;
+}
+
+/** Passes `events` on, calling `first` when the first one arrives. */
+async function* onFirst<T>(
+  events: AsyncIterable<T>,
+  first: () => void,
+): AsyncGenerator<T> {
+  let waiting = true;
+  for await (const event of events) {
+    if (waiting) {
+      waiting = false;
+      first();
+    }
+    yield event;
+  }
 }
