@@ -5,6 +5,11 @@ export function seconds(ms: number): string {
   return `${(ms / 1_000).toFixed(1)}s`;
 }
 
+/** `1 job`, `3 jobs`: a count with its noun in the right number. */
+export function counted(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}
+
 /** Longest reason shown on a status line. */
 const BRIEF_CHARS = 100;
 
@@ -57,7 +62,7 @@ export function describeEvent(event: RunEvent): string | undefined {
     case 'run.submitted':
       return `${time} run ${event.runId} submitted (${event.file})`;
     case 'run.started':
-      return `${time} project ${event.project}: ${event.jobs.length} jobs`;
+      return `${time} project ${event.project}: ${counted(event.jobs.length, 'job')}`;
     case 'job.started':
       return `${time} ▶ ${event.job}`;
     case 'job.log':

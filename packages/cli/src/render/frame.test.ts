@@ -122,4 +122,13 @@ describe('the summary', () => {
     expect(lines).toContain('  ✗ job2-1 failed with exit code 1');
     expect(lines).toContain('      │ error: part 1 broke');
   });
+
+  it('counts one job and one task in the singular', () => {
+    const view = viewOf(Number.POSITIVE_INFINITY, syntheticRun(1, 1));
+
+    expect(summaryLines(view)[0]).toBe(
+      'run run-synthetic-0001 succeeded in 0.0s · 1 job: 1 succeeded · ' +
+        '1 task: 1 succeeded',
+    );
+  });
 });

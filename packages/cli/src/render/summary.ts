@@ -1,4 +1,4 @@
-import { outcomeText, outputTail, seconds } from '../format.js';
+import { counted, outcomeText, outputTail, seconds } from '../format.js';
 import type { RunView, TaskView } from './run-view.js';
 
 /** Slowest tasks the summary names. */
@@ -70,8 +70,8 @@ function outcomeLine(view: RunView, tasks: TaskView[]): string {
   const retried = tasks.filter((task) => task.retried).length;
   const taskCounts = retried > 0 ? [...states, `${retried} retried`] : states;
   return (
-    `run ${view.runId} ${status} · ${view.jobs.size} jobs: ` +
-    `${jobs.join(', ')} · ${tasks.length} tasks` +
+    `run ${view.runId} ${status} · ${counted(view.jobs.size, 'job')}: ` +
+    `${jobs.join(', ')} · ${counted(tasks.length, 'task')}` +
     (taskCounts.length > 0 ? `: ${taskCounts.join(', ')}` : '')
   );
 }
