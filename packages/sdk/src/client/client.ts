@@ -133,9 +133,8 @@ export class RiverClient {
       });
       return new RiverClient(connection);
     } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
       throw new ConnectionError(
-        `Cannot use the NATS server at ${options.servers}: ${reason}`,
+        `Cannot use the NATS server at ${options.servers}: ${reasonOf(error)}`,
         error,
       );
     }
@@ -146,14 +145,16 @@ export class RiverClient {
    * submits a run of it. Watch the run with {@link RiverClient.watch}.
    *
    * @throws BundleError when the file is missing, does not compile or
-   *   does not export a project; DefinitionError for a missing source.
+   *   does not export a project; DefinitionError for a missing source;
+   *   ConnectionError when NATS fails meanwhile, saying whether the run
+   *   may have been submitted.
    */
   async submit(
     file: string,
     options: SubmitOptions = {},
   ): Promise<SubmittedRun> {
     const prepared = await this.#prepare(file, options);
-    await this.#publish(prepared.submission);
+    await this.#publish(prepared.submission, file);
     return prepared.submitted;
   }
 
@@ -172,13 +173,15 @@ export class RiverClient {
   ): Promise<SubmittedRun & { events: AsyncGenerator<SequencedEvent> }> {
     const prepared = await this.#prepare(file, options);
     const { runId } = prepared.submitted;
-    const events = await watchNewRun(
-      this.#connection,
-      runId,
-      options.lateEventsWaitMs === undefined
-        ? {}
-        : { lateEventsWaitMs: options.lateEventsWaitMs },
-      () => this.#publish(prepared.submission),
+    const events = await storing(file, () =>
+      watchNewRun(
+        this.#connection,
+        runId,
+        options.lateEventsWaitMs === undefined
+          ? {}
+          : { lateEventsWaitMs: options.lateEventsWaitMs },
+        () => this.#publish(prepared.submission, file),
+      ),
     );
     return { ...prepared.submitted, events };
   }
@@ -222,17 +225,19 @@ export class RiverClient {
     }
 
     const { objm } = this.#connection;
-    // Made when missing, as on a server without River's users; then
-    // written without reading the bucket, which only controllers may.
-    await objm.create(Buckets.bundles);
-    await putObjectWriteOnly(
-      this.#connection,
-      Buckets.bundles,
-      bundle.digest,
-      Buffer.from(bundle.code),
-    );
-    const artifacts = await objm.create(Buckets.artifacts);
-    const sources = await uploadSources(file, project.sources, artifacts);
+    const sources = await storing(file, async () => {
+      // Made when missing, as on a server without River's users; then
+      // written without reading the bucket, which only controllers may.
+      await objm.create(Buckets.bundles);
+      await putObjectWriteOnly(
+        this.#connection,
+        Buckets.bundles,
+        bundle.digest,
+        Buffer.from(bundle.code),
+      );
+      const artifacts = await objm.create(Buckets.artifacts);
+      return uploadSources(file, project.sources, artifacts);
+    });
 
     const runId = newRunId();
     const submission: RunSubmission = {
@@ -250,12 +255,23 @@ export class RiverClient {
     };
   }
 
-  async #publish(submission: RunSubmission): Promise<void> {
-    await this.#connection.js.publish(
-      Subjects.submit,
-      encode('submission', submission),
-      { msgID: submission.runId },
-    );
+  async #publish(submission: RunSubmission, file: string): Promise<void> {
+    try {
+      await this.#connection.js.publish(
+        Subjects.submit,
+        encode('submission', submission),
+        { msgID: submission.runId },
+      );
+    } catch (error) {
+      // The server may have stored the submission and lost only its
+      // acknowledgement: the run may exist.
+      throw new ConnectionError(
+        `Could not confirm the submission of ${file} as run ` +
+          `${submission.runId}: ${reasonOf(error)}. The run may or may not ` +
+          `have started; look for it with: river watch ${submission.runId}`,
+        error,
+      );
+    }
   }
 
   /**
@@ -402,5 +418,30 @@ export class RiverClient {
   /** Closes the connection after flushing what was published. */
   async close(): Promise<void> {
     await this.#connection.nc.drain();
+  }
+}
+
+function reasonOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Runs a step of a submission that talks to NATS, turning its failure
+ * into a ConnectionError that says no run was submitted; River's own
+ * errors (a missing source, say) pass as they are.
+ */
+async function storing<T>(file: string, step: () => Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (error) {
+    if (error instanceof RiverError) {
+      throw error;
+    }
+    throw new ConnectionError(
+      `Could not submit ${file}: NATS failed while storing it ` +
+        `(${reasonOf(error)}). No run was submitted; check the NATS ` +
+        'server and submit again.',
+      error,
+    );
   }
 }
