@@ -113,7 +113,7 @@ async function followRun(
   if (shown.status === 'failed' && !options.json) {
     note(
       `Run ${runId} failed. Logs: river logs ${runId}${
-        shown.firstFailedTask ? ` ${shown.firstFailedTask}` : ''
+        shown.failedTask ? ` ${shown.failedTask}` : ''
       }`,
     );
   }

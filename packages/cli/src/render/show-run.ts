@@ -6,8 +6,12 @@ import type { StatusDisplay } from './status-display.js';
 export interface ShownRun {
   /** The run's final status, or undefined when its events stopped first. */
   status: FinalStatus | undefined;
-  /** The first task that failed, for a hint at its log. */
-  firstFailedTask: string | undefined;
+  /**
+   * The task whose log explains the failure, for a hint at it: the task
+   * that failed the first failed job, else the first task that failed
+   * (a job may go on past a task that fails with `check: false`).
+   */
+  failedTask: string | undefined;
   /** The sequence of the last event shown, to resume from. */
   lastSeq: number;
 }
@@ -22,9 +26,11 @@ export async function showRun(
 ): Promise<ShownRun> {
   const shown: ShownRun = {
     status: undefined,
-    firstFailedTask: undefined,
+    failedTask: undefined,
     lastSeq: 0,
   };
+  let firstFailed: string | undefined;
+  let failingJobTask: string | undefined;
   try {
     for await (const event of events) {
       display.event(event);
@@ -35,13 +41,22 @@ export async function showRun(
       if (
         event.type === 'task.finished' &&
         !event.outcome.ok &&
-        shown.firstFailedTask === undefined
+        firstFailed === undefined
       ) {
-        shown.firstFailedTask = event.taskId;
+        firstFailed = event.taskId;
+      }
+      if (
+        event.type === 'job.finished' &&
+        event.status === 'failed' &&
+        failingJobTask === undefined
+      ) {
+        // A failed task's error names it: `Task <taskId> (<name>) ...`.
+        failingJobTask = /\bTask (\S+) \(/.exec(event.error ?? '')?.[1];
       }
     }
   } finally {
     display.finish();
   }
+  shown.failedTask = failingJobTask ?? firstFailed;
   return shown;
 }
