@@ -108,6 +108,8 @@ export interface BackgroundRiver {
   runId: Promise<string>;
   /** Its exit code, once it has exited. */
   exited: Promise<number | null>;
+  /** Its process id. */
+  pid: number;
   /** Everything it printed on stdout so far. */
   output(): string;
   /** Everything it printed on stderr so far. */
@@ -119,7 +121,10 @@ export interface BackgroundRiver {
 }
 
 /** Starts the real `river` CLI and lets the test go on while it runs. */
-export function spawnRiver(args: string[], natsUrl: string): BackgroundRiver {
+export function spawnRiver(
+  args: string[],
+  natsUrl: string | undefined,
+): BackgroundRiver {
   const child = spawn(process.execPath, [CLI, ...args], {
     cwd: REPO_ROOT,
     env: cliEnv(natsUrl),
@@ -148,6 +153,7 @@ export function spawnRiver(args: string[], natsUrl: string): BackgroundRiver {
   return {
     runId,
     exited,
+    pid: child.pid as number,
     output: () => stdout,
     errors: () => stderr,
     kill: () => {

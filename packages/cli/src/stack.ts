@@ -23,6 +23,14 @@ export interface LocalStack {
   services: ServiceProcess[];
   /** Where the services' logs are written. */
   logDir: string;
+  /**
+   * Starts a service again, as it was started, in place of the one in
+   * `services` that has the same name.
+   *
+   * @throws Error when the stack is stopping, or the service does not
+   *   start again.
+   */
+  restart(name: ServiceName): Promise<ServiceProcess>;
   /** Stops the services, then the embedded nats-server if any. */
   stop(): Promise<void>;
 }
@@ -89,7 +97,11 @@ export async function startLocalStack(
   await mkdir(logDir, { recursive: true });
 
   const services: ServiceProcess[] = [];
+  const startOne = (name: ServiceName) =>
+    startServiceProcess(name, { ...options.env, NATS_URL: natsUrl }, logDir);
+  let stopping = false;
   const stop = async () => {
+    stopping = true;
     await Promise.allSettled(services.map((service) => service.stop()));
     await embedded?.dispose();
     if (options.keepLogs !== true) {
@@ -98,19 +110,23 @@ export async function startLocalStack(
   };
   try {
     const names = options.services ?? Object.keys(SERVICE_PACKAGES);
-    const started = await Promise.all(
-      (names as ServiceName[]).map((name) =>
-        startServiceProcess(
-          name,
-          { ...options.env, NATS_URL: natsUrl },
-          logDir,
-        ),
-      ),
-    );
+    const started = await Promise.all((names as ServiceName[]).map(startOne));
     services.push(...started);
   } catch (error) {
     await stop();
     throw error;
   }
-  return { natsUrl, embedded, services, logDir, stop };
+  const restart = async (name: ServiceName) => {
+    if (stopping) {
+      throw new Error(`River is stopping: the ${name} is not started again`);
+    }
+    const fresh = await startOne(name);
+    const index = services.findIndex((service) => service.name === name);
+    services.splice(index === -1 ? services.length : index, 1, fresh);
+    if (stopping) {
+      await fresh.stop();
+    }
+    return fresh;
+  };
+  return { natsUrl, embedded, services, logDir, restart, stop };
 }

@@ -1,9 +1,10 @@
 import { startLocalStack } from '../stack.js';
+import { superviseServices } from '../supervise.js';
 
 /**
  * `river dev`: runs NATS (the one at NATS_URL when it answers, otherwise
  * an embedded one with a user per role) and the four services until
- * Ctrl-C.
+ * Ctrl-C, starting again any service that exits.
  */
 export async function devCommand(options: {
   storeDir: string | undefined;
@@ -26,13 +27,18 @@ export async function devCommand(options: {
         : '  each service runs as its own NATS user; connections without ' +
           `credentials get the ${rights.anonymous} role's rights\n` +
           `  credentials of every role: ${rights.dir}\n`) +
+      'A service that exits is started again.\n' +
       'Press Ctrl-C to stop.\n',
+  );
+  const stopSupervising = superviseServices(stack, (line) =>
+    process.stderr.write(`river dev: ${line}\n`),
   );
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
   process.stdout.write('Stopping River…\n');
+  stopSupervising();
   await stack.stop();
   process.stdout.write('Stopped.\n');
   return 0;
