@@ -70,9 +70,8 @@ describe('river dev', () => {
     started.interrupt();
     expect(await started.exited).toBe(0);
     expect(started.output()).toMatch(/Stopped\.\n$/);
-    expect(started.errors()).not.toMatch(
-      /exited .*starting it again[^]*exited/,
-    );
+    // One exit reported: the services stopped by Ctrl-C are not crashes.
+    expect(started.errors().match(/exited/g)).toHaveLength(1);
     for (const pid of services) {
       expect(() => process.kill(pid, 0)).toThrow();
     }
