@@ -16,6 +16,7 @@ import {
   type RiverConnection,
   requireStreams,
   runShutdown,
+  SHUTDOWN_STEP_LIMIT_MS,
 } from '@river/protocol/internal';
 import {
   DEFAULT_DRAIN_GRACE_MS,
@@ -160,6 +161,8 @@ export async function startSandbox(
           await drain(loop, drainGraceMs, handBack, log);
           cancels.stop();
         },
+        // The grace, then the time to hand back what still runs.
+        drainGraceMs + SHUTDOWN_STEP_LIMIT_MS,
         log,
       );
       return closing;
@@ -242,6 +245,7 @@ async function prepareServer(
 async function shutDown(
   connection: RiverConnection,
   stopLoop: () => Promise<void>,
+  stopLoopLimitMs: number,
   log: Logger,
 ): Promise<void> {
   // A connection that cannot drain is closed, so that the process can end.
@@ -256,7 +260,7 @@ async function shutDown(
 
   log.info('Sandbox stopping');
   await runShutdown(log, [
-    ['stop pulling tasks', stopLoop],
+    ['stop pulling tasks', stopLoop, stopLoopLimitMs],
     ['drain connection', drainOrClose],
   ]);
   log.info('Sandbox stopped');

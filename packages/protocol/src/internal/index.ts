@@ -87,7 +87,11 @@ export {
   SettingsError,
 } from './settings.js';
 export { type SetupOptions, setupRiver } from './setup.js';
-export { runShutdown, type ShutdownStep } from './shutdown.js';
+export {
+  runShutdown,
+  SHUTDOWN_STEP_LIMIT_MS,
+  type ShutdownStep,
+} from './shutdown.js';
 export {
   DEFAULT_RETENTION_DAYS,
   type DurableOptions,

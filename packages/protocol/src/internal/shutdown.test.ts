@@ -40,4 +40,23 @@ describe('shutdown steps', () => {
       err: { message: 'a run would not stop' },
     });
   });
+
+  it('goes on past a step that does not end within its limit', async () => {
+    const { log, lines } = captureLogger();
+    const ran: string[] = [];
+    const started = Date.now();
+
+    await runShutdown(log, [
+      ['drain subscription', () => new Promise(() => undefined), 50],
+      ['drain connection', async () => ran.push('drain connection')],
+    ]);
+
+    expect(ran).toEqual(['drain connection']);
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(lines[0]).toMatchObject({
+      step: 'drain subscription',
+      msg: 'Shutdown step failed',
+      err: { message: 'did not end within 50 ms' },
+    });
+  });
 });
