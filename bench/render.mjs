@@ -10,7 +10,7 @@
  * - `live, paced`: the same events spread over `--seconds`, as a busy run
  *   sends them, counting the redraws per second.
  *
- *   npm run build -w @river/cli && node bench/render.mjs [-- --json]
+ *   npm run build && node bench/render.mjs [--json]
  */
 import { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
