@@ -23,7 +23,8 @@ describe('a submission whose NATS server is gone', () => {
 
     await expect(submitted).rejects.toThrow(ConnectionError);
     await expect(submitted).rejects.toThrow(
-      /^Could not submit tests\/fixtures\/hello\.ts: NATS failed while storing it \(.+\)\. No run was submitted/,
+      'Could not submit tests/fixtures/hello.ts: NATS failed while storing it',
     );
+    await expect(submitted).rejects.toThrow('No run was submitted');
   });
 });
