@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import type { LocalStack } from '@river/cli';
+import { type LocalStack, startEmbeddedNats } from '@river/cli';
 import { Streams, Subjects } from '@river/protocol';
 import { connectRiver } from '@river/protocol/internal';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -172,8 +172,11 @@ describe('river run with no controller', () => {
       await expect
         .poll(background.errors, { timeout: 10_000, interval: 200 })
         .toMatch(
-          /Run run-[a-z0-9-]+ is submitted, but no controller has taken it after 5 s/,
+          /No controller has taken the run of tests\/fixtures\/hello\.ts after 5 s/,
         );
+      expect(background.errors()).toMatch(
+        /\(run run-[a-z0-9-]+ stays queued\)/,
+      );
       expect(background.output()).toBe('');
       background.interrupt();
       expect(await background.exited).toBe(130);
@@ -189,6 +192,25 @@ describe('river run with no controller', () => {
       }
     } finally {
       await nats.dispose();
+    }
+  });
+
+  it('says so too on a server where River never made its streams', async () => {
+    const bare = await startEmbeddedNats({ rights: false });
+    try {
+      const background = spawnRiver(
+        ['run', 'tests/fixtures/hello.ts'],
+        bare.url,
+      );
+      await expect
+        .poll(background.errors, { timeout: 10_000, interval: 200 })
+        .toMatch(
+          /No controller has taken the run of .* Ctrl-C stops waiting\.\n/,
+        );
+      background.interrupt();
+      expect(await background.exited).toBe(130);
+    } finally {
+      await bare.dispose();
     }
   });
 });

@@ -208,7 +208,12 @@ export async function startEmbeddedNats(
   async function stop(): Promise<void> {
     const running = child;
     child = undefined;
-    if (running === undefined || running.exitCode !== null) {
+    // A server killed by a signal has no exit code, only a signal.
+    if (
+      running === undefined ||
+      running.exitCode !== null ||
+      running.signalCode !== null
+    ) {
       return;
     }
     const exited = new Promise((resolve) => running.once('exit', resolve));

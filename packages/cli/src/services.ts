@@ -66,10 +66,13 @@ function waitForStart(
     };
     child.stdout?.on('data', onData);
     child.stderr?.pipe(log);
-    child.once('exit', (code) => {
+    child.once('exit', (code, signal) => {
       clearTimeout(timer);
+      const how = signal === null ? `with code ${code}` : `on ${signal}`;
       reject(
-        new Error(`${name} exited with ${code}:\n${output.slice(-2_000)}`),
+        new Error(
+          `${name} exited ${how} while starting:\n${output.slice(-2_000)}`,
+        ),
       );
     });
   });

@@ -33,12 +33,13 @@ export function superviseServices(
     timers.add(timer);
   };
 
+  /** Starts a service again after the wait for its `count`th restart. */
   const startAgain = (name: ServiceName, logFile: string, count: number) => {
     const delay = RESTART_DELAYS_MS[count];
     if (delay === undefined) {
       report(
-        `the ${name} was started ${count} times in a row and ended each ` +
-          `time; it is left stopped. Its log: ${logFile}`,
+        `the ${name} was started again ${count} times in a row and ended ` +
+          `each time; it is left stopped. Its log: ${logFile}`,
       );
       return;
     }
@@ -48,8 +49,10 @@ export function superviseServices(
       }
       stack.restart(name).then(
         (fresh) => {
-          report(`the ${name} is running again`);
-          watch(fresh, count + 1);
+          if (!stopped) {
+            report(`the ${name} is running again`);
+            watch(fresh, count + 1);
+          }
         },
         (error: unknown) => {
           if (stopped) {
@@ -70,11 +73,15 @@ export function superviseServices(
         return;
       }
       const how = signal === null ? `with code ${code}` : `on ${signal}`;
-      report(
-        `the ${service.name} exited ${how}; starting it again. ` +
-          `Its log: ${service.logFile}`,
-      );
       const count = Date.now() - startedAt >= HEALTHY_MS ? 0 : restarts;
+      if (count < RESTART_DELAYS_MS.length) {
+        report(
+          `the ${service.name} exited ${how}; starting it again. ` +
+            `Its log: ${service.logFile}`,
+        );
+      } else {
+        report(`the ${service.name} exited ${how}`);
+      }
       startAgain(service.name, service.logFile, count);
     });
   };

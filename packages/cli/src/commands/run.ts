@@ -78,27 +78,30 @@ async function followRun(
   note: (line: string) => void,
   watching: (events: AsyncGenerator<SequencedEvent>) => void,
 ): Promise<number> {
-  const { runId, events } = await client.submitAndWatch(options.file, {
-    params: options.params,
-  });
-  watching(events);
   // Until a controller takes the run there is nothing to show; without
-  // a word, a user could not tell a missing controller from a slow one.
-  const untaken = setTimeout(
-    () =>
-      note(
-        `Run ${runId} is submitted, but no controller has taken it after ` +
-          `${UNTAKEN_NOTICE_MS / 1_000} s: is one running on this NATS ` +
-          'server? The run starts when one does; Ctrl-C stops watching ' +
-          'and leaves it queued.',
-      ),
-    UNTAKEN_NOTICE_MS,
-  );
-  const mode = statusMode(options, process.stdout);
+  // a word, a user could not tell a missing River from a slow one. Told
+  // on stderr even with --json, whose stdout stays events only.
+  let submitted: string | undefined;
+  const untaken = setTimeout(() => {
+    process.stderr.write(
+      `No controller has taken the run of ${options.file} after ` +
+        `${UNTAKEN_NOTICE_MS / 1_000} s: is River running on this NATS ` +
+        'server? The run starts when a controller takes it; Ctrl-C stops ' +
+        `waiting${submitted === undefined ? '' : ` (run ${submitted} stays queued)`}.\n`,
+    );
+  }, UNTAKEN_NOTICE_MS);
   let shown: ShownRun;
+  let runId: string;
   try {
+    const run = await client.submitAndWatch(options.file, {
+      params: options.params,
+    });
+    runId = run.runId;
+    submitted = runId;
+    watching(run.events);
+    const mode = statusMode(options, process.stdout);
     shown = await showRun(
-      onFirst(events, () => clearTimeout(untaken)),
+      onFirst(run.events, () => clearTimeout(untaken)),
       statusDisplay(mode, process.stdout),
     );
   } finally {

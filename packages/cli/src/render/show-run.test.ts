@@ -41,15 +41,20 @@ describe('showRun', () => {
     });
   });
 
-  it('falls back to the first failed task when no job names one', async () => {
+  it('names no task when the failed job names none that failed', async () => {
     const events = sequenced([
       { type: 'task.finished', taskId: 'probe-1', outcome: failed },
-      { type: 'job.finished', job: 'build', status: 'failed', error: 'boom' },
+      {
+        type: 'job.finished',
+        job: 'deploy',
+        status: 'failed',
+        error: 'Task deploy-9 (push) is what the job itself complains of',
+      },
       { type: 'run.finished', status: 'failed' },
     ] as Partial<RunEvent>[]);
 
     const shown = await showRun(from(events), quiet);
 
-    expect(shown.failedTask).toBe('probe-1');
+    expect(shown.failedTask).toBeUndefined();
   });
 });

@@ -7,9 +7,9 @@ export interface ShownRun {
   /** The run's final status, or undefined when its events stopped first. */
   status: FinalStatus | undefined;
   /**
-   * The task whose log explains the failure, for a hint at it: the task
-   * that failed the first failed job, else the first task that failed
-   * (a job may go on past a task that fails with `check: false`).
+   * The task whose log explains the failure, for a hint at it: the first
+   * failed task that a failed job's error names. A job may go on past a
+   * task that fails with `check: false`, and fail of its own accord.
    */
   failedTask: string | undefined;
   /** The sequence of the last event shown, to resume from. */
@@ -29,8 +29,7 @@ export async function showRun(
     failedTask: undefined,
     lastSeq: 0,
   };
-  let firstFailed: string | undefined;
-  let failingJobTask: string | undefined;
+  const failed = new Set<string>();
   try {
     for await (const event of events) {
       display.event(event);
@@ -38,25 +37,23 @@ export async function showRun(
       if (event.type === 'run.finished') {
         shown.status = event.status;
       }
-      if (
-        event.type === 'task.finished' &&
-        !event.outcome.ok &&
-        firstFailed === undefined
-      ) {
-        firstFailed = event.taskId;
+      if (event.type === 'task.finished' && !event.outcome.ok) {
+        failed.add(event.taskId);
       }
       if (
         event.type === 'job.finished' &&
         event.status === 'failed' &&
-        failingJobTask === undefined
+        shown.failedTask === undefined
       ) {
-        // A failed task's error names it: `Task <taskId> (<name>) ...`.
-        failingJobTask = /\bTask (\S+) \(/.exec(event.error ?? '')?.[1];
+        // A failed task's error names it: `Task <taskId> (<name>) ...`;
+        // a job's own error might read alike, so the task must have failed.
+        const named = /\bTask (\S+) \(/.exec(event.error ?? '')?.[1];
+        shown.failedTask =
+          named !== undefined && failed.has(named) ? named : undefined;
       }
     }
   } finally {
     display.finish();
   }
-  shown.failedTask = failingJobTask ?? firstFailed;
   return shown;
 }

@@ -55,7 +55,7 @@ export function failedTaskLines(task: TaskView): string[] {
   }
   return [
     head,
-    `      last ${tail.length} lines of ${task.taskId}'s output:`,
+    `      last ${counted(tail.length, 'line')} of ${task.taskId}'s output:`,
     ...tail.map((line) => `      │ ${line}`),
   ];
 }

@@ -263,6 +263,14 @@ export class RiverClient {
         { msgID: submission.runId },
       );
     } catch (error) {
+      if (!UNANSWERED.has((error as Error).name)) {
+        // The server answered, refusing: nothing was stored.
+        throw new ConnectionError(
+          `Could not submit ${file}: NATS refused the submission ` +
+            `(${reasonOf(error)}). No run was submitted.`,
+          error,
+        );
+      }
       // The server may have stored the submission and lost only its
       // acknowledgement: the run may exist.
       throw new ConnectionError(
@@ -420,6 +428,18 @@ export class RiverClient {
     await this.#connection.nc.drain();
   }
 }
+
+/**
+ * The NATS client's errors for a request that got no answer, as opposed
+ * to one the server refused: after them a publish may have been stored.
+ */
+const UNANSWERED = new Set([
+  'TimeoutError',
+  'RequestError',
+  'ConnectionError',
+  'ClosedConnectionError',
+  'DrainingConnectionError',
+]);
 
 function reasonOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
