@@ -2,9 +2,10 @@ import { execFileSync } from 'node:child_process';
 import { type LocalStack, startEmbeddedNats } from '@river/cli';
 import { Streams, Subjects } from '@river/protocol';
 import { connectRiver } from '@river/protocol/internal';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startNatsServer } from '../helpers/nats-server.js';
 import {
+  type BackgroundRiver,
   river,
   runIdOf,
   servicesAlive,
@@ -162,24 +163,28 @@ describe('river run interrupted', () => {
 });
 
 describe('river run with no controller', () => {
+  let background: BackgroundRiver | undefined;
+
+  afterEach(() => {
+    // A failed expectation must not leave the command waiting.
+    background?.kill();
+    background = undefined;
+  });
+
   it('says after 5 s that no controller has taken the run, and leaves it queued', async () => {
     const nats = await startNatsServer();
     try {
-      const background = spawnRiver(
-        ['run', 'tests/fixtures/hello.ts'],
-        nats.url,
-      );
+      const waiting = spawnRiver(['run', 'tests/fixtures/hello.ts'], nats.url);
+      background = waiting;
       await expect
-        .poll(background.errors, { timeout: 10_000, interval: 200 })
+        .poll(waiting.errors, { timeout: 10_000, interval: 200 })
         .toMatch(
           /No controller has taken the run of tests\/fixtures\/hello\.ts after 5 s/,
         );
-      expect(background.errors()).toMatch(
-        /\(run run-[a-z0-9-]+ stays queued\)/,
-      );
-      expect(background.output()).toBe('');
-      background.interrupt();
-      expect(await background.exited).toBe(130);
+      expect(waiting.errors()).toMatch(/\(run run-[a-z0-9-]+ stays queued\)/);
+      expect(waiting.output()).toBe('');
+      waiting.interrupt();
+      expect(await waiting.exited).toBe(130);
       const connection = await connectRiver({
         servers: nats.url,
         name: 'test',
@@ -198,17 +203,15 @@ describe('river run with no controller', () => {
   it('says so too on a server where River never made its streams', async () => {
     const bare = await startEmbeddedNats({ rights: false });
     try {
-      const background = spawnRiver(
-        ['run', 'tests/fixtures/hello.ts'],
-        bare.url,
-      );
+      const waiting = spawnRiver(['run', 'tests/fixtures/hello.ts'], bare.url);
+      background = waiting;
       await expect
-        .poll(background.errors, { timeout: 10_000, interval: 200 })
+        .poll(waiting.errors, { timeout: 10_000, interval: 200 })
         .toMatch(
           /No controller has taken the run of .* Ctrl-C stops waiting\.\n/,
         );
-      background.interrupt();
-      expect(await background.exited).toBe(130);
+      waiting.interrupt();
+      expect(await waiting.exited).toBe(130);
     } finally {
       await bare.dispose();
     }

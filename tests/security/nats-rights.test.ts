@@ -570,7 +570,7 @@ describe('connecting', () => {
       { NATS_URL: natsUrl, ...roleEnv.get('sdk') },
       dir,
     );
-    await expect(started).rejects.toThrow(/exited with 1/);
+    await expect(started).rejects.toThrow(/exited with code 1 while starting/);
     const log = await readFile(join(dir, 'log-collector.log'), 'utf8');
     expect(log).toContain(
       "NATS user 'sdk' may not look up stream RIVER_LOGS: its role lacks " +
@@ -601,7 +601,9 @@ describe('connecting', () => {
         { NATS_URL: `nats://127.0.0.1:${port}`, ...env },
         otherDir,
       );
-      await expect(started).rejects.toThrow(/exited with 1/);
+      await expect(started).rejects.toThrow(
+        /exited with code 1 while starting/,
+      );
       const log = await readFile(join(otherDir, 'controller.log'), 'utf8');
       expect(log).toContain(
         'Stream RIVER_SUBMISSIONS does not exist, and this service may not ' +
