@@ -81,23 +81,21 @@ async function followRun(
   // Until a controller takes the run there is nothing to show; without
   // a word, a user could not tell a missing River from a slow one. Told
   // on stderr even with --json, whose stdout stays events only.
-  let submitted: string | undefined;
+  let runId: string | undefined;
   const untaken = setTimeout(() => {
     process.stderr.write(
       `No controller has taken the run of ${options.file} after ` +
         `${UNTAKEN_NOTICE_MS / 1_000} s: is River running on this NATS ` +
         'server? The run starts when a controller takes it; Ctrl-C stops ' +
-        `waiting${submitted === undefined ? '' : ` (run ${submitted} stays queued)`}.\n`,
+        `waiting${runId === undefined ? '' : ` (run ${runId} stays queued)`}.\n`,
     );
   }, UNTAKEN_NOTICE_MS);
   let shown: ShownRun;
-  let runId: string;
   try {
     const run = await client.submitAndWatch(options.file, {
       params: options.params,
     });
     runId = run.runId;
-    submitted = runId;
     watching(run.events);
     const mode = statusMode(options, process.stdout);
     shown = await showRun(
