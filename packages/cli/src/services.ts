@@ -37,6 +37,14 @@ export interface ServiceProcess {
   stop(drainMs?: number): Promise<void>;
 }
 
+/** `with code 1`, `on SIGKILL`: how a process ended, for a message. */
+export function howItEnded(
+  code: number | null,
+  signal: NodeJS.Signals | null,
+): string {
+  return signal === null ? `with code ${code}` : `on ${signal}`;
+}
+
 /** The path of a service's bin script. */
 export function serviceBin(name: ServiceName): string {
   const entry = fileURLToPath(import.meta.resolve(SERVICE_PACKAGES[name]));
@@ -68,10 +76,10 @@ function waitForStart(
     child.stderr?.pipe(log);
     child.once('exit', (code, signal) => {
       clearTimeout(timer);
-      const how = signal === null ? `with code ${code}` : `on ${signal}`;
       reject(
         new Error(
-          `${name} exited ${how} while starting:\n${output.slice(-2_000)}`,
+          `${name} exited ${howItEnded(code, signal)} while starting:\n` +
+            output.slice(-2_000),
         ),
       );
     });

@@ -1,4 +1,8 @@
-import type { ServiceName, ServiceProcess } from './services.js';
+import {
+  howItEnded,
+  type ServiceName,
+  type ServiceProcess,
+} from './services.js';
 import type { LocalStack } from './stack.js';
 
 /**
@@ -72,7 +76,7 @@ export function superviseServices(
       if (stopped) {
         return;
       }
-      const how = signal === null ? `with code ${code}` : `on ${signal}`;
+      const how = howItEnded(code, signal);
       const count = Date.now() - startedAt >= HEALTHY_MS ? 0 : restarts;
       if (count < RESTART_DELAYS_MS.length) {
         report(

@@ -154,7 +154,7 @@ export class RiverClient {
     options: SubmitOptions = {},
   ): Promise<SubmittedRun> {
     const prepared = await this.#prepare(file, options);
-    await this.#publish(prepared.submission, file);
+    await storing(file, () => this.#publish(prepared.submission, file));
     return prepared.submitted;
   }
 
@@ -264,12 +264,9 @@ export class RiverClient {
       );
     } catch (error) {
       if (!UNANSWERED.has((error as Error).name)) {
-        // The server answered, refusing: nothing was stored.
-        throw new ConnectionError(
-          `Could not submit ${file}: NATS refused the submission ` +
-            `(${reasonOf(error)}). No run was submitted.`,
-          error,
-        );
+        // The server answered, refusing: nothing was stored, which the
+        // caller's `storing` says.
+        throw error;
       }
       // The server may have stored the submission and lost only its
       // acknowledgement: the run may exist.
