@@ -9,11 +9,26 @@ import type { AttemptOutcome, TaskSpec } from './schemas/task.js';
  */
 export const BUNDLE_API_VERSION = 1;
 
+/**
+ * Whether tasks reuse an earlier identical task's result instead of
+ * running: `true` or an object turns it on, `false` off.
+ */
+export type CacheSetting =
+  | boolean
+  | {
+      /** How long a recorded result may be reused; 7 days by default. */
+      ttlMs?: number;
+      /** Any text; changing it disowns every result recorded before. */
+      salt?: string;
+    };
+
 /** What a job asks the controller for when it calls for a task. */
 export interface HostTaskRequest {
   /** A display name, for example the command's first word. */
   name: string;
   spec: TaskSpec;
+  /** The task's own cache setting; its job's or project's otherwise. */
+  cache?: CacheSetting;
 }
 
 /** What the controller answers once the task has finished. */
@@ -21,6 +36,8 @@ export interface HostTaskResult {
   taskId: string;
   attempt: number;
   outcome: AttemptOutcome;
+  /** Whether the outcome was reused from the cache. */
+  cached?: boolean;
 }
 
 /** Tells a task request that it is no longer wanted. */
@@ -70,6 +87,8 @@ export interface JobControl {
   allowFailure?: boolean;
   /** Fail the job when its logic runs longer than this. */
   timeoutMs?: number;
+  /** The cache setting of the job's tasks that set none. */
+  cache?: CacheSetting;
 }
 
 /** One job as the bundle exposes it. */
@@ -102,6 +121,8 @@ export interface BundleProject {
   /** The parameters a run may be given. */
   params: readonly ParamSpec[];
   jobs: readonly BundleJob[];
+  /** The cache setting of tasks whose task and job set none. */
+  cache?: CacheSetting;
 }
 
 /** A file moved between tasks; re-exported for the bundle's users. */

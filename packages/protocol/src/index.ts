@@ -14,6 +14,7 @@
 
 export type {
   BundleJob,
+  CacheSetting,
   BundleProject,
   HostJobRuntime,
   HostTaskRequest,
@@ -22,6 +23,21 @@ export type {
   TaskSignal,
 } from './bundle.js';
 export { BUNDLE_API_VERSION } from './bundle.js';
+export type { CacheKeyInput } from './cache-key.js';
+export {
+  CACHE_KEY_VERSION,
+  cacheKeyOf,
+  cacheKeyParts,
+  describeKeyChanges,
+  taskIdentityOf,
+} from './cache-key.js';
+export {
+  CACHE_ENTRY_FILTER,
+  CACHE_LAST_REQUEST_FILTER,
+  cacheEntryKey,
+  cacheFlightKey,
+  cacheLastRequestKey,
+} from './cache-layout.js';
 export type { MessageKind, MessageTypes } from './codec.js';
 export { check, decode, encode, MessageSchemas } from './codec.js';
 export {
@@ -34,6 +50,17 @@ export type { GraphJob } from './job-graph.js';
 export { findGraphProblems, withArtifactEdges } from './job-graph.js';
 export type { ParamSpec, ParamValue } from './params.js';
 export { resolveParams } from './params.js';
+export {
+  CacheEntry,
+  CacheFlight,
+  CacheKeyParts,
+  CacheLastRequest,
+  CacheLookupResult,
+  CacheOrigin,
+  CacheReuse,
+  CacheScope,
+  TaskCache,
+} from './schemas/cache.js';
 export { Bytes, FileRef, SCHEMA_VERSION } from './schemas/common.js';
 export type { RunEventOf, RunEventType } from './schemas/event.js';
 export {

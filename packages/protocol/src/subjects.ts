@@ -76,6 +76,13 @@ export const Buckets = {
    * by `river secret set`, read only by sandboxes.
    */
   secrets: 'river-secrets',
+  /**
+   * Recorded task results by scope and cache key, and the last request of
+   * each task, kept by schedulers.
+   */
+  cache: 'river-cache',
+  /** Which task runs each cache key now, so identical ones wait for it. */
+  cacheFlights: 'river-cache-flights',
 } as const;
 
 /** The pool a task goes to when it names none. */

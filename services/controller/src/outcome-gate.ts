@@ -111,6 +111,7 @@ export class OutcomeGate {
           taskId: next.taskId,
           attempt: next.attempt,
           outcome: next.outcome,
+          ...(next.cached === undefined ? {} : { cached: true }),
         },
         now: next.at,
       });

@@ -26,6 +26,8 @@ export interface ProjectOutline {
   sources: string[];
   params: ParamSpec[];
   jobs: JobOutline[];
+  /** The project's cache setting as the bundle gave it, unchecked. */
+  cache?: unknown;
 }
 
 /** A job as its bundle describes it to the controller. */
@@ -42,6 +44,8 @@ export interface JobOutline {
   allowFailure: boolean;
   /** Wall-clock limit of the job logic, when set. */
   timeoutMs?: number;
+  /** The job's cache setting as the bundle gave it, unchecked. */
+  cache?: unknown;
 }
 
 /** What job logic in a realm tells its host. */

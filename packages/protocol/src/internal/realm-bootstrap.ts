@@ -144,8 +144,15 @@ export const REALM_BOOTSTRAP = `(function (hostSend, seed) {
         allowFailure: job.control?.allowFailure === true,
         timeoutMs: typeof job.control?.timeoutMs === 'number' ?
           job.control.timeoutMs : undefined,
+        cache: plainCopy(job.control?.cache),
       })),
+      cache: plainCopy(candidate.cache),
     });
+  }
+
+  // The controller checks the setting; only its data crosses over.
+  function plainCopy(value) {
+    return value === undefined ? undefined : parse(stringify(value));
   }
 
   function startJob(json) {

@@ -1,6 +1,11 @@
 import { type TProperties, Type } from '../typebox.js';
-import { SchemaVersion, Timestamp, Token } from './common.js';
-import { AttemptOutcome } from './task.js';
+import {
+  CacheOrigin,
+  CacheLookupResult,
+  CacheScope,
+} from './cache.js';
+import { FileRef, SchemaVersion, Timestamp, Token } from './common.js';
+import { AttemptOutcome } from './outcome.js';
 
 function event<T extends string, P extends TProperties>(type: T, fields: P) {
   return Type.Object({
@@ -38,6 +43,14 @@ export const EventSchemas = {
      * take the run over later, never a second submission of the run.
      */
     submissionSeq: Type.Optional(Type.Integer({ minimum: 1 })),
+    /** The project's source files, so that `river retry` can send them. */
+    sources: Type.Optional(Type.Array(FileRef)),
+    /** Parameter values as given, for `river retry`. */
+    params: Type.Optional(Type.Record(Type.String(), Type.String())),
+    /** The run this one retries, reusing its successful tasks. */
+    retryOf: Type.Optional(Token),
+    /** Set for an untrusted run: the cache scope it writes to. */
+    untrustedScope: Type.Optional(CacheScope),
   }),
   'run.started': event('run.started', {
     project: Type.String(),
@@ -73,6 +86,19 @@ export const EventSchemas = {
     pool: Token,
     /** SHA-256 of the task's whole spec, for replays to compare. */
     specDigest: Type.Optional(Type.String()),
+  }),
+  /**
+   * What the cache held for a task: a hit (reused from `from`), a miss
+   * (it runs; `changes` names what differs from its last request), or a
+   * wait for an identical task that runs already.
+   */
+  'task.cache': event('task.cache', {
+    taskId: Token,
+    result: CacheLookupResult,
+    key: Type.String(),
+    /** For example `input src/util.c changed` or `env CFLAGS added`. */
+    changes: Type.Array(Type.String()),
+    from: Type.Optional(CacheOrigin),
   }),
   'task.dispatched': event('task.dispatched', {
     taskId: Token,
@@ -120,6 +146,8 @@ export const EventSchemas = {
     name: Type.String(),
     attempt: Type.Integer({ minimum: 1 }),
     outcome: AttemptOutcome,
+    /** Set when the outcome was reused from the cache: where it came from. */
+    cached: Type.Optional(CacheOrigin),
   }),
   'run.finished': event('run.finished', {
     status: FinalStatus,

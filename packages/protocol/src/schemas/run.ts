@@ -1,4 +1,5 @@
 import { Type } from '../typebox.js';
+import { CacheScope } from './cache.js';
 import { FileRef, SchemaVersion, Timestamp, Token } from './common.js';
 
 /** Client to controller: start a run of a bundled project. */
@@ -15,6 +16,16 @@ export const RunSubmission = Type.Object({
   sources: Type.Array(FileRef),
   /** Parameter values as given, before defaults (`--param name=value`). */
   params: Type.Optional(Type.Record(Type.String(), Type.String())),
+  /**
+   * The run this one retries: its tasks that succeeded with the same
+   * spec are reused instead of run again.
+   */
+  retryOf: Type.Optional(Token),
+  /**
+   * Marks the run untrusted (for example a change nobody reviewed): it
+   * reads trusted cache entries but writes only to this scope of its own.
+   */
+  untrustedScope: Type.Optional(CacheScope),
 });
 
 /** Client to controller: start a run of a bundled project. */

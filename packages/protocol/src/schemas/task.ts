@@ -1,4 +1,6 @@
 import { Type } from '../typebox.js';
+import { TaskCache } from './cache.js';
+import { AttemptOutcome } from './outcome.js';
 import { FileRef, SchemaVersion, Timestamp, Token } from './common.js';
 
 /**
@@ -117,6 +119,8 @@ export const TaskRequest = Type.Object({
   name: Type.String(),
   requestedAt: Timestamp,
   spec: TaskSpec,
+  /** How the task uses the cache; absent when it does not. */
+  cache: Type.Optional(TaskCache),
 });
 
 /** Controller to scheduler: please run this task. */
@@ -136,59 +140,6 @@ export const TaskDispatch = Type.Object({
 /** Scheduler to a pool's sandboxes: run this attempt. */
 export type TaskDispatch = Type.Static<typeof TaskDispatch>;
 
-/** Why an attempt ended. */
-export const AttemptReason = Type.Union([
-  Type.Literal('exited'),
-  Type.Literal('signaled'),
-  Type.Literal('timeout'),
-  Type.Literal('command-not-found'),
-  Type.Literal('spawn-failed'),
-  Type.Literal('input-failed'),
-  Type.Literal('output-failed'),
-  Type.Literal('cancelled'),
-  Type.Literal('output-limit'),
-  /** The task's processes used more memory than its limit. */
-  Type.Literal('memory-limit'),
-  /** The task started more processes than its limit. */
-  Type.Literal('process-limit'),
-  /** The task wrote more to its workspace and /tmp than its limit. */
-  Type.Literal('disk-limit'),
-  /** The sandbox does not offer, or its policy refuses, the runner asked for. */
-  Type.Literal('runner-unavailable'),
-  /** A granted secret does not exist or could not be decrypted. */
-  Type.Literal('secret-unavailable'),
-  /** Its sandbox stopped sending heartbeats; another sandbox noticed. */
-  Type.Literal('lost'),
-  /** Its sandbox shut down before it ended and gave it back unfinished. */
-  Type.Literal('handed-back'),
-]);
-
-/** Why an attempt ended. */
-export type AttemptReason = Type.Static<typeof AttemptReason>;
-
-/** What one attempt produced. */
-export const AttemptOutcome = Type.Object({
-  /** True when the process exited with code 0 and outputs were stored. */
-  ok: Type.Boolean(),
-  reason: AttemptReason,
-  exitCode: Type.Union([Type.Integer(), Type.Null()]),
-  signal: Type.Union([Type.String(), Type.Null()]),
-  durationMs: Type.Integer({ minimum: 0 }),
-  /** Tail of stdout, decoded as UTF-8 with replacement characters. */
-  stdout: Type.String(),
-  stderr: Type.String(),
-  /** True when the captured text is only the tail of the output. */
-  stdoutTruncated: Type.Boolean(),
-  stderrTruncated: Type.Boolean(),
-  /** Declared outputs, as stored files. */
-  files: Type.Array(FileRef),
-  /** A one-sentence explanation when the attempt did not exit cleanly. */
-  message: Type.Optional(Type.String()),
-});
-
-/** What one attempt produced. */
-export type AttemptOutcome = Type.Static<typeof AttemptOutcome>;
-
 /** Sandbox to scheduler: an attempt has ended. */
 export const TaskResult = Type.Object({
   schema: SchemaVersion,
@@ -202,3 +153,5 @@ export const TaskResult = Type.Object({
 
 /** Sandbox to scheduler: an attempt has ended. */
 export type TaskResult = Type.Static<typeof TaskResult>;
+
+export { AttemptOutcome, AttemptReason } from './outcome.js';

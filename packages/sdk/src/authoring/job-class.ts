@@ -56,7 +56,7 @@ export abstract class JobClass<
     checkJobName(name);
     this.name = name;
     this.needs = upstreamNames(options.needs ?? []);
-    this.control = controlOf(options);
+    this.control = controlOf(options, `Job ${name}`);
     const definedAt = definitionSite();
     if (definedAt !== undefined) {
       this.definedAt = definedAt;

@@ -11,6 +11,7 @@ import {
   filesFor,
   shapeFiles,
 } from './artifacts.js';
+import { checkCacheSetting } from './cache.js';
 import { DefinitionError } from './errors.js';
 import type { Param } from './params.js';
 import { definitionSite } from './site.js';
@@ -247,7 +248,7 @@ export function job(
     needs: upstreamNames(options.needs ?? []),
     ...(definedAt === undefined ? {} : { definedAt }),
     ...artifactNames(options),
-    control: controlOf(options),
+    control: controlOf(options, `Job ${name}`),
     start: async (host) => {
       const context = contextFor<never>(host);
       if (when !== undefined && !(await when(context))) {
@@ -274,8 +275,9 @@ export function artifactNames(options: ArtifactOptions): {
 const MAX_JOB_TIMEOUT_MS = 2 ** 31 - 1;
 
 /** The controller's part of a job's options. */
-export function controlOf(options: JobControl): JobControl {
+export function controlOf(options: JobControl, owner: string): JobControl {
   const { timeoutMs } = options;
+  const cache = checkCacheSetting(options.cache, owner);
   if (
     timeoutMs !== undefined &&
     (!Number.isInteger(timeoutMs) ||
@@ -295,6 +297,7 @@ export function controlOf(options: JobControl): JobControl {
     ...(options.timeoutMs === undefined
       ? {}
       : { timeoutMs: options.timeoutMs }),
+    ...(cache === undefined ? {} : { cache }),
   };
 }
 

@@ -1,4 +1,5 @@
-import type { BundleProject } from '@river/protocol';
+import type { BundleProject, CacheSetting } from '@river/protocol';
+import { checkCacheSetting } from './cache.js';
 import { DefinitionError } from './errors.js';
 import type { Job } from './job.js';
 import type { Param } from './params.js';
@@ -17,6 +18,11 @@ export interface ProjectOptions {
   params?: readonly Param<unknown>[];
   /** Every job of the project, in any order. */
   jobs: readonly Job<string, unknown>[];
+  /**
+   * Whether tasks reuse earlier results with the same inputs, unless their
+   * job or the task itself says otherwise; off by default.
+   */
+  cache?: CacheSetting;
 }
 
 /**
@@ -48,7 +54,9 @@ export function project(options: ProjectOptions): BundleProject {
       `Project ${options.name} declares parameter ${repeated} twice.`,
     );
   }
+  const cache = checkCacheSetting(options.cache, `Project ${options.name}`);
   return {
+    ...(cache === undefined ? {} : { cache }),
     kind: 'river.project',
     apiVersion: 1,
     name: options.name,

@@ -1,5 +1,6 @@
 import type {
   AttemptOutcome,
+  CacheSetting,
   FileRef,
   HostTaskRequest,
   HostTaskResult,
@@ -7,6 +8,7 @@ import type {
   TaskLimits,
   TaskSignal,
 } from '@river/protocol';
+import { checkCacheSetting } from './cache.js';
 import { DefinitionError, RiverError, RiverErrorCode } from './errors.js';
 
 /** How long a task may run when it names no timeout: 30 minutes. */
@@ -60,6 +62,12 @@ export interface ShOptions {
    */
   signal?: TaskSignal;
   /**
+   * Reuse the result of an earlier task with the same inputs instead of
+   * running: `true`, or `{ ttlMs, salt }`; `false` turns off a job's or
+   * project's setting. See docs/caching.md for what the key covers.
+   */
+  cache?: CacheSetting;
+  /**
    * When true (the default) a failed task throws {@link TaskFailedError};
    * when false the result is returned for the job logic to inspect.
    */
@@ -72,6 +80,8 @@ export interface TaskResult extends AttemptOutcome {
   taskId: string;
   /** The attempt whose outcome this is. */
   attempt: number;
+  /** Whether the outcome was reused from the cache instead of run. */
+  cached: boolean;
 }
 
 /** A task failed and its job did not say `check: false`. */
@@ -142,8 +152,11 @@ export function shellTaskRequest(
     throw new DefinitionError('sh() timeoutMs must be a positive integer.');
   }
   checkEnvNames(options.env);
+  const name = options.name ?? displayName(command);
+  const cache = checkCacheSetting(options.cache, `Task ${name}`);
   return {
-    name: options.name ?? displayName(command),
+    name,
+    ...(cache === undefined ? {} : { cache }),
     spec: {
       command: typeof command === 'string' ? command : [...command],
       env: { ...options.env },
@@ -207,5 +220,10 @@ function retryPolicy(options: ShOptions) {
 
 /** Merges the controller's answer into the result job logic sees. */
 export function taskResultOf(answer: HostTaskResult): TaskResult {
-  return { ...answer.outcome, taskId: answer.taskId, attempt: answer.attempt };
+  return {
+    ...answer.outcome,
+    taskId: answer.taskId,
+    attempt: answer.attempt,
+    cached: answer.cached === true,
+  };
 }
