@@ -209,6 +209,9 @@ const pack = job(
 
 export default project({
   name: 'clib',
+  // Every task's result is reused while its inputs and command stay the
+  // same: a second run with nothing changed runs no task.
+  cache: true,
   sources: ['src', 'include', 'tests', 'configure', 'Makefile'],
   jobs: [configure, ...builds, ...tests, pack],
 });

@@ -14,8 +14,8 @@
 
 export type {
   BundleJob,
-  CacheSetting,
   BundleProject,
+  CacheSetting,
   HostJobRuntime,
   HostTaskRequest,
   HostTaskResult,

@@ -49,6 +49,11 @@ export const ControllerConfig = Type.Object({
    * this, another controller takes them over.
    */
   runLeaseMs: Type.Integer({ minimum: 1_000 }),
+  /**
+   * Part of every task's cache key: changing it makes every result
+   * recorded before a miss.
+   */
+  cacheSalt: Type.String(),
   /** Pino log level. */
   logLevel: LogLevel,
 });
@@ -100,6 +105,12 @@ const SOURCES: SettingSources<ControllerConfig> = {
     expected: 'a whole number of milliseconds, 1000 or more',
     kind: 'integer',
     default: DEFAULT_RUN_LEASE_MS,
+  },
+  cacheSalt: {
+    variable: 'RIVER_CACHE_SALT',
+    expected: 'any text',
+    kind: 'string',
+    default: '',
   },
   logLevel: LOG_LEVEL_SETTING,
 };

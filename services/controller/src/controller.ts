@@ -5,10 +5,9 @@ import {
   type JsMsg,
 } from '@nats-io/jetstream';
 import {
+  Buckets,
   Consumers,
-  decode,
   encode,
-  type RunEvent,
   type RunSubmission,
   SCHEMA_VERSION,
   Streams,
@@ -23,12 +22,14 @@ import {
   ensureDurable,
   type Logger,
   natsCredentialsOf,
+  type RiverConnection,
   requireStreams,
   runShutdown,
 } from '@river/protocol/internal';
 import type { ControllerConfig } from './config.js';
 import { JobProcesses } from './job-processes.js';
 import { resolveJobSandbox } from './job-sandbox.js';
+import { type SubmittedEvent, submittedEvent } from './retry-source.js';
 import { RunDriver } from './run-driver.js';
 import { SubmissionLease } from './submission-lease.js';
 
@@ -97,6 +98,8 @@ export async function startController(
     jobProcesses,
     maxTasks: config.runMaxTasks,
     cancelReasonFor: (runId: string) => cancels.reasonFor(runId),
+    cacheSalt: config.cacheSalt,
+    secretVersion: (name: string) => secretVersion(connection, name),
   };
 
   async function takeSubmission(
@@ -238,23 +241,6 @@ export async function startController(
   };
 }
 
-type SubmittedEvent = Extract<RunEvent, { type: 'run.submitted' }>;
-
-/** The run's `run.submitted` event, when its history has one. */
-async function submittedEvent(
-  jsm: JetStreamManager,
-  runId: string,
-): Promise<SubmittedEvent | undefined> {
-  const subject = Subjects.event(runId, 'run.submitted');
-  const found = await jsm.streams.getMessage(Streams.events, {
-    last_by_subj: subject,
-  });
-  if (found === null) {
-    return undefined;
-  }
-  return decode('event', subject, found.data) as SubmittedEvent;
-}
-
 /**
  * Stores the run's `run.submitted` event, only if the run has none:
  * `'recorded'` when this message's event is stored, or the event another
@@ -276,6 +262,15 @@ async function recordSubmission(
     file: submission.file,
     bundleDigest: submission.bundleDigest,
     submissionSeq: msg.seq,
+    // Kept so that `river retry` can submit the same run again.
+    sources: submission.sources,
+    ...(submission.params === undefined ? {} : { params: submission.params }),
+    ...(submission.retryOf === undefined
+      ? {}
+      : { retryOf: submission.retryOf }),
+    ...(submission.untrustedScope === undefined
+      ? {}
+      : { untrustedScope: submission.untrustedScope }),
   };
   try {
     const ack = await js.publish(
@@ -317,4 +312,20 @@ function secondSubmission(
     ? undefined
     : `the run was submitted with bundle ${recorded.bundleDigest}, ` +
         `this names ${submission.bundleDigest}`;
+}
+
+/**
+ * The revision a secret was last set at, which stands for its value in a
+ * task's cache key; undefined when it is not set. The value itself stays
+ * sealed: only sandboxes can open it.
+ */
+async function secretVersion(
+  connection: RiverConnection,
+  name: string,
+): Promise<string | undefined> {
+  const secrets = await connection.kvm.open(Buckets.secrets);
+  const entry = await secrets.get(name);
+  return entry === null || entry.operation !== 'PUT'
+    ? undefined
+    : String(entry.revision);
 }

@@ -129,6 +129,7 @@ function load(init: WorkerInit): void {
         name: loaded.project.name,
         params: loaded.project.params,
         jobs: loaded.project.jobs,
+        cache: loaded.project.cache,
       },
     });
   } catch (error) {

@@ -13,6 +13,7 @@ import {
   resolveParams,
   SCHEMA_VERSION,
   Subjects,
+  type TaskCache,
   type TaskRequest,
   withArtifactEdges,
 } from '@river/protocol';
@@ -33,9 +34,11 @@ import type { JobProcesses } from './job-processes.js';
 import type { JobSandbox } from './job-sandbox.js';
 import { JobWorkerHost } from './job-worker-host.js';
 import { type JobState, OutcomeGate } from './outcome-gate.js';
+import { RetrySource } from './retry-source.js';
 import { type JobEnding, RunEvents } from './run-events.js';
 import { RunFeed } from './run-feed.js';
 import { RunRecord } from './run-record.js';
+import { planTaskCache, resolveCacheSetting } from './task-cache.js';
 import {
   brief,
   commandText,
@@ -63,6 +66,10 @@ export interface RunDriverDeps {
   maxTasks: number;
   /** Why a run was cancelled, when the cancels bucket says it was. */
   cancelReasonFor: (runId: string) => string | undefined;
+  /** The operator's part of every cache key (`RIVER_CACHE_SALT`). */
+  cacheSalt: string;
+  /** The version of a secret (the revision it was set at), if set. */
+  secretVersion: (name: string) => Promise<string | undefined>;
 }
 
 interface JobRecord extends JobOutline {
@@ -138,6 +145,10 @@ export class RunDriver {
   #tasksAccepted = 0;
   /** Files of the artifacts provided so far, by artifact name. */
   readonly #artifacts = new Map<string, FileRef[]>();
+  /** The project's name and cache setting, once its bundle is loaded. */
+  #project: { name: string; cache: unknown } = { name: '', cache: undefined };
+  /** The successful tasks of the run this one retries. */
+  #retried: RetrySource | undefined;
 
   constructor(deps: RunDriverDeps, submission: RunSubmission) {
     this.#deps = deps;
@@ -218,6 +229,11 @@ export class RunDriver {
         this.#deps.connection.objm,
         this.#submission.bundleDigest,
       );
+      const { retryOf } = this.#submission;
+      if (retryOf !== undefined) {
+        const { js, jsm } = this.#deps.connection;
+        this.#retried = await RetrySource.load(js, jsm, retryOf, this.#log);
+      }
       if (this.#finished) {
         return done;
       }
@@ -449,8 +465,10 @@ export class RunDriver {
     name: string;
     params: ParamSpec[];
     jobs: JobOutline[];
+    cache?: unknown;
   }): Promise<void> {
     const { name: project } = outline;
+    this.#project = { name: project, cache: outline.cache };
     const jobs = withArtifactEdges(outline.jobs);
     const params = resolveParams(outline.params, this.#submission.params ?? {});
     if ('problems' in params) {
@@ -649,6 +667,19 @@ export class RunDriver {
     }
     const command = commandText(request.spec.command);
     const specDigest = digestOf(taskRequest.spec);
+    try {
+      const cache = await this.#planCache(job, taskId, request, specDigest);
+      if (cache !== undefined) {
+        taskRequest.cache = cache;
+      }
+    } catch (error) {
+      this.#post({
+        type: 'task-refused',
+        requestId,
+        message: `Task ${taskId} was not sent: ${errorMessage(error)}.`,
+      });
+      return;
+    }
     const encoded = encode('taskRequest', taskRequest);
     const room = this.#deps.connection.nc.info?.max_payload;
     if (room !== undefined && encoded.length > room) {
@@ -724,6 +755,33 @@ export class RunDriver {
       { taskId, subject: Subjects.taskRequest },
       'Task requested',
     );
+  }
+
+  /** The task request's `cache` field; see {@link planTaskCache}. */
+  #planCache(
+    job: JobRecord,
+    taskId: string,
+    request: HostTaskRequest,
+    specDigest: string,
+  ): Promise<TaskCache | undefined> {
+    const { name: project } = this.#project;
+    const setting = resolveCacheSetting([
+      [`Project ${project}`, this.#project.cache],
+      [`Job ${job.name}`, job.cache],
+      [`Task ${taskId}`, request.cache],
+    ]);
+    return planTaskCache({
+      project,
+      job: job.name,
+      name: request.name,
+      spec: request.spec,
+      setting,
+      codeDigest: this.#submission.bundleDigest,
+      serviceSalt: this.#deps.cacheSalt,
+      untrustedScope: this.#submission.untrustedScope,
+      reuse: this.#retried?.reuseFor(taskId, specDigest),
+      secretVersion: this.#deps.secretVersion,
+    });
   }
 
   async #onJobEnded(

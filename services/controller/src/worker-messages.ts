@@ -28,6 +28,8 @@ export type FromWorker =
         name: string;
         params: ParamSpec[];
         jobs: JobOutline[];
+        /** The project's cache setting as the bundle gave it, unchecked. */
+        cache?: unknown;
       };
     }
   | { type: 'load-failed'; message: string }

@@ -7,6 +7,7 @@ import {
   startSpan,
   taskFields,
 } from '@river/protocol/internal';
+import type { CacheStore } from './cache-store.js';
 import { publishDispatch } from './publish.js';
 import type { ActiveTaskEntry } from './task-entry.js';
 import type { StoredTask, TaskStore } from './task-store.js';
@@ -15,6 +16,12 @@ import type { StoredTask, TaskStore } from './task-store.js';
 export interface SchedulerContext {
   js: JetStreamClient;
   store: TaskStore;
+  caches: CacheStore;
+  /** Why the task's run, or the task, was cancelled, if it was. */
+  cancelReason(task: {
+    runId: string;
+    taskId: string;
+  }): Promise<string | undefined>;
   log: Logger;
 }
 

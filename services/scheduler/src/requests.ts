@@ -1,6 +1,7 @@
 import type { JsMsg } from '@nats-io/jetstream';
 import type { TaskRequest } from '@river/protocol';
 import { taskFields, traceparentFrom } from '@river/protocol/internal';
+import { consultCache } from './cache-requests.js';
 import { dispatchAttempt, type SchedulerContext } from './dispatch.js';
 import { contended, MAX_CONFLICT_RETRIES } from './retry.js';
 import { type ActiveTaskEntry, isFinished, taskKey } from './task-entry.js';
@@ -15,9 +16,13 @@ import type { StoredTask } from './task-store.js';
 export function createRequestHandler(context: SchedulerContext) {
   const { store, log } = context;
 
-  return async (request: TaskRequest, msg: JsMsg): Promise<undefined> => {
+  return async (
+    request: TaskRequest,
+    msg: JsMsg,
+  ): Promise<'handled' | undefined> => {
     const key = taskKey(request);
     const fields = { ...taskFields(request), subject: msg.subject };
+    let consulted = false;
 
     for (let round = 0; round < MAX_CONFLICT_RETRIES; round++) {
       const found = await store.read(key);
@@ -31,6 +36,22 @@ export function createRequestHandler(context: SchedulerContext) {
         return;
       }
       let stored = found as StoredTask<ActiveTaskEntry> | undefined;
+      if (stored === undefined && request.cache !== undefined && !consulted) {
+        consulted = true;
+        const cache = request.cache;
+        const verdict = await consultCache(
+          context,
+          { ...request, cache },
+          msg,
+          fields,
+        );
+        if (verdict === 'finished') {
+          return;
+        }
+        if (verdict === 'waiting') {
+          return 'handled';
+        }
+      }
       if (stored === undefined) {
         const traceparent = traceparentFrom(msg.headers);
         const entry: ActiveTaskEntry = {

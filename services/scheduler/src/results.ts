@@ -24,6 +24,16 @@ export {
 
 type Fields = Record<string, unknown>;
 
+/** The tombstone's `cache` field: the request's, without a reuse offer. */
+function cacheOf(entry: ActiveTaskEntry): Pick<FinishedTaskEntry, 'cache'> {
+  const cache = entry.request.cache;
+  if (cache?.use !== true) {
+    return {};
+  }
+  const { reuse: _reuse, ...kept } = cache;
+  return { cache: kept };
+}
+
 /**
  * Handles an attempt's result: retries a failed or lost attempt while
  * attempts are left (a handed-back one always, without counting it),
@@ -36,7 +46,7 @@ type Fields = Record<string, unknown>;
  * for a finished task, is ignored with a `task.result-ignored` event.
  */
 export function createResultHandler(context: SchedulerContext) {
-  const { js, store, log } = context;
+  const { js, store, caches, log } = context;
 
   return async (
     result: TaskResult,
@@ -111,6 +121,7 @@ export function createResultHandler(context: SchedulerContext) {
           ok: result.outcome.ok,
           handBacks,
           endings,
+          ...cacheOf(entry),
         };
         const revision = await store.update(key, tombstone, stored.revision);
         if (revision === undefined) {
@@ -259,6 +270,37 @@ export function createResultHandler(context: SchedulerContext) {
     );
   }
 
+  /**
+   * Records a successful cached task's outcome under its key and lets go
+   * of the key's flight, so that tasks waiting for it find the result, or
+   * (after a failure) one of them runs instead.
+   */
+  async function settleCache(
+    entry: FinishedTaskEntry,
+    result: TaskResult,
+  ): Promise<void> {
+    const { cache } = entry;
+    if (cache === undefined) {
+      return;
+    }
+    const fields = { ...taskFields(result), key: cache.key };
+    if (result.outcome.ok) {
+      const origin = {
+        runId: result.runId,
+        taskId: result.taskId,
+        attempt: result.attempt,
+        finishedAt: result.finishedAt,
+      };
+      const problem = await caches.record(cache, origin, result.outcome);
+      if (problem === undefined) {
+        log.info(fields, 'Recorded a task result in the cache');
+      } else {
+        log.warn({ ...fields, problem }, 'Did not record a task result');
+      }
+    }
+    await caches.releaseFlight(cache, result);
+  }
+
   /** Publishes `task.lost` when the result reports a lost attempt. */
   async function announceLost(result: TaskResult): Promise<void> {
     if (result.outcome.reason !== 'lost') {
@@ -291,6 +333,7 @@ export function createResultHandler(context: SchedulerContext) {
   ): Promise<void> {
     const { entry } = stored;
     await announceLost(result);
+    await settleCache(entry, result);
     await publishEvent(
       js,
       entry.runId,

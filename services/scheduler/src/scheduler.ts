@@ -1,4 +1,5 @@
-import { Buckets, Consumers, Streams, Subjects } from '@river/protocol';
+import type { KV } from '@nats-io/kv';
+import { Buckets, Consumers, decode, Streams, Subjects } from '@river/protocol';
 import {
   type ConsumeLoop,
   connectRiver,
@@ -7,10 +8,12 @@ import {
   ensureDurable,
   type Logger,
   natsCredentialsOf,
+  openCancels,
   type RiverConnection,
   requireStreams,
   runShutdown,
 } from '@river/protocol/internal';
+import { CacheStore } from './cache-store.js';
 import {
   DEFAULT_SCHEDULER_ACK_WAIT_MS,
   DEFAULT_TASK_TTL_DAYS,
@@ -63,15 +66,22 @@ export async function startScheduler(
     credentials: natsCredentialsOf(config),
   });
 
-  let store: TaskStore;
+  let buckets: SchedulerBuckets;
   try {
-    store = await prepare(connection, config, log);
+    buckets = await prepare(connection, config, log);
   } catch (error) {
     await connection.nc.close();
     throw error;
   }
 
-  const context: SchedulerContext = { js: connection.js, store, log };
+  const { store, caches, cancels } = buckets;
+  const context: SchedulerContext = {
+    js: connection.js,
+    store,
+    caches,
+    cancelReason: (task) => cancelReasonOf(cancels, task),
+    log,
+  };
   const loops: ConsumeLoop[] = [
     consumeMessages({
       js: connection.js,
@@ -113,11 +123,18 @@ export async function startScheduler(
   };
 }
 
+/** The buckets a scheduler keeps tasks and cached results in. */
+interface SchedulerBuckets {
+  store: TaskStore;
+  caches: CacheStore;
+  cancels: KV;
+}
+
 async function prepare(
   connection: RiverConnection,
   config: SchedulerConfig,
   log: Logger,
-): Promise<TaskStore> {
+): Promise<SchedulerBuckets> {
   const { jsm, kvm } = connection;
   const ackWaitMs = config.ackWaitMs ?? DEFAULT_SCHEDULER_ACK_WAIT_MS;
   await requireStreams(
@@ -146,7 +163,42 @@ async function prepare(
   const ttlMs = (config.taskTtlDays ?? DEFAULT_TASK_TTL_DAYS) * DAY_MS;
   const kv = await kvm.create(Buckets.tasks, { history: 1, ttl: ttlMs });
   await keepBucketTtl(jsm, ttlMs, log);
-  return new TaskStore(kv);
+  // A flight outlives its task only when the task's entry is gone too.
+  const flights = await kvm.create(Buckets.cacheFlights, {
+    history: 1,
+    ttl: ttlMs,
+  });
+  const entries = await kvm.create(Buckets.cache, { history: 1 });
+  const artifacts = await connection.objm.create(Buckets.artifacts);
+  return {
+    store: new TaskStore(kv),
+    caches: new CacheStore(connection.js, entries, flights, artifacts),
+    cancels: await openCancels(connection),
+  };
+}
+
+/** Why the task or its run was cancelled, from the cancels bucket. */
+async function cancelReasonOf(
+  cancels: KV,
+  task: { runId: string; taskId: string },
+): Promise<string | undefined> {
+  for (const key of [task.runId, `${task.runId}.${task.taskId}`]) {
+    const found = await cancels.get(key);
+    if (found !== null && found.operation === 'PUT') {
+      return cancellationReason(found.value);
+    }
+  }
+  return undefined;
+}
+
+/** The reason a stored cancellation gives, or a plain one. */
+function cancellationReason(bytes: Uint8Array): string {
+  try {
+    const value = decode('cancellation', Buckets.cancels, bytes);
+    return value.reason;
+  } catch {
+    return 'it was cancelled';
+  }
 }
 
 /**

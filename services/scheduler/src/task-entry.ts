@@ -1,4 +1,4 @@
-import { AttemptReason, TaskRequest } from '@river/protocol';
+import { AttemptReason, TaskCache, TaskRequest } from '@river/protocol';
 import { Compile, Type } from '@river/protocol/typebox';
 import { SchedulerErrorCode, TaskEntryError } from './errors.js';
 
@@ -70,6 +70,12 @@ export const FinishedTaskEntry = Type.Object({
    * nothing again.
    */
   announced: Type.Optional(Type.Literal(true)),
+  /**
+   * The request's cache field (without a retried run's outcome): a
+   * success is recorded under its key, and its flight let go, before
+   * the task's end is announced.
+   */
+  cache: Type.Optional(TaskCache),
 });
 
 /** What is left of a finished task. */

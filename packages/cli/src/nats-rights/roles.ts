@@ -166,6 +166,7 @@ function controller(): string[] {
       eventStream,
       `OBJ_${Buckets.bundles}`,
       `KV_${Buckets.cancels}`,
+      `KV_${Buckets.secrets}`,
     ),
     ...durable(submissions, Consumers.controllerSubmissions, Subjects.submit),
     ...follow(eventStream, Subjects.allEvents),
@@ -175,14 +176,29 @@ function controller(): string[] {
     ...objectRead(Buckets.bundles),
     ...kvWatch(Buckets.cancels),
     ...kvWrite(Buckets.cancels),
+    // Only the revision a secret was set at enters a cache key; the value
+    // is sealed for the sandboxes' key, which a controller does not hold.
+    ...kvRead(Buckets.secrets),
   ];
 }
 
 function scheduler(): string[] {
   const { taskRequests, taskResults, dispatch, events: eventStream } = Streams;
   const tasks = `KV_${Buckets.tasks}`;
+  const cache = `KV_${Buckets.cache}`;
+  const flights = `KV_${Buckets.cacheFlights}`;
   return [
-    ...lookUp(taskRequests, taskResults, dispatch, eventStream, tasks),
+    ...lookUp(
+      taskRequests,
+      taskResults,
+      dispatch,
+      eventStream,
+      tasks,
+      cache,
+      flights,
+      `OBJ_${Buckets.artifacts}`,
+      `KV_${Buckets.cancels}`,
+    ),
     ...durable(taskRequests, Consumers.schedulerRequests, Subjects.taskRequest),
     ...durable(taskResults, Consumers.schedulerResults, Subjects.taskResult),
     Subjects.dispatchAll,
@@ -192,6 +208,7 @@ function scheduler(): string[] {
       'task.lost',
       'task.result-ignored',
       'task.finished',
+      'task.cache',
     ),
     // The tasks bucket is the scheduler's own: it may make it and keep
     // its age limit in line with RIVER_TASK_TTL_DAYS.
@@ -199,6 +216,17 @@ function scheduler(): string[] {
     `${API}.STREAM.UPDATE.${tasks}`,
     ...kvRead(Buckets.tasks),
     ...kvWrite(Buckets.tasks),
+    // Only schedulers write the cache, after hashing each result's files
+    // again (read from the artifact store); sandboxes may not.
+    `${API}.STREAM.CREATE.${cache}`,
+    `${API}.STREAM.CREATE.${flights}`,
+    ...kvRead(Buckets.cache),
+    ...kvWrite(Buckets.cache),
+    ...kvRead(Buckets.cacheFlights),
+    ...kvWrite(Buckets.cacheFlights),
+    ...objectRead(Buckets.artifacts),
+    // A task waiting for an identical one stops when its run is cancelled.
+    ...kvRead(Buckets.cancels),
   ];
 }
 
@@ -254,6 +282,7 @@ function sdk(): string[] {
       `OBJ_${Buckets.artifacts}`,
       `KV_${Buckets.cancels}`,
       `KV_${Buckets.secrets}`,
+      `KV_${Buckets.cache}`,
     ),
     Subjects.submit,
     Subjects.logQuery,
@@ -267,6 +296,10 @@ function sdk(): string[] {
     ...kvRead(Buckets.secrets),
     ...kvWrite(Buckets.secrets),
     ...kvWatch(Buckets.secrets),
+    // Clients list and explain cached results; changing them takes the
+    // admin user, lest a client plant a result for trusted runs.
+    ...kvRead(Buckets.cache),
+    ...kvWatch(Buckets.cache),
   ];
 }
 

@@ -60,14 +60,25 @@ export async function setupRiver(
     replicas,
   });
   await kvm.create(Buckets.secrets, { history: 1, storage: 'file', replicas });
+  await kvm.create(Buckets.cache, { history: 1, replicas });
+  await kvm.create(Buckets.cacheFlights, {
+    history: 1,
+    ttl: TASK_TTL_DAYS * DAY_MS,
+    replicas,
+  });
   await objm.create(Buckets.bundles, { storage: 'file', replicas });
   await objm.create(Buckets.artifacts, { storage: 'file', replicas });
 
   return [
     ...Object.keys(streamConfigs()),
-    ...[Buckets.tasks, Buckets.cancels, Buckets.logIndex, Buckets.secrets].map(
-      (bucket) => `KV_${bucket}`,
-    ),
+    ...[
+      Buckets.tasks,
+      Buckets.cancels,
+      Buckets.logIndex,
+      Buckets.secrets,
+      Buckets.cache,
+      Buckets.cacheFlights,
+    ].map((bucket) => `KV_${bucket}`),
     ...[Buckets.bundles, Buckets.artifacts].map((bucket) => `OBJ_${bucket}`),
   ];
 }

@@ -1,9 +1,5 @@
 import { type TProperties, Type } from '../typebox.js';
-import {
-  CacheOrigin,
-  CacheLookupResult,
-  CacheScope,
-} from './cache.js';
+import { CacheLookupResult, CacheOrigin, CacheScope } from './cache.js';
 import { FileRef, SchemaVersion, Timestamp, Token } from './common.js';
 import { AttemptOutcome } from './outcome.js';
 

@@ -1,7 +1,7 @@
 import { Type } from '../typebox.js';
 import { TaskCache } from './cache.js';
-import { AttemptOutcome } from './outcome.js';
 import { FileRef, SchemaVersion, Timestamp, Token } from './common.js';
+import { AttemptOutcome } from './outcome.js';
 
 /**
  * How a sandbox isolates a task: `process` is a plain child process (for

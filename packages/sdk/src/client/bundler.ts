@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Message } from 'esbuild';
 import { BundleError } from './errors.js';
@@ -61,6 +61,10 @@ export async function bundleProject(file: string): Promise<ProjectBundle> {
   try {
     const result = await build({
       entryPoints: [path],
+      // The bundle names each module by its path from here: from the
+      // project's folder, it is the same wherever the project is run from
+      // or checked out, and so are its digest and its tasks' cache keys.
+      absWorkingDir: dirname(path),
       bundle: true,
       write: false,
       format: 'cjs',

@@ -1,0 +1,128 @@
+import {
+  type CacheReuse,
+  cacheKeyOf,
+  cacheKeyParts,
+  type TaskCache,
+  type TaskSpec,
+  taskIdentityOf,
+} from '@river/protocol';
+
+/** How long a recorded result is reused when a setting names no ttlMs. */
+export const DEFAULT_CACHE_TTL_MS = 7 * 24 * 60 * 60 * 1_000;
+
+/** A cache setting of a project, job or task, checked and merged. */
+export interface ResolvedCacheSetting {
+  use: boolean;
+  ttlMs: number;
+  salt: string;
+}
+
+/** A cache setting the job logic handed over is not one. */
+export class CacheSettingError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CacheSettingError';
+  }
+}
+
+/**
+ * Merges the cache settings of a project, a job and a task, nearest last:
+ * `true` turns caching on, `false` off, and `{ ttlMs, salt }` turns it on
+ * with those fields replacing the ones further out. Job logic is not
+ * trusted, so each setting is checked again here.
+ *
+ * @throws CacheSettingError naming the owner of a setting that is neither
+ *   a boolean nor `{ ttlMs?, salt? }`.
+ */
+export function resolveCacheSetting(
+  levels: readonly (readonly [owner: string, setting: unknown])[],
+): ResolvedCacheSetting {
+  let resolved: ResolvedCacheSetting = {
+    use: false,
+    ttlMs: DEFAULT_CACHE_TTL_MS,
+    salt: '',
+  };
+  for (const [owner, setting] of levels) {
+    if (setting === undefined) {
+      continue;
+    }
+    if (typeof setting === 'boolean') {
+      resolved = { ...resolved, use: setting };
+      continue;
+    }
+    const { ttlMs, salt } = (setting ?? {}) as Record<string, unknown>;
+    const goodTtl =
+      ttlMs === undefined || (Number.isSafeInteger(ttlMs) && Number(ttlMs) > 0);
+    if (
+      setting === null ||
+      typeof setting !== 'object' ||
+      !goodTtl ||
+      (salt !== undefined && typeof salt !== 'string')
+    ) {
+      throw new CacheSettingError(
+        `${owner} has an invalid cache setting ${JSON.stringify(setting)}: ` +
+          'give true, false or { ttlMs, salt } with a positive whole ttlMs',
+      );
+    }
+    resolved = {
+      use: true,
+      ttlMs: typeof ttlMs === 'number' ? ttlMs : resolved.ttlMs,
+      salt: typeof salt === 'string' ? salt : resolved.salt,
+    };
+  }
+  return resolved;
+}
+
+/** What {@link planTaskCache} needs to know about the task and its run. */
+export interface TaskCacheInput {
+  project: string;
+  job: string;
+  name: string;
+  spec: TaskSpec;
+  setting: ResolvedCacheSetting;
+  /** The job's code: the digest of the run's bundle. */
+  codeDigest: string;
+  /** The operator's salt (`RIVER_CACHE_SALT`), joined to the author's. */
+  serviceSalt: string;
+  /** Set for an untrusted run. */
+  untrustedScope: string | undefined;
+  /** The retried run's successful attempt of the same task, if any. */
+  reuse: CacheReuse | undefined;
+  /** The version of a secret (the revision it was set at), if set. */
+  secretVersion: (name: string) => Promise<string | undefined>;
+}
+
+/**
+ * The `cache` field of a task request: its key and the key's parts, or
+ * undefined when the task neither uses the cache nor has a result of a
+ * retried run to reuse.
+ */
+export async function planTaskCache(
+  input: TaskCacheInput,
+): Promise<TaskCache | undefined> {
+  const { setting, spec, reuse } = input;
+  if (!setting.use && reuse === undefined) {
+    return undefined;
+  }
+  const secretVersions: Record<string, string> = {};
+  for (const name of spec.secrets ?? []) {
+    secretVersions[name] = (await input.secretVersion(name)) ?? 'unset';
+  }
+  const parts = cacheKeyParts({
+    codeDigest: input.codeDigest,
+    spec,
+    secretVersions,
+    salt: JSON.stringify([input.serviceSalt, setting.salt]),
+  });
+  return {
+    key: cacheKeyOf(parts),
+    parts,
+    identity: taskIdentityOf(input.project, input.job, input.name),
+    use: setting.use,
+    ttlMs: setting.ttlMs,
+    ...(input.untrustedScope === undefined
+      ? {}
+      : { untrustedScope: input.untrustedScope }),
+    ...(reuse === undefined ? {} : { reuse }),
+  };
+}
