@@ -6,7 +6,12 @@ import {
   type TaskCache,
   type TaskRequest,
 } from '@river/protocol';
-import { publishEvent } from '@river/protocol/internal';
+import {
+  endSpan,
+  publishEvent,
+  startSpan,
+  traceparentFrom,
+} from '@river/protocol/internal';
 import type { SchedulerContext } from './dispatch.js';
 import { type FinishedTaskEntry, taskKey } from './task-entry.js';
 
@@ -16,8 +21,12 @@ import { type FinishedTaskEntry, taskKey } from './task-entry.js';
  */
 export const CACHE_WAIT_POLL_MS = 500;
 
-/** What became of a request after the cache was consulted. */
-export type CacheVerdict = 'run' | 'finished' | 'waiting';
+/**
+ * What became of a request after the cache was consulted: it is to `run`,
+ * it finished as a `hit` or `cancelled` (while it waited), or it is
+ * `waiting` for an identical task.
+ */
+export type CacheVerdict = 'run' | 'hit' | 'cancelled' | 'waiting';
 
 type Fields = Record<string, unknown>;
 
@@ -35,20 +44,46 @@ export async function consultCache(
   msg: JsMsg,
   fields: Fields,
 ): Promise<CacheVerdict> {
+  const { runId, job, taskId, cache } = request;
+  const span = startSpan(
+    'cache',
+    { runId, job, taskId, key: cache.key },
+    traceparentFrom(msg.headers),
+  );
+  try {
+    const verdict = await decide(context, request, msg, fields);
+    span.setAttribute('cached', verdict === 'hit');
+    span.setAttribute('verdict', verdict);
+    endSpan(span);
+    return verdict;
+  } catch (error) {
+    endSpan(span, String(error));
+    throw error;
+  }
+}
+
+async function decide(
+  context: SchedulerContext,
+  request: TaskRequest & { cache: TaskCache },
+  msg: JsMsg,
+  fields: Fields,
+): Promise<CacheVerdict> {
   const { caches, log } = context;
   const { cache } = request;
   const found = await caches.find(cache);
   if (found.hit !== undefined) {
     await finishFromCache(context, request, found.hit);
-    await caches.noteRequest(cache, request);
+    if (cache.use) {
+      await caches.noteRequest(cache, request);
+    }
     log.info(
       { ...fields, key: cache.key, from: found.hit.origin.runId },
       'Reused a cached task result',
     );
-    return 'finished';
+    return 'hit';
   }
-  const changes = await explainMiss(context, cache, found.unusable);
   if (!cache.use) {
+    const changes = await explainMiss(context, cache, found.unusable);
     await announce(context, request, 'miss', changes);
     return 'run';
   }
@@ -58,7 +93,7 @@ export async function consultCache(
     const cancelled = await context.cancelReason(request);
     if (cancelled !== undefined) {
       await finishCancelled(context, request, cancelled);
-      return 'finished';
+      return 'cancelled';
     }
     await announce(context, request, 'wait', [
       `task ${flight.taskId} of run ${flight.runId} runs the same key now`,
@@ -70,6 +105,7 @@ export async function consultCache(
     );
     return 'waiting';
   }
+  const changes = await explainMiss(context, cache, found.unusable);
   await announce(context, request, 'miss', changes);
   await caches.noteRequest(cache, request);
   log.info({ ...fields, key: cache.key, changes }, 'Cache miss');

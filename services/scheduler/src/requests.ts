@@ -45,11 +45,11 @@ export function createRequestHandler(context: SchedulerContext) {
           msg,
           fields,
         );
-        if (verdict === 'finished') {
-          return;
-        }
         if (verdict === 'waiting') {
           return 'handled';
+        }
+        if (verdict !== 'run') {
+          return;
         }
       }
       if (stored === undefined) {
