@@ -4,6 +4,7 @@ import {
   type JetStreamManager,
   type JsMsg,
 } from '@nats-io/jetstream';
+import type { KV } from '@nats-io/kv';
 import {
   Buckets,
   Consumers,
@@ -323,7 +324,16 @@ async function secretVersion(
   connection: RiverConnection,
   name: string,
 ): Promise<string | undefined> {
-  const secrets = await connection.kvm.open(Buckets.secrets);
+  let secrets: KV;
+  try {
+    secrets = await connection.kvm.open(Buckets.secrets);
+  } catch (error) {
+    // No secret was ever set: there is no bucket yet.
+    if (error instanceof JetStreamApiError && error.code === 10059) {
+      return undefined;
+    }
+    throw error;
+  }
   const entry = await secrets.get(name);
   return entry === null || entry.operation !== 'PUT'
     ? undefined

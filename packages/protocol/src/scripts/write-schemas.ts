@@ -6,6 +6,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MessageSchemas } from '../codec.js';
+import { CacheEntry, CacheFlight, CacheLastRequest } from '../schemas/cache.js';
 import { EventSchemas } from '../schemas/event.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -16,6 +17,10 @@ const all: Record<string, unknown> = { ...MessageSchemas };
 for (const [type, schema] of Object.entries(EventSchemas)) {
   all[`event.${type}`] = schema;
 }
+// Values of the cache buckets, which other tools may read too.
+all['cache-entry'] = CacheEntry;
+all['cache-last-request'] = CacheLastRequest;
+all['cache-flight'] = CacheFlight;
 for (const [name, schema] of Object.entries(all)) {
   const document = {
     $schema: 'https://json-schema.org/draft/2020-12/schema',
