@@ -1,7 +1,7 @@
 /**
  * A small pipeline that touches every right a run needs: its own file is
  * uploaded as a source, one task writes a file that the next task reads,
- * job logic logs, and each task prints.
+ * job logic logs, each task prints, and results are cached.
  */
 import { job, project } from '@river/sdk';
 
@@ -25,4 +25,5 @@ export default project({
   name: 'nats-rights',
   sources: ['nats-rights-pipeline.ts'],
   jobs: [write, read],
+  cache: true,
 });

@@ -74,6 +74,18 @@ function connection(role: Role): RiverConnection {
   return found;
 }
 
+/** A client connected as the `sdk` role. */
+function sdkClient(): Promise<RiverClient> {
+  const env = roleEnv.get('sdk') as Record<string, string>;
+  return RiverClient.connect({
+    servers: natsUrl,
+    credentials: {
+      user: 'sdk',
+      nkeySeedFile: env.RIVER_NATS_NKEY_SEED_FILE as string,
+    },
+  });
+}
+
 /** Asserts that `action` was refused for `role` on a subject. */
 async function expectRefused(
   action: Promise<unknown>,
@@ -210,15 +222,29 @@ describe('each role doing its own job', () => {
     expect(server.log()).not.toContain('Violation');
   });
 
+  it('reuses cached results in a second run, with nothing refused on the way', async () => {
+    const client = await sdkClient();
+    try {
+      const results: string[] = [];
+      for (let round = 0; round < 2; round++) {
+        const { runId } = await client.submit(
+          'tests/security/nats-rights-pipeline.ts',
+        );
+        for await (const event of client.watch(runId)) {
+          if (event.type === 'task.cache' && round === 1) {
+            results.push(event.result);
+          }
+        }
+      }
+      expect(results).toEqual(['hit', 'hit']);
+    } finally {
+      await client.close();
+    }
+    expect(server.log()).not.toContain('Violation');
+  });
+
   it('cancels a running run, with nothing refused on the way', async () => {
-    const env = roleEnv.get('sdk') as Record<string, string>;
-    const client = await RiverClient.connect({
-      servers: natsUrl,
-      credentials: {
-        user: 'sdk',
-        nkeySeedFile: env.RIVER_NATS_NKEY_SEED_FILE as string,
-      },
-    });
+    const client = await sdkClient();
     try {
       const { runId } = await client.submit('tests/fixtures/cancel.ts');
       let status: string | undefined;
