@@ -7,7 +7,11 @@ import type {
   TaskDispatch,
   TaskSpec,
 } from '@river/protocol';
-import { type Logger, taskFields } from '@river/protocol/internal';
+import {
+  type Logger,
+  notRunOutcome,
+  taskFields,
+} from '@river/protocol/internal';
 import { AttemptFailedError } from './errors.js';
 import { placeInputs } from './inputs.js';
 import { LogPublisher } from './log-stream.js';
@@ -217,22 +221,6 @@ export function handedBackUnstartedOutcome(): AttemptOutcome {
     'Not started: the sandbox was shutting down when it received the ' +
       'task, so it handed the task back to be run elsewhere.',
   );
-}
-
-function notRunOutcome(reason: AttemptReason, message: string): AttemptOutcome {
-  return {
-    ok: false,
-    reason,
-    exitCode: null,
-    signal: null,
-    durationMs: 0,
-    stdout: '',
-    stderr: '',
-    stdoutTruncated: false,
-    stderrTruncated: false,
-    files: [],
-    message,
-  };
 }
 
 /** Where a task's output limit came from, for its message. */

@@ -8,6 +8,7 @@ import {
 } from '@river/protocol';
 import {
   endSpan,
+  notRunOutcome,
   publishEvent,
   startSpan,
   traceparentFrom,
@@ -182,19 +183,10 @@ async function finishCancelled(
   request: TaskRequest,
   reason: string,
 ): Promise<void> {
-  const outcome: AttemptOutcome = {
-    ok: false,
-    reason: 'cancelled',
-    exitCode: null,
-    signal: null,
-    durationMs: 0,
-    stdout: '',
-    stderr: '',
-    stdoutTruncated: false,
-    stderrTruncated: false,
-    files: [],
-    message: `Cancelled while it waited for an identical task: ${reason}`,
-  };
+  const outcome = notRunOutcome(
+    'cancelled',
+    `Cancelled while it waited for an identical task: ${reason}`,
+  );
   await finish(context, request, outcome, undefined);
 }
 
