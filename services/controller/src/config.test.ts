@@ -14,6 +14,7 @@ describe('controller configuration', () => {
       jobSandbox: 'auto',
       jobStallLimitMs: 30_000,
       runLeaseMs: 10_000,
+      cacheSalt: '',
       logLevel: 'info',
     });
   });
@@ -29,6 +30,7 @@ describe('controller configuration', () => {
         RIVER_JOB_SANDBOX: 'process',
         RIVER_JOB_STALL_MS: '1000',
         RIVER_RUN_LEASE_MS: '3000',
+        RIVER_CACHE_SALT: 'compiler-12',
         LOG_LEVEL: 'debug',
       }),
     ).toEqual({
@@ -40,6 +42,7 @@ describe('controller configuration', () => {
       jobSandbox: 'process',
       jobStallLimitMs: 1_000,
       runLeaseMs: 3_000,
+      cacheSalt: 'compiler-12',
       logLevel: 'debug',
     });
   });

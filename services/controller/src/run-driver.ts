@@ -38,7 +38,11 @@ import { RetrySource } from './retry-source.js';
 import { type JobEnding, RunEvents } from './run-events.js';
 import { RunFeed } from './run-feed.js';
 import { RunRecord } from './run-record.js';
-import { planTaskCache, resolveCacheSetting } from './task-cache.js';
+import {
+  planTaskCache,
+  resolveCacheSetting,
+  secretVersionsOf,
+} from './task-cache.js';
 import {
   brief,
   commandText,
@@ -668,7 +672,7 @@ export class RunDriver {
     const command = commandText(request.spec.command);
     const specDigest = digestOf(taskRequest.spec);
     try {
-      const cache = await this.#planCache(job, taskId, request, specDigest);
+      const cache = this.#planCache(job, taskId, request, specDigest);
       if (cache !== undefined) {
         taskRequest.cache = cache;
       }
@@ -680,7 +684,7 @@ export class RunDriver {
       });
       return;
     }
-    const encoded = encode('taskRequest', taskRequest);
+    let encoded = encode('taskRequest', taskRequest);
     const room = this.#deps.connection.nc.info?.max_payload;
     if (room !== undefined && encoded.length > room) {
       this.#post({
@@ -725,6 +729,26 @@ export class RunDriver {
     // Its outcome is in the history already, or still to come.
     this.#gate.wait(taskId, { requestId, job: jobName });
     if (recorded === undefined) {
+      const secrets = request.spec.secrets ?? [];
+      if (taskRequest.cache !== undefined && secrets.length > 0) {
+        // Read only now, once the task is registered: the stand-in key
+        // that was checked for size is as long as the real one.
+        const versions = await secretVersionsOf(
+          secrets,
+          this.#deps.secretVersion,
+        );
+        const cache = this.#planCache(
+          job,
+          taskId,
+          request,
+          specDigest,
+          versions,
+        );
+        encoded = encode('taskRequest', {
+          ...taskRequest,
+          ...(cache === undefined ? {} : { cache }),
+        });
+      }
       // The request goes first: a `task.requested` event in the history
       // then proves the request is queued, so a replay need not send it.
       await publishWithRetry(
@@ -757,13 +781,18 @@ export class RunDriver {
     );
   }
 
-  /** The task request's `cache` field; see {@link planTaskCache}. */
+  /**
+   * The task request's `cache` field; see {@link planTaskCache}.
+   *
+   * @throws CacheSettingError when job logic gave an invalid setting.
+   */
   #planCache(
     job: JobRecord,
     taskId: string,
     request: HostTaskRequest,
     specDigest: string,
-  ): Promise<TaskCache | undefined> {
+    secretVersions?: Record<string, string>,
+  ): TaskCache | undefined {
     const { name: project } = this.#project;
     const setting = resolveCacheSetting([
       [`Project ${project}`, this.#project.cache],
@@ -780,7 +809,7 @@ export class RunDriver {
       serviceSalt: this.#deps.cacheSalt,
       untrustedScope: this.#submission.untrustedScope,
       reuse: this.#retried?.reuseFor(taskId, specDigest),
-      secretVersion: this.#deps.secretVersion,
+      ...(secretVersions === undefined ? {} : { secretVersions }),
     });
   }
 

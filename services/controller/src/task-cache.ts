@@ -88,8 +88,12 @@ export interface TaskCacheInput {
   untrustedScope: string | undefined;
   /** The retried run's successful attempt of the same task, if any. */
   reuse: CacheReuse | undefined;
-  /** The version of a secret (the revision it was set at), if set. */
-  secretVersion: (name: string) => Promise<string | undefined>;
+  /**
+   * The version of each granted secret, by name (see
+   * {@link secretVersionsOf}). Left out, the key is a stand-in of the same
+   * size, which is all a check of the request's size needs.
+   */
+  secretVersions?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -97,21 +101,15 @@ export interface TaskCacheInput {
  * undefined when the task neither uses the cache nor has a result of a
  * retried run to reuse.
  */
-export async function planTaskCache(
-  input: TaskCacheInput,
-): Promise<TaskCache | undefined> {
+export function planTaskCache(input: TaskCacheInput): TaskCache | undefined {
   const { setting, spec, reuse } = input;
   if (!setting.use && reuse === undefined) {
     return undefined;
   }
-  const secretVersions: Record<string, string> = {};
-  for (const name of spec.secrets ?? []) {
-    secretVersions[name] = (await input.secretVersion(name)) ?? 'unset';
-  }
   const parts = cacheKeyParts({
     codeDigest: input.codeDigest,
     spec,
-    secretVersions,
+    secretVersions: input.secretVersions ?? {},
     salt: JSON.stringify([input.serviceSalt, setting.salt]),
   });
   return {
@@ -125,4 +123,19 @@ export async function planTaskCache(
       : { untrustedScope: input.untrustedScope }),
     ...(reuse === undefined ? {} : { reuse }),
   };
+}
+
+/**
+ * The version of each secret named, by name: the revision it was set at,
+ * or `unset`.
+ */
+export async function secretVersionsOf(
+  names: readonly string[],
+  versionOf: (name: string) => Promise<string | undefined>,
+): Promise<Record<string, string>> {
+  const versions: Record<string, string> = {};
+  for (const name of names) {
+    versions[name] = (await versionOf(name)) ?? 'unset';
+  }
+  return versions;
 }
