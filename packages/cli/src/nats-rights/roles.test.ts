@@ -53,12 +53,22 @@ describe('the rights of River roles', () => {
       publishers(/MSG\.GET\.OBJ_river-bundles|OBJ_river-bundles\.\*\.\$O/),
     ).toEqual(['controller']);
     // Sandboxes read sealed values key by key; only clients store them.
+    // The controller reads an entry only for the revision it was set at.
     expect(publishers(/^\$KV\.river-secrets\./)).toEqual(['sdk']);
     expect(publishers(/KV_river-secrets/)).toEqual([
+      'controller',
       'sdk',
       'sandbox-default',
       'sandbox-gpu',
     ]);
+  });
+
+  it('let only schedulers write the task cache, and no sandbox near it', () => {
+    expect(publishers(/^\$KV\.river-cache/)).toEqual(['scheduler']);
+    expect(publishers(/KV_river-cache\b/)).toEqual(['scheduler', 'sdk']);
+    expect(
+      publishers(/river-cache/).filter((role) => role.startsWith('sandbox')),
+    ).toEqual([]);
   });
 
   it('let only the log-collector serve log queries', () => {
