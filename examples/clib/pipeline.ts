@@ -11,9 +11,13 @@
  * files travel as artifacts: `configure` provides the generated headers,
  * each build provides its library, and the jobs that need them consume
  * those artifacts by name, without naming the jobs that made them.
+ *
+ * Each task is given only the sources it reads, so the cache reruns only
+ * the tasks an edit concerns: a changed test reruns the tests alone.
  */
 import {
   artifact,
+  type FileRef,
   job,
   matrix,
   placeUnder,
@@ -41,6 +45,39 @@ const FLAG_SETS = {
 type FlagSet = keyof typeof FLAG_SETS;
 
 const FLAG_SET_NAMES = Object.keys(FLAG_SETS) as FlagSet[];
+
+/**
+ * The sources each task reads, as files or directories of the project.
+ * `configure` reads only itself; `make lib`, `make test` and `make dist`
+ * read the Makefile and their own part of the tree.
+ */
+const READS = {
+  configure: ['configure'],
+  build: ['Makefile', 'src', 'include'],
+  test: ['Makefile', 'tests', 'include'],
+  package: ['Makefile', 'include'],
+} as const;
+
+/**
+ * The files at one of `paths` or under it: a task's share of the sources.
+ *
+ * @throws Error naming a path that holds no file, such as a misspelt one,
+ *   before a task starts without the files it needs.
+ */
+function filesAt(
+  paths: readonly string[],
+  files: readonly FileRef[],
+): FileRef[] {
+  const holds = (path: string, file: FileRef) =>
+    file.path === path || file.path.startsWith(`${path}/`);
+  const empty = paths.filter(
+    (path) => !files.some((file) => holds(path, file)),
+  );
+  if (empty.length > 0) {
+    throw new Error(`No source lies at or under ${empty.join(', ')}.`);
+  }
+  return files.filter((file) => paths.some((path) => holds(path, file)));
+}
 
 /** The headers and make settings that `configure` writes. */
 const configuration = artifact('configuration', 'tree');
@@ -72,7 +109,7 @@ const configure = job(
   { provides: [configuration] },
   async (ctx) => {
     const result = await ctx.sh('./configure', {
-      inputs: ctx.sources,
+      inputs: filesAt(READS.configure, ctx.sources),
       outputs: ['config.h', 'config.mk'],
       timeoutMs: TASK_TIMEOUT_MS,
     });
@@ -102,7 +139,10 @@ const builds = matrix(
   async (ctx, { flags }) => {
     const result = await ctx.sh(['make', 'lib', ...makeArguments(flags)], {
       name: `make lib (${flags})`,
-      inputs: [...ctx.sources, ...ctx.artifact(configuration)],
+      inputs: [
+        ...filesAt(READS.build, ctx.sources),
+        ...ctx.artifact(configuration),
+      ],
       outputs: [`build/${flags}/libfixed.a`],
       timeoutMs: TASK_TIMEOUT_MS,
     });
@@ -125,7 +165,7 @@ const tests = matrix(
     const result = await ctx.sh(['make', 'test', ...makeArguments(flags)], {
       name: `make test (${flags})`,
       inputs: [
-        ...ctx.sources,
+        ...filesAt(READS.test, ctx.sources),
         ...ctx.artifact(configuration),
         ...placeUnder(`build/${flags}`, [library]),
       ],
@@ -171,7 +211,7 @@ const pack = job(
       {
         name: 'make dist',
         inputs: [
-          ...ctx.sources,
+          ...filesAt(READS.package, ctx.sources),
           ...ctx.artifact(configuration),
           ...placeUnder(`build/${PACKAGED}`, [library]),
         ],
@@ -210,7 +250,9 @@ const pack = job(
 export default project({
   name: 'clib',
   // Every task's result is reused while its inputs and command stay the
-  // same: a second run with nothing changed runs no task.
+  // same: a second run with nothing changed runs no task, and an edit
+  // reruns only the tasks given the edited file, and those downstream
+  // whose inputs it changed.
   cache: true,
   sources: ['src', 'include', 'tests', 'configure', 'Makefile'],
   jobs: [configure, ...builds, ...tests, pack],
