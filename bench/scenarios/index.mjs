@@ -1,4 +1,5 @@
 /** Every scenario of the bench, in the order `npm run bench` runs them. */
+import cache from './cache.mjs';
 import fanOut from './fan-out.mjs';
 import graphs from './graphs.mjs';
 import isolation from './isolation.mjs';
@@ -6,4 +7,12 @@ import latency from './latency.mjs';
 import logs from './logs.mjs';
 import scaleOut from './scale-out.mjs';
 
-export const SCENARIOS = [fanOut, graphs, logs, latency, scaleOut, isolation];
+export const SCENARIOS = [
+  fanOut,
+  graphs,
+  logs,
+  latency,
+  scaleOut,
+  isolation,
+  cache,
+];

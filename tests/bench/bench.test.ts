@@ -6,6 +6,8 @@ import { describe, expect, it } from 'vitest';
 // @ts-expect-error: the bench is plain JavaScript, without types.
 import { checkRun } from '../../bench/lib/river-stack.mjs';
 // @ts-expect-error: the bench is plain JavaScript, without types.
+import { checkCacheRun } from '../../bench/scenarios/cache.mjs';
+// @ts-expect-error: the bench is plain JavaScript, without types.
 import { hopGaps } from '../../bench/scenarios/graphs.mjs';
 import { REPO_ROOT } from '../helpers/river.js';
 
@@ -64,6 +66,51 @@ describe('the bench checks what it measures', () => {
   });
 });
 
+/** A task's events as the cache scenario reads them: a hit or a run. */
+function looked(taskId: string, result: 'hit' | 'miss', started = false) {
+  const origin = { runId: 'earlier', taskId, attempt: 1, finishedAt: 0 };
+  return [
+    { type: 'task.cache', taskId, result, key: 'k', changes: [] },
+    ...(started ? [{ type: 'task.started', taskId, at: 0 }] : []),
+    {
+      ...finished(taskId),
+      ...(result === 'hit' && !started ? { cached: origin } : {}),
+    },
+  ];
+}
+
+describe('the cache scenario checks what ran', () => {
+  it('accepts a run where the planned tasks ran and the rest were hits', () => {
+    const events = [
+      ...looked('a', 'hit'),
+      ...looked('b', 'miss', true),
+      succeeded,
+    ];
+    expect(checkCacheRun({ runId: 'r', events }, ['b'], ['a', 'b'])).toEqual([
+      'b',
+    ]);
+  });
+
+  it.each([
+    [
+      'a task that missed',
+      looked('a', 'miss', true),
+      /had miss, not a cache hit/,
+    ],
+    ['a hit that ran anyway', looked('a', 'hit', true), /ran on a cache hit/],
+    [
+      'a task never looked up',
+      [finished('a')],
+      /had no cache lookup, not a cache hit/,
+    ],
+  ])('refuses a run with %s', (_what, first, message) => {
+    const events = [...first, ...looked('b', 'miss', true), succeeded];
+    expect(() =>
+      checkCacheRun({ runId: 'r', events }, ['b'], ['a', 'b']),
+    ).toThrow(message);
+  });
+});
+
 describe('npm run bench', () => {
   it('runs a scenario side by side and writes its results as JSON', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'river-bench-test-'));
@@ -98,6 +145,48 @@ describe('npm run bench', () => {
       ]);
       for (const value of Object.values(latency.rows[0].values)) {
         expect(value).toBeGreaterThan(0);
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 180_000);
+
+  it('runs the cache scenario against make and counts what ran', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'river-bench-test-'));
+    const out = join(dir, 'results.json');
+    try {
+      const code = await new Promise<number | null>((resolve) => {
+        const child = spawn(
+          process.execPath,
+          [
+            'bench/index.mjs',
+            'cache',
+            '--quick',
+            '--repeat',
+            '1',
+            '--out',
+            out,
+          ],
+          { cwd: REPO_ROOT, stdio: 'ignore' },
+        );
+        child.once('exit', resolve);
+      });
+      const written = JSON.parse(await readFile(out, 'utf8'));
+      expect(code).toBe(0);
+      const [cache] = written.results;
+      expect(cache.scenario).toBe('cache');
+      expect(cache.error).toBeUndefined();
+      expect(cache.detail.tasksRun.testEdited).toEqual([
+        'test-debug-1',
+        'test-release-1',
+        'test-asan-1',
+        'test-portable-1',
+      ]);
+      for (const { values } of cache.rows) {
+        expect(Object.keys(values)).toEqual(['River', 'make -j2']);
+        for (const value of Object.values(values)) {
+          expect(value).toBeGreaterThan(0);
+        }
       }
     } finally {
       await rm(dir, { recursive: true, force: true });
