@@ -115,4 +115,7 @@ export {
   traceparentOf,
   tracingEnabled,
 } from './tracing.js';
-export { putObjectWriteOnly } from './write-only-objects.js';
+export {
+  hasObjectWriteOnly,
+  putObjectWriteOnly,
+} from './write-only-objects.js';

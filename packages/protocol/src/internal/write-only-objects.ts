@@ -19,6 +19,26 @@ function metaSubject(bucket: string, name: string): string {
 }
 
 /**
+ * Whether object store `bucket` holds object `name`, told by a direct read
+ * of the name's metadata record alone: a NATS user that may add to a store
+ * but not read it (the SDK's role and the bundles) can still ask.
+ *
+ * @throws NatsAccessError when the user may not read the record.
+ */
+export async function hasObjectWriteOnly(
+  connection: RiverConnection,
+  bucket: string,
+  name: string,
+): Promise<boolean> {
+  const existing = await connection.jsm.direct.getMessage(`OBJ_${bucket}`, {
+    last_by_subj: metaSubject(bucket, name),
+  });
+  return (
+    existing !== null && existing.json<{ deleted?: boolean }>().deleted !== true
+  );
+}
+
+/**
  * Stores `data` as object `name` of object store `bucket`, unless the
  * store already holds an object of that name, using only publishes and a
  * direct read of that name's metadata record (its size and digest, never
@@ -35,18 +55,12 @@ export async function putObjectWriteOnly(
   name: string,
   data: Uint8Array,
 ): Promise<boolean> {
-  const { jsm, js, nc } = connection;
-  const meta = metaSubject(bucket, name);
-  const existing = await jsm.direct.getMessage(`OBJ_${bucket}`, {
-    last_by_subj: meta,
-  });
-  if (existing !== null) {
-    const info = existing.json<{ deleted?: boolean }>();
-    if (info.deleted !== true) {
-      return false;
-    }
+  const { js, nc } = connection;
+  if (await hasObjectWriteOnly(connection, bucket, name)) {
+    return false;
   }
 
+  const meta = metaSubject(bucket, name);
   const id = nuid.next();
   const chunkBytes = Math.min(MAX_CHUNK_BYTES, nc.info?.max_payload ?? 1024);
   let chunks = 0;

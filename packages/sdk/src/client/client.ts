@@ -1,5 +1,6 @@
 import {
   Buckets,
+  type CacheOrigin,
   encode,
   findGraphProblems,
   isSubjectToken,
@@ -25,9 +26,15 @@ import {
   RiverErrorCode,
 } from '../authoring/errors.js';
 import { bundleProject } from './bundler.js';
+import {
+  cacheOriginOf,
+  explainTaskCache,
+  type TaskCacheExplanation,
+} from './cache-explanation.js';
 import { BundleError, ConnectionError } from './errors.js';
 import { checkEventOptions } from './event-options.js';
 import { type EventsOptions, streamEvents } from './event-stream.js';
+import { filesInUse } from './files-in-use.js';
 import { jobLocations } from './locations.js';
 import {
   type LogOptions,
@@ -37,6 +44,13 @@ import {
   readLogs,
   readLogUsage,
 } from './log-reader.js';
+import {
+  checkUntrustedScope,
+  type RetriedRun,
+  type RetryOptions,
+  retriedRun,
+  retrySubmission,
+} from './retry-submission.js';
 import { newRunId } from './run-id.js';
 import {
   countRunEvents,
@@ -96,6 +110,12 @@ export interface SubmittedRun {
 export interface SubmitOptions {
   /** Parameter values as text, checked against the project's params. */
   params?: Readonly<Record<string, string>>;
+  /**
+   * Marks the run untrusted (a change nobody reviewed, say), with the
+   * cache scope it records its results in: 1 to 64 letters, digits, `-`
+   * and `_`. It reuses trusted results, but trusted runs never reuse its.
+   */
+  untrustedScope?: string;
 }
 
 /**
@@ -172,18 +192,72 @@ export class RiverClient {
     options: SubmitOptions & Pick<WatchOptions, 'lateEventsWaitMs'> = {},
   ): Promise<SubmittedRun & { events: AsyncGenerator<SequencedEvent> }> {
     const prepared = await this.#prepare(file, options);
-    const { runId } = prepared.submitted;
-    const events = await storing(file, () =>
+    const events = await this.#publishWatched(prepared.submission, options);
+    return { ...prepared.submitted, events };
+  }
+
+  /**
+   * Submits a new run that retries run `runId`: the same bundle, file,
+   * sources and parameters (from its `run.submitted` event), with
+   * `retryOf` set, so that each task that succeeded there with the same
+   * spec is reused instead of run again (as a cache hit), whether or not
+   * it opted into the cache. Runs submitted before River recorded
+   * sources cannot be retried.
+   *
+   * @throws RetryError (code NOT_FOUND) when the run is unknown on this
+   *   server or its bundle or a source file is gone; (code
+   *   INVALID_ARGUMENT) when it does not record its sources;
+   *   ConnectionError as {@link RiverClient.submit} does.
+   *
+   * @example
+   * ```ts
+   * const retry = await client.retry('run-mx95tr5i-djofrsxh');
+   * for await (const event of client.watch(retry.runId)) {
+   *   if (event.type === 'task.finished') console.log(event.cached);
+   * }
+   * ```
+   */
+  async retry(runId: string, options: RetryOptions = {}): Promise<RetriedRun> {
+    checkRunId(runId);
+    const submission = await retrySubmission(this.#connection, runId, options);
+    await storing(submission.file, () =>
+      this.#publish(submission, submission.file),
+    );
+    return retriedRun(submission);
+  }
+
+  /**
+   * Retries like {@link RiverClient.retry} and watches the new run from
+   * its first event, as {@link RiverClient.submitAndWatch} does.
+   *
+   * @throws as {@link RiverClient.retry} does.
+   */
+  async retryAndWatch(
+    runId: string,
+    options: RetryOptions & Pick<WatchOptions, 'lateEventsWaitMs'> = {},
+  ): Promise<RetriedRun & { events: AsyncGenerator<SequencedEvent> }> {
+    checkRunId(runId);
+    const submission = await retrySubmission(this.#connection, runId, options);
+    const events = await this.#publishWatched(submission, options);
+    return { ...retriedRun(submission), events };
+  }
+
+  /** Publishes a submission, its new run watched from before it has events. */
+  #publishWatched(
+    submission: RunSubmission,
+    options: Pick<WatchOptions, 'lateEventsWaitMs'>,
+  ): Promise<AsyncGenerator<SequencedEvent>> {
+    const { file } = submission;
+    return storing(file, () =>
       watchNewRun(
         this.#connection,
-        runId,
+        submission.runId,
         options.lateEventsWaitMs === undefined
           ? {}
           : { lateEventsWaitMs: options.lateEventsWaitMs },
-        () => this.#publish(prepared.submission, file),
+        () => this.#publish(submission, file),
       ),
     );
-    return { ...prepared.submitted, events };
   }
 
   /** Everything a submission needs, stored, but not the submission. */
@@ -191,6 +265,7 @@ export class RiverClient {
     file: string,
     options: SubmitOptions,
   ): Promise<{ submission: RunSubmission; submitted: SubmittedRun }> {
+    checkUntrustedScope(options.untrustedScope);
     const bundle = await bundleProject(file);
     let project: ProjectOutline;
     try {
@@ -248,6 +323,9 @@ export class RiverClient {
       submittedAt: Date.now(),
       sources,
       params: { ...given },
+      ...(options.untrustedScope === undefined
+        ? {}
+        : { untrustedScope: options.untrustedScope }),
     };
     return {
       submission,
@@ -400,14 +478,7 @@ export class RiverClient {
    * run for its `run.finished` event with status `cancelled`.
    */
   async cancel(runId: string, reason = 'cancelled by user'): Promise<void> {
-    checkRunId(runId);
-    if ((await countRunEvents(this.#connection, runId)) === 0) {
-      throw new RiverError(
-        RiverErrorCode.notFound,
-        `Run ${runId} has no events on this server: check the run id and ` +
-          'NATS_URL.',
-      );
-    }
+    await this.#requireRun(runId);
     const kv = await openCancels(this.#connection);
     await kv.put(
       runId,
@@ -418,6 +489,73 @@ export class RiverClient {
         requestedAt: Date.now(),
       }),
     );
+  }
+
+  /**
+   * Tells how a task of a run used the task cache: a hit (and whose
+   * result it reused), a miss (and what changed since the task's last
+   * request), a wait for an identical task, or no use at all. `task` is
+   * a task id (`build-debug-1`) or a task's name, when one task of the
+   * run has that name.
+   *
+   * @throws RiverError (code NOT_FOUND) when the run has no events on the
+   *   server or no such task; (code INVALID_ARGUMENT) when several of its
+   *   tasks have that name.
+   *
+   * @example
+   * ```ts
+   * const why = await client.explainTask(runId, 'build-debug-1');
+   * if (why.verdict === 'miss') console.log(why.changes.join('\n'));
+   * ```
+   */
+  async explainTask(
+    runId: string,
+    task: string,
+  ): Promise<TaskCacheExplanation> {
+    await this.#requireRun(runId);
+    return explainTaskCache(this.#connection, runId, task);
+  }
+
+  /**
+   * Where a task's result was reused from when it was a cache hit (its
+   * `task.finished` event's `cached`), or undefined when it ran or has
+   * not finished. Its log is the origin task's: read that with
+   * {@link RiverClient.logs}.
+   *
+   * @throws RiverError (code NOT_FOUND) when the run has no events on the
+   *   server.
+   */
+  async cacheOrigin(
+    runId: string,
+    taskId: string,
+  ): Promise<CacheOrigin | undefined> {
+    await this.#requireRun(runId);
+    return cacheOriginOf(this.#connection, runId, taskId);
+  }
+
+  /**
+   * The SHA-256 digests of the artifact store's files that runs still
+   * going use: their sources, and what their finished tasks made or
+   * reused. A tool that deletes files from the store keeps these.
+   */
+  filesInUse(): Promise<Set<string>> {
+    return filesInUse(this.#connection);
+  }
+
+  /**
+   * Refuses a run id that is none, or names a run without events here.
+   *
+   * @throws RiverError (code NOT_FOUND).
+   */
+  async #requireRun(runId: string): Promise<void> {
+    checkRunId(runId);
+    if ((await countRunEvents(this.#connection, runId)) === 0) {
+      throw new RiverError(
+        RiverErrorCode.notFound,
+        `Run ${runId} has no events on this server: check the run id and ` +
+          'NATS_URL.',
+      );
+    }
   }
 
   /** Closes the connection after flushing what was published. */

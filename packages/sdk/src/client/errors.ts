@@ -20,3 +20,17 @@ export class ConnectionError extends RiverError {
     super(RiverErrorCode.connection, message, cause);
   }
 }
+
+/**
+ * A run cannot be retried: it is unknown, was submitted by a River that
+ * did not record its sources, or its bundle or sources are gone.
+ */
+export class RetryError extends RiverError {
+  /** The run that was to be retried. */
+  readonly runId: string;
+
+  constructor(code: RiverErrorCode, runId: string, message: string) {
+    super(code, message);
+    this.runId = runId;
+  }
+}

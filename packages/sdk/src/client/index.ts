@@ -18,18 +18,24 @@
 export type { LogUsage, RunEvent, StoredLogChunk } from '@river/protocol';
 export type { ProjectBundle } from './bundler.js';
 export { bundleProject } from './bundler.js';
+export type {
+  CacheVerdict,
+  TaskCacheExplanation,
+} from './cache-explanation.js';
 export type { ClientOptions, SubmitOptions, SubmittedRun } from './client.js';
 export { RiverClient } from './client.js';
-export { BundleError, ConnectionError } from './errors.js';
+export { BundleError, ConnectionError, RetryError } from './errors.js';
 export type { EventsOptions } from './event-stream.js';
 export type {
   LogOptions,
   LogRange,
   LogRangeOptions,
 } from './log-reader.js';
+export type { RetriedRun, RetryOptions } from './retry-submission.js';
 export { RUN_STARTED_WAIT_MS } from './run-facts.js';
 export { newRunId } from './run-id.js';
 export type { WatchOptions } from './run-watch.js';
 export { LATE_EVENTS_WAIT_MS } from './run-watch.js';
 export type { SequencedEvent } from './sequenced-event.js';
 export { uploadSources, workspacePathOf } from './sources.js';
+export type { SequencedEventOf } from './stored-events.js';

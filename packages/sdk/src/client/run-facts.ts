@@ -7,6 +7,7 @@ import {
 } from '@river/protocol';
 import type { RiverConnection } from '@river/protocol/internal';
 import { decodeSequenced } from './sequenced-event.js';
+import { readStoredEvents } from './stored-events.js';
 
 /**
  * How long a filtered event stream waits for a run's `run.started` after
@@ -52,32 +53,13 @@ export class RunFacts {
 
   /** Reads every stored run's `run.started` or `run.finished`. */
   async load(type: 'run.started' | 'run.finished'): Promise<void> {
-    const filter = `${SUBJECT_PREFIX}.events.*.${type}`;
-    const info = await this.#connection.jsm.streams.info(Streams.events, {
-      subjects_filter: filter,
-    });
-    if (Object.keys(info.state.subjects ?? {}).length === 0) {
-      return;
-    }
     // One message per run: each run publishes each of these once.
-    const consumer = await this.#connection.js.consumers.get(Streams.events, {
-      filter_subjects: filter,
-      // DeliverPolicy.LastPerSubject of @nats-io/jetstream.
-      deliver_policy: 'last_per_subject',
-    });
-    const messages = await consumer.consume({ max_messages: 256 });
-    try {
-      for await (const msg of messages) {
-        const event = decodeSequenced(msg.subject, msg.data, msg.seq);
-        if (event !== undefined) {
-          this.learn(event);
-        }
-        if (msg.info.pending === 0) {
-          return;
-        }
-      }
-    } finally {
-      await messages.close().catch(() => undefined);
+    for await (const event of readStoredEvents(
+      this.#connection,
+      `${SUBJECT_PREFIX}.events.*.${type}`,
+      true,
+    )) {
+      this.learn(event);
     }
   }
 
