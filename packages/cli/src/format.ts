@@ -1,4 +1,4 @@
-import type { RunEvent } from '@river/protocol';
+import type { CacheOrigin, RunEvent } from '@river/protocol';
 
 /** Seconds with one decimal, for durations in status lines. */
 export function seconds(ms: number): string {
@@ -6,17 +6,78 @@ export function seconds(ms: number): string {
 }
 
 /** `1 job`, `3 jobs`: a count with its noun in the right number. */
-export function counted(count: number, noun: string): string {
-  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+export function counted(
+  count: number,
+  noun: string,
+  plural = `${noun}s`,
+): string {
+  return `${count} ${count === 1 ? noun : plural}`;
 }
 
 /** Longest reason shown on a status line. */
 const BRIEF_CHARS = 100;
 
+/** Reasons for a cache miss shown on its status line. */
+const SHOWN_CHANGES = 3;
+
+/** Hex digits of a cache key shown where the whole key would not fit. */
+export const SHORT_KEY_CHARS = 12;
+
+/** A cache key cut to {@link SHORT_KEY_CHARS}, as `river cache ls` shows. */
+export function shortKey(key: string): string {
+  return key.slice(0, SHORT_KEY_CHARS);
+}
+
+/** `812 B`, `3.4 KiB`, `12.0 MiB`: a size for people. */
+export function bytesText(bytes: number): string {
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  if (bytes < 1_024) {
+    return `${bytes} B`;
+  }
+  let size = bytes / 1_024;
+  let unit = 0;
+  while (size >= 1_024 && unit < units.length - 1) {
+    size /= 1_024;
+    unit += 1;
+  }
+  return `${size.toFixed(1)} ${units[unit]}`;
+}
+
+/**
+ * Rows as lines of aligned columns, two spaces apart, without trailing
+ * blanks; the first row is the heading.
+ */
+export function tableLines(rows: readonly (readonly string[])[]): string[] {
+  const widths = (rows[0] ?? []).map((_, column) =>
+    Math.max(...rows.map((row) => row[column]?.length ?? 0)),
+  );
+  return rows.map((row) =>
+    row
+      .map((cell, column) => cell.padEnd(widths[column] ?? 0))
+      .join('  ')
+      .trimEnd(),
+  );
+}
+
+/**
+ * Where a reused result came from: the origin run, and its task when
+ * that has another id than the task that reused it.
+ */
+export function originText(origin: CacheOrigin, taskId: string): string {
+  return origin.taskId === taskId
+    ? origin.runId
+    : `${origin.runId}/${origin.taskId}`;
+}
+
 /** A reason short enough for one status line, without its full stop. */
 function brief(reason: string): string {
   const text = reason.replace(/\.$/, '');
   return text.length > BRIEF_CHARS ? `${text.slice(0, BRIEF_CHARS)}…` : text;
+}
+
+/** A time to the second, in UTC: `2026-12-05T08:30:00Z`. */
+export function isoSecond(at: number): string {
+  return new Date(at).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
 /** The time of day of an event, `hh:mm:ss` in UTC. */
@@ -29,6 +90,9 @@ export function outcomeText(
   event: Extract<RunEvent, { type: 'task.finished' }>,
 ): string {
   const { outcome } = event;
+  if (event.cached !== undefined) {
+    return `cached (from ${originText(event.cached, event.taskId)})`;
+  }
   if (outcome.ok) {
     return `ok in ${seconds(outcome.durationMs)}`;
   }
@@ -59,8 +123,16 @@ export function outcomeText(
 export function describeEvent(event: RunEvent): string | undefined {
   const time = clock(event.at);
   switch (event.type) {
-    case 'run.submitted':
-      return `${time} run ${event.runId} submitted (${event.file})`;
+    case 'run.submitted': {
+      const notes = [
+        event.file,
+        event.retryOf === undefined ? '' : `retrying ${event.retryOf}`,
+        event.untrustedScope === undefined
+          ? ''
+          : `untrusted, cache scope ${event.untrustedScope}`,
+      ].filter((note) => note !== '');
+      return `${time} run ${event.runId} submitted (${notes.join(', ')})`;
+    }
     case 'run.started':
       return `${time} project ${event.project}: ${counted(event.jobs.length, 'job')}`;
     case 'job.started':
@@ -99,6 +171,8 @@ export function describeEvent(event: RunEvent): string | undefined {
         `${time}   ! ${event.taskId} attempt ${event.attempt} log is ` +
         `missing chunks ${event.fromSeq}–${event.toSeq}`
       );
+    case 'task.cache':
+      return `${time}   ${cacheText(event)}`;
     case 'task.finished':
       return `${time}   ${event.outcome.ok ? '✓' : '✗'} ${event.taskId} ${outcomeText(event)}`;
     case 'run.finished':
@@ -107,6 +181,29 @@ export function describeEvent(event: RunEvent): string | undefined {
       }`;
     default:
       return undefined;
+  }
+}
+
+/** What the cache held for a task, as a status line shows it. */
+function cacheText(event: Extract<RunEvent, { type: 'task.cache' }>): string {
+  const { taskId, changes } = event;
+  switch (event.result) {
+    case 'hit': {
+      const from =
+        event.from === undefined ? '' : originText(event.from, taskId);
+      return `= ${taskId} cache hit${from === '' ? '' : ` (from ${from})`}`;
+    }
+    case 'wait':
+      return `… ${taskId} waits for an identical task${
+        changes[0] === undefined ? '' : `: ${brief(changes[0])}`
+      }`;
+    default: {
+      const shown = changes.slice(0, SHOWN_CHANGES).map(brief);
+      const more = changes.length - shown.length;
+      const why = [...shown, ...(more > 0 ? [`${more} more`] : [])];
+      const reasons = why.length === 0 ? '' : `: ${why.join('; ')}`;
+      return `≠ ${taskId} cache miss${reasons}`;
+    }
   }
 }
 

@@ -132,3 +132,66 @@ describe('the summary', () => {
     );
   });
 });
+
+/** The synthetic run with every task reused from run `run-origin-0001`. */
+function cachedRun(jobs: number, tasksPerJob: number): RunView {
+  const view = new RunView();
+  for (const event of syntheticRun(jobs, tasksPerJob).events) {
+    view.apply(
+      event.type === 'task.finished'
+        ? {
+            ...event,
+            cached: {
+              runId: 'run-origin-0001',
+              taskId: event.taskId,
+              attempt: 1,
+              finishedAt: 1_600_000_000_000,
+            },
+          }
+        : event,
+    );
+  }
+  return view;
+}
+
+describe('tasks reused from the cache', () => {
+  it('show as cached, with the run they came from, in the tree', () => {
+    const view = cachedRun(1, 2);
+    const lines = renderFrame(view, { ...WIDE, now: view.lastEventAt }).split(
+      '\n',
+    );
+    expect(lines[0]).toContain('2/2 tasks done · 2 cached');
+    expect(lines).toContain(
+      '   ✓ job1-1 cached (from run-origin-0001) · make part-1',
+    );
+  });
+
+  it('are counted in the summary and left out of the slowest tasks', () => {
+    const lines = summaryLines(cachedRun(2, 5));
+    expect(lines[0]).toBe(
+      'run run-synthetic-0001 succeeded in 0.0s · 2 jobs: 2 succeeded · ' +
+        '10 tasks: 10 succeeded (10 cached)',
+    );
+    expect(lines).not.toContain('slowest tasks:');
+  });
+
+  it('show a task that waits for an identical one as waiting', () => {
+    const run = syntheticRun(1, 1);
+    const view = viewOf(4, run);
+    view.apply({
+      schema: 1,
+      type: 'task.cache',
+      runId: view.runId,
+      at: view.lastEventAt + 1,
+      taskId: 'job1-1',
+      result: 'wait',
+      key: 'k',
+      changes: ['task job1-1 of run run-other runs the same key now'],
+    });
+    const requestedAt = view.tasks.get('job1-1')?.requestedAt ?? 0;
+    const frame = renderFrame(view, { ...WIDE, now: requestedAt + 3_000 });
+    expect(frame).toContain(
+      '   · job1-1 waiting 3.0s for an identical task · make part-1',
+    );
+  });
+});

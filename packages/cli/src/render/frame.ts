@@ -186,7 +186,9 @@ function taskLines(task: TaskView, now: number): string[] {
 function stateText(task: TaskView, now: number): string {
   switch (task.state) {
     case 'queued':
-      return `queued ${seconds(now - task.requestedAt)}`;
+      return task.waitingFor === undefined
+        ? `queued ${seconds(now - task.requestedAt)}`
+        : `waiting ${seconds(now - task.requestedAt)} for an identical task`;
     case 'running':
       return `running ${seconds(now - (task.attemptStartedAt ?? now))}`;
     case 'retrying':
@@ -203,11 +205,13 @@ function headerLine(view: RunView, now: number): string {
   let running = 0;
   let failed = 0;
   let retried = 0;
+  let cached = 0;
   for (const task of view.allTasks()) {
     done += task.state === 'succeeded' ? 1 : 0;
     running += task.state === 'running' ? 1 : 0;
     failed += task.state === 'failed' ? 1 : 0;
     retried += task.retried ? 1 : 0;
+    cached += task.cached ? 1 : 0;
   }
   const state =
     view.finished === undefined
@@ -215,6 +219,7 @@ function headerLine(view: RunView, now: number): string {
       : `${view.finished.status} in ${seconds(view.finished.durationMs)}`;
   const counts = [
     `${done}/${view.tasks.size} tasks done`,
+    cached > 0 ? `${cached} cached` : '',
     running > 0 ? `${running} running` : '',
     failed > 0 ? `${failed} failed` : '',
     retried > 0 ? `${retried} retried` : '',

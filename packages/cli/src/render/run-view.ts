@@ -34,6 +34,13 @@ export interface TaskView {
   durationMs?: number;
   /** Whether an attempt failed and another was made. */
   retried: boolean;
+  /**
+   * While it waits for an identical task to finish (a `task.cache` wait),
+   * which one, as the scheduler said.
+   */
+  waitingFor?: string;
+  /** Whether its result was reused from the cache (`finished` says whence). */
+  cached: boolean;
   /** Its final event, once finished. */
   finished?: RunEventOf<'task.finished'>;
 }
@@ -108,6 +115,15 @@ export class RunView {
           task.attemptStartedAt = event.at;
         });
         break;
+      case 'task.cache':
+        this.#onTask(event.taskId, (task) => {
+          if (event.result === 'wait') {
+            task.waitingFor = event.changes[0] ?? 'an identical task';
+          } else {
+            delete task.waitingFor;
+          }
+        });
+        break;
       case 'task.retrying':
         this.#onTask(event.taskId, (task) => {
           task.state = 'retrying';
@@ -121,6 +137,8 @@ export class RunView {
           task.attempt = event.attempt;
           task.durationMs = event.outcome.durationMs;
           task.finished = event;
+          task.cached = event.cached !== undefined;
+          delete task.waitingFor;
           task.state = event.outcome.ok
             ? 'succeeded'
             : event.outcome.reason === 'cancelled'
@@ -163,6 +181,7 @@ export class RunView {
       attempt: 1,
       requestedAt: event.at,
       retried: false,
+      cached: false,
     };
     this.tasks.set(event.taskId, task);
     this.#job(event.job).tasks.push(task);

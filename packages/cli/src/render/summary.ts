@@ -9,7 +9,8 @@ export const SUMMARY_TAIL_LINES = 20;
 
 /**
  * The lines printed once a run has finished (none when no event of it
- * came): its outcome with counts of jobs and tasks, its slowest tasks,
+ * came): its outcome with counts of jobs and tasks, its slowest tasks
+ * (of those that ran: a reused result took no time here),
  * and, unless `failures` is false (they were printed as they happened),
  * each failed task with the end of its output.
  */
@@ -22,7 +23,7 @@ export function summaryLines(view: RunView, failures = true): string[] {
   const lines = [outcomeLine(view, tasks)];
 
   const slowest = tasks
-    .filter((task) => task.durationMs !== undefined)
+    .filter((task) => task.durationMs !== undefined && !task.cached)
     .sort((a, b) => (b.durationMs ?? 0) - (a.durationMs ?? 0))
     .slice(0, SLOWEST_TASKS);
   if (slowest.length > 0) {
@@ -66,7 +67,12 @@ function outcomeLine(view: RunView, tasks: TaskView[]): string {
       ? 'not finished'
       : `${view.finished.status} in ${seconds(view.finished.durationMs)}`;
   const jobs = countBy([...view.jobs.values()].map((job) => job.state));
-  const states = countBy(tasks.map((task) => task.state));
+  const cached = tasks.filter((task) => task.cached).length;
+  const states = countBy(tasks.map((task) => task.state)).map((count) =>
+    cached > 0 && count.endsWith(' succeeded')
+      ? `${count} (${cached} cached)`
+      : count,
+  );
   const retried = tasks.filter((task) => task.retried).length;
   const taskCounts = retried > 0 ? [...states, `${retried} retried`] : states;
   return (
