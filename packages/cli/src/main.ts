@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { parseArgs } from 'node:util';
+import { cacheCommand } from './commands/cache.js';
 import { cancelCommand } from './commands/cancel.js';
 import { devCommand } from './commands/dev.js';
 import { eventsCommand } from './commands/events.js';
@@ -8,10 +8,27 @@ import {
   NATS_CONFIG_DEFAULTS,
   natsConfigCommand,
 } from './commands/nats-config.js';
+import { retryCommand } from './commands/retry.js';
 import { runCommand } from './commands/run.js';
-import { SECRET_ACTIONS, secretCommand } from './commands/secret.js';
+import { secretCommand } from './commands/secret.js';
 import { setupCommand } from './commands/setup.js';
 import { watchCommand } from './commands/watch.js';
+import { whyCommand } from './commands/why.js';
+import {
+  cacheAction,
+  cacheOptions,
+  eventsRun,
+  parseParams,
+  parseUsage,
+  secretAction,
+  sequenceOption,
+  statusOption,
+  streamOption,
+  timeOption,
+  UsageError,
+  untrustedOption,
+  wholeNumber,
+} from './options.js';
 
 /** How long the CLI waits for its output to be written before it exits. */
 const FLUSH_WAIT_MS = 2_000;
@@ -19,8 +36,13 @@ const FLUSH_WAIT_MS = 2_000;
 const USAGE = `Usage: river <command> [options]
 
 Commands:
-  run <file.ts> [--param name=value]… [--json] [--quiet]
-                                     bundle, submit and follow a run
+  run <file.ts> [--param name=value]… [--untrusted scope] [--json]
+      [--quiet]                      bundle, submit and follow a run
+                                     (--untrusted: its cache results
+                                     stay in that scope)
+  retry <runId> [--untrusted scope] [--json] [--quiet]
+                                     run a run again, reusing the tasks
+                                     that succeeded; follow it as run does
   dev [--store <dir>]                run NATS and the four services
   logs <runId> [task] [--follow] [--stream stdout|stderr] [--since time]
        [--attempt n] [--raw] [--bytes offset:length] [--usage]
@@ -33,6 +55,17 @@ Commands:
   events --all [--project p] [--status s] [--since time] [--follow]
          [--json] [--after-seq n]    print every run's events
   cancel <runId> [--reason text]     cancel a run and kill its tasks
+  why <runId> <task> [--json]        say whether a task was a cache hit,
+                                     a miss (and what changed) or uncached
+  cache stats [--json]               count the task cache's entries, bytes
+                                     and expired entries, per scope
+  cache ls [--json]                  list the task cache's entries
+  cache rm <key-prefix> | --scope s | --all
+                                     delete cache entries (admin user)
+  cache prune [--max-bytes n] [--blob-min-age-days d]
+                                     delete expired entries, the oldest
+                                     above n bytes, and artifact files
+                                     no entry uses (admin user)
   secret set <name> [--from-file f]  store a secret (value from stdin or f)
   secret list [--json]               list secrets' names and versions
   secret rm <name>                   remove a secret
@@ -58,6 +91,9 @@ async function main(argv: string[]): Promise<number> {
   const most =
     {
       run: 1,
+      retry: 1,
+      why: 2,
+      cache: 2,
       dev: 0,
       logs: 2,
       events: 1,
@@ -83,9 +119,26 @@ async function main(argv: string[]): Promise<number> {
       return runCommand({
         file: need(first, 'a project file'),
         params: parseParams(values.param ?? []),
+        untrustedScope: untrustedOption(values.untrusted),
         json: values.json,
         quiet: values.quiet,
       });
+    case 'retry':
+      return retryCommand(need(first, 'a run id'), {
+        untrustedScope: untrustedOption(values.untrusted),
+        json: values.json,
+        quiet: values.quiet,
+      });
+    case 'why':
+      return whyCommand(
+        need(first, 'a run id'),
+        need(second, 'a task id or name'),
+        { json: values.json },
+      );
+    case 'cache': {
+      const action = cacheAction(first);
+      return cacheCommand(action, cacheOptions(action, second, values));
+    }
     case 'dev':
       return devCommand({ storeDir: values.store });
     case 'logs':
@@ -138,175 +191,6 @@ async function main(argv: string[]): Promise<number> {
       });
     default:
       throw new UsageError(`Unknown command '${command}'.`);
-  }
-}
-
-class UsageError extends Error {}
-
-/** The `--stream` option, checked. */
-function streamOption(
-  value: string | undefined,
-): 'stdout' | 'stderr' | undefined {
-  if (value === undefined || value === 'stdout' || value === 'stderr') {
-    return value;
-  }
-  throw new UsageError(`--stream takes stdout or stderr, not '${value}'.`);
-}
-
-/** The run of `river events`, or undefined with `--all`, checked. */
-function eventsRun(
-  runId: string | undefined,
-  values: { all: boolean; project?: string; status?: string; since?: string },
-): string | undefined {
-  const filtered = ['project', 'status', 'since'].filter(
-    (name) => values[name as keyof typeof values] !== undefined,
-  );
-  if (runId !== undefined && values.all) {
-    throw new UsageError('river events takes a run id or --all, not both.');
-  }
-  if (runId !== undefined && filtered.length > 0) {
-    throw new UsageError(
-      `--${filtered.join(', --')} filter${filtered.length === 1 ? 's' : ''} ` +
-        "every run's events (--all), not one run's.",
-    );
-  }
-  if (runId === undefined && !values.all) {
-    throw new UsageError('river events needs a run id, or --all.');
-  }
-  return runId;
-}
-
-/** The `--after-seq` option: a stream sequence, 0 or more. */
-function sequenceOption(value: string | undefined): number | undefined {
-  if (value === undefined) {
-    return undefined;
-  }
-  if (!/^\d+$/.test(value)) {
-    throw new UsageError(
-      `--after-seq takes the seq of the last event seen, not '${value}'.`,
-    );
-  }
-  return Number(value);
-}
-
-/** The `--status` option: a run's final status. */
-function statusOption(
-  value: string | undefined,
-): 'succeeded' | 'failed' | 'cancelled' | undefined {
-  if (
-    value === undefined ||
-    value === 'succeeded' ||
-    value === 'failed' ||
-    value === 'cancelled'
-  ) {
-    return value;
-  }
-  throw new UsageError(
-    `--status takes succeeded, failed or cancelled, not '${value}'.`,
-  );
-}
-
-/**
- * The `--since` option: an ISO date or time (`2026-01-31`,
- * `2026-01-31T12:00:00Z`) or a duration back from now (`30m`, `2h`, `1d`).
- */
-function timeOption(value: string | undefined): Date | undefined {
-  if (value === undefined) {
-    return undefined;
-  }
-  const ago = /^(\d+)([smhd])$/.exec(value);
-  if (ago?.[1] !== undefined && ago[2] !== undefined) {
-    const unitMs = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[
-      ago[2] as 's' | 'm' | 'h' | 'd'
-    ];
-    return new Date(Date.now() - Number(ago[1]) * unitMs);
-  }
-  const time = Date.parse(value);
-  if (Number.isNaN(time)) {
-    throw new UsageError(
-      `--since takes an ISO time or a duration such as 30m, not '${value}'.`,
-    );
-  }
-  return new Date(time);
-}
-
-/** The action of `river secret`, checked. */
-function secretAction(value: string | undefined) {
-  const action = SECRET_ACTIONS.find((known) => known === value);
-  if (action === undefined) {
-    const given = value === undefined ? '' : `, not '${value}'`;
-    throw new UsageError(
-      `river secret takes ${SECRET_ACTIONS.join(', ')}${given}.`,
-    );
-  }
-  return action;
-}
-
-/** An option that takes a whole number of 1 or more, checked. */
-function wholeNumber(
-  value: string | undefined,
-  option: string,
-): number | undefined {
-  if (value === undefined) {
-    return undefined;
-  }
-  if (!/^\d+$/.test(value) || Number(value) < 1) {
-    throw new UsageError(`${option} takes a whole number of 1 or more.`);
-  }
-  return Number(value);
-}
-
-/** `name=value` pairs from repeated `--param` options. */
-function parseParams(pairs: string[]): Record<string, string> {
-  const params: Record<string, string> = {};
-  for (const pair of pairs) {
-    const equals = pair.indexOf('=');
-    if (equals < 1) {
-      throw new UsageError(`--param takes name=value, not '${pair}'.`);
-    }
-    const name = pair.slice(0, equals);
-    if (Object.hasOwn(params, name)) {
-      throw new UsageError(`--param ${name} is given twice.`);
-    }
-    params[name] = pair.slice(equals + 1);
-  }
-  return params;
-}
-
-function parseUsage(argv: string[]) {
-  try {
-    return parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        json: { type: 'boolean', default: false },
-        all: { type: 'boolean', default: false },
-        project: { type: 'string' },
-        status: { type: 'string' },
-        since: { type: 'string' },
-        'after-seq': { type: 'string' },
-        quiet: { type: 'boolean', default: false },
-        follow: { type: 'boolean', short: 'f', default: false },
-        store: { type: 'string' },
-        reason: { type: 'string' },
-        stream: { type: 'string' },
-        attempt: { type: 'string' },
-        raw: { type: 'boolean', default: false },
-        bytes: { type: 'string' },
-        usage: { type: 'boolean', default: false },
-        param: { type: 'string', multiple: true, short: 'p' },
-        'from-file': { type: 'string' },
-        'private-key-file': { type: 'string' },
-        out: { type: 'string' },
-        pool: { type: 'string', multiple: true },
-        listen: { type: 'string' },
-        replicas: { type: 'string' },
-        'retention-days': { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
   }
 }
 

@@ -1,6 +1,8 @@
 import {
+  connectRiver,
   type NatsCredentials,
   natsCredentialsFromEnv,
+  type RiverConnection,
 } from '@river/protocol/internal';
 import { RiverClient } from '@river/sdk/client';
 import { type LocalStack, startLocalStack } from '../stack.js';
@@ -68,18 +70,64 @@ export async function connectOrStart(
   }
 }
 
+/** About 5 s of reconnecting before a command on River's buckets gives up. */
+const BUCKET_RECONNECT_ATTEMPTS = 20;
+
+/**
+ * NATS_URL, which commands on what a River holds require.
+ *
+ * @throws Error saying what to set, with `hint` on which server it is.
+ */
+export function existingNatsUrl(
+  hint = 'the NATS server that ran the run (river dev prints it)',
+): string {
+  const natsUrl = process.env.NATS_URL;
+  if (natsUrl === undefined || natsUrl.trim() === '') {
+    throw new Error(`NATS_URL is not set: point it at ${hint}.`);
+  }
+  return natsUrl;
+}
+
 /** Connects to NATS_URL, which commands reading past runs require. */
 export async function connectToExisting(): Promise<RiverClient> {
-  const natsUrl = process.env.NATS_URL;
-  if (natsUrl === undefined || natsUrl === '') {
-    throw new Error(
-      'NATS_URL is not set: point it at the NATS server that ran the run ' +
-        '(river dev prints it).',
-    );
-  }
   return RiverClient.connect({
-    servers: natsUrl,
+    servers: existingNatsUrl(),
     name: 'river-cli',
     credentials: cliCredentials(),
   });
+}
+
+/**
+ * Connects to NATS_URL as {@link connectOrStart} does, but never starts
+ * an embedded River: for commands about runs that one would not hold.
+ */
+export async function connectExisting(): Promise<CliConnection> {
+  const client = await connectToExisting();
+  return {
+    client,
+    stack: undefined,
+    close: () => client.close().catch(() => undefined),
+  };
+}
+
+/**
+ * Runs `action` on a connection to NATS_URL (see {@link existingNatsUrl}
+ * for `hint`) as the user the environment names, for commands that work
+ * on River's buckets themselves; closes it after.
+ */
+export async function withRiverConnection<T>(
+  hint: string,
+  action: (connection: RiverConnection) => Promise<T>,
+): Promise<T> {
+  const connection = await connectRiver({
+    servers: existingNatsUrl(hint),
+    name: 'river-cli',
+    maxReconnectAttempts: BUCKET_RECONNECT_ATTEMPTS,
+    credentials: cliCredentials(),
+  });
+  try {
+    return await action(connection);
+  } finally {
+    await connection.nc.close();
+  }
 }

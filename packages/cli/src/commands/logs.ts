@@ -21,6 +21,14 @@ export interface LogsOptions {
   usage?: boolean;
 }
 
+/** Whose stored log `river logs` reads. */
+interface LogSource {
+  runId: string;
+  taskId: string | undefined;
+  /** Only this attempt, when the user or the cache names one. */
+  attempt: number | undefined;
+}
+
 /**
  * `river logs <runId> [task] [--follow] [--stream stdout|stderr]
  * [--since time] [--attempt n] [--raw] [--bytes offset:length] [--usage]`:
@@ -28,6 +36,8 @@ export interface LogsOptions {
  * unless one task is named (then only where a retry begins); with
  * `--follow`, until the run finishes. Output is shown as UTF-8 text,
  * with replacement characters where it is not; `--raw` writes the bytes.
+ * A task whose result was reused from the cache ran nowhere: its log is
+ * the origin task's, which a line on stderr names.
  */
 export async function logsCommand(
   runId: string,
@@ -48,20 +58,54 @@ export async function logsCommand(
       await out.write(formatUsage(runId, await client.logUsage(runId)));
       return 0;
     }
-    if (range !== undefined && taskId !== undefined) {
-      return await printRange(client, out, runId, taskId, range, options);
+    const source = await logSource(client, runId, taskId, options.attempt);
+    if (range !== undefined && source.taskId !== undefined) {
+      const { taskId: task } = source;
+      return await printRange(
+        client,
+        out,
+        { ...source, taskId: task },
+        range,
+        options,
+      );
     }
-    return await printLogs(client, out, runId, taskId, options);
+    return await printLogs(client, out, source, options);
   } finally {
     await client.close();
   }
 }
 
+/**
+ * The run and task whose log to read: the one asked for, or, for a task
+ * reused from the cache, the task that ran, as stderr then says.
+ */
+async function logSource(
+  client: RiverClient,
+  runId: string,
+  taskId: string | undefined,
+  attempt: number | undefined,
+): Promise<LogSource> {
+  const origin =
+    taskId === undefined ? undefined : await client.cacheOrigin(runId, taskId);
+  if (origin === undefined) {
+    return { runId, taskId, attempt };
+  }
+  process.stderr.write(
+    `Task ${taskId} of run ${runId} reused a result from the cache: this ` +
+      `is the log of ${origin.runId}/${origin.taskId} (attempt ` +
+      `${origin.attempt}), the task that ran.\n`,
+  );
+  return {
+    runId: origin.runId,
+    taskId: origin.taskId,
+    attempt: origin.attempt,
+  };
+}
+
 async function printLogs(
   client: RiverClient,
   out: StdoutWriter,
-  runId: string,
-  taskId: string | undefined,
+  { runId, taskId, attempt }: LogSource,
   options: LogsOptions,
 ): Promise<number> {
   const printer = new LogPrinter({ taskId, raw: options.raw === true });
@@ -70,7 +114,7 @@ async function printLogs(
     follow: options.follow,
     ...(taskId === undefined ? {} : { taskId }),
     ...(options.stream === undefined ? {} : { stream: options.stream }),
-    ...(options.attempt === undefined ? {} : { attempt: options.attempt }),
+    ...(attempt === undefined ? {} : { attempt }),
     ...(options.since === undefined ? {} : { since: options.since.getTime() }),
   })) {
     any = true;
@@ -93,15 +137,14 @@ async function printLogs(
 async function printRange(
   client: RiverClient,
   out: StdoutWriter,
-  runId: string,
-  taskId: string,
+  { runId, taskId, attempt }: LogSource & { taskId: string },
   range: { offset: number; length: number },
   options: LogsOptions,
 ): Promise<number> {
   const read = await client.logRange(runId, taskId, {
     ...range,
     ...(options.stream === undefined ? {} : { stream: options.stream }),
-    ...(options.attempt === undefined ? {} : { attempt: options.attempt }),
+    ...(attempt === undefined ? {} : { attempt }),
   });
   if (read.attempt === undefined) {
     process.stderr.write(`No logs stored for run ${runId} task ${taskId}.\n`);

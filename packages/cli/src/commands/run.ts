@@ -2,7 +2,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { RiverClient, SequencedEvent } from '@river/sdk/client';
 import { type ShownRun, showRun } from '../render/show-run.js';
 import { statusDisplay, statusMode } from '../render/status-display.js';
-import { connectOrStart } from './context.js';
+import { type CliConnection, connectOrStart } from './context.js';
 
 /** How long an interrupted `river run` waits for its watch to stop. */
 const STOP_WATCH_MS = 1_000;
@@ -13,13 +13,33 @@ const STOP_WATCH_MS = 1_000;
  */
 const UNTAKEN_NOTICE_MS = 5_000;
 
+/** How `river run` and `river retry` show the run they follow. */
+export interface FollowOptions {
+  json: boolean;
+  quiet: boolean;
+}
+
 /** Options of `river run`. */
-export interface RunOptions {
+export interface RunOptions extends FollowOptions {
   file: string;
   /** Parameter values as given on the command line. */
   params: Record<string, string>;
-  json: boolean;
-  quiet: boolean;
+  /** Set for an untrusted run: the cache scope its results go to. */
+  untrustedScope?: string | undefined;
+}
+
+/** A run a command submitted, watched from before its first event. */
+export interface WatchedRun {
+  runId: string;
+  events: AsyncGenerator<SequencedEvent>;
+}
+
+/** What {@link followNewRun} submits and follows. */
+export interface NewRun {
+  /** What the run is, for messages: `the run of pipeline.ts`. */
+  what: string;
+  /** Submits it and starts watching it. */
+  submit(client: RiverClient): Promise<WatchedRun>;
 }
 
 /**
@@ -29,13 +49,35 @@ export interface RunOptions {
  * with the process exit code: 0 when the run
  * succeeded, 1 when it failed.
  */
-export async function runCommand(options: RunOptions): Promise<number> {
+export function runCommand(options: RunOptions): Promise<number> {
+  const { file, params, untrustedScope } = options;
+  return followNewRun(options, connectOrStart, {
+    what: `the run of ${file}`,
+    submit: (client) =>
+      client.submitAndWatch(file, {
+        params,
+        ...(untrustedScope === undefined ? {} : { untrustedScope }),
+      }),
+  });
+}
+
+/**
+ * Connects with `connect`, submits the run `run` and follows it until it
+ * ends, as `river run` does, and stops it being followed on Ctrl-C.
+ * Resolves with the exit code: 0 when the run succeeded, 1 when it
+ * failed, 130 or 143 when interrupted.
+ */
+export async function followNewRun(
+  options: FollowOptions,
+  connect: (announce: (line: string) => void) => Promise<CliConnection>,
+  run: NewRun,
+): Promise<number> {
   const note = (line: string) => {
     if (!options.json) {
       process.stderr.write(`${line}\n`);
     }
   };
-  const river = await connectOrStart(note);
+  const river = await connect(note);
   const interrupted = new Promise<number>((resolve) => {
     process.once('SIGINT', () => resolve(130));
     process.once('SIGTERM', () => resolve(143));
@@ -46,6 +88,7 @@ export async function runCommand(options: RunOptions): Promise<number> {
       followRun(
         river.client,
         options,
+        run,
         (line) =>
           // The embedded River's store goes with it: no hint to read it.
           river.stack === undefined || !line.includes('river logs')
@@ -74,7 +117,8 @@ export async function runCommand(options: RunOptions): Promise<number> {
 
 async function followRun(
   client: RiverClient,
-  options: RunOptions,
+  options: FollowOptions,
+  newRun: NewRun,
   note: (line: string) => void,
   watching: (events: AsyncGenerator<SequencedEvent>) => void,
 ): Promise<number> {
@@ -84,7 +128,7 @@ async function followRun(
   let runId: string | undefined;
   const untaken = setTimeout(() => {
     process.stderr.write(
-      `No controller has taken the run of ${options.file} after ` +
+      `No controller has taken ${newRun.what} after ` +
         `${UNTAKEN_NOTICE_MS / 1_000} s: is River running on this NATS ` +
         'server? The run starts when a controller takes it; Ctrl-C stops ' +
         `waiting${runId === undefined ? '' : ` (run ${runId} stays queued)`}.\n`,
@@ -92,9 +136,7 @@ async function followRun(
   }, UNTAKEN_NOTICE_MS);
   let shown: ShownRun;
   try {
-    const run = await client.submitAndWatch(options.file, {
-      params: options.params,
-    });
+    const run = await newRun.submit(client);
     runId = run.runId;
     watching(run.events);
     const mode = statusMode(options, process.stdout);

@@ -2,7 +2,6 @@ import { writeFile } from 'node:fs/promises';
 import { Buckets } from '@river/protocol';
 import {
   checkSecretName,
-  connectRiver,
   generateSecretKeys,
   parseSecretPublicKey,
   type RiverConnection,
@@ -10,14 +9,12 @@ import {
   sealedForKey,
   sealSecret,
 } from '@river/protocol/internal';
-import { cliCredentials } from './context.js';
+import { tableLines } from '../format.js';
+import { withRiverConnection } from './context.js';
 import { readSecretValue } from './secret-value.js';
 
 /** The variable `river secret set` reads the sandboxes' public key from. */
 export const SECRETS_PUBLIC_KEY_VARIABLE = 'RIVER_SECRETS_PUBLIC_KEY';
-
-/** About 5 s of reconnecting before a secret command gives up. */
-const RECONNECT_ATTEMPTS = 20;
 
 /** The actions of `river secret`. */
 export const SECRET_ACTIONS = ['set', 'list', 'rm', 'keygen'] as const;
@@ -124,14 +121,8 @@ async function list(
     ['NAME', 'VERSION', 'UPDATED', 'SEALED FOR KEY'],
     ...rows.map((row) => [row.name, String(row.version), row.updated, row.key]),
   ];
-  const widths = table[0]?.map((_, column) =>
-    Math.max(...table.map((line) => line[column]?.length ?? 0)),
-  );
-  for (const line of table) {
-    const cells = line.map((cell, column) =>
-      cell.padEnd(widths?.[column] ?? 0),
-    );
-    process.stdout.write(`${cells.join('  ').trimEnd()}\n`);
+  for (const line of tableLines(table)) {
+    process.stdout.write(`${line}\n`);
   }
   return 0;
 }
@@ -218,25 +209,11 @@ function publicKeyFromEnv(): SecretPublicKey {
   }
 }
 
-async function withConnection(
+function withConnection(
   action: (connection: RiverConnection) => Promise<number>,
 ): Promise<number> {
-  const natsUrl = process.env.NATS_URL;
-  if (natsUrl === undefined || natsUrl === '') {
-    throw new Error(
-      'NATS_URL is not set: point it at the NATS server your sandboxes ' +
-        'use (river dev prints it).',
-    );
-  }
-  const connection = await connectRiver({
-    servers: natsUrl,
-    name: 'river-cli',
-    maxReconnectAttempts: RECONNECT_ATTEMPTS,
-    credentials: cliCredentials(),
-  });
-  try {
-    return await action(connection);
-  } finally {
-    await connection.nc.close();
-  }
+  return withRiverConnection(
+    'the NATS server your sandboxes use (river dev prints it)',
+    action,
+  );
 }
