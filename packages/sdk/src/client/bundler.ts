@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Message } from 'esbuild';
 import { BundleError } from './errors.js';
@@ -23,13 +23,16 @@ export interface ProjectBundle {
 // wherever the file lives, so that the bundle matches the CLI's version.
 const AUTHORING_ENTRY = fileURLToPath(new URL('../index.js', import.meta.url));
 
-function describe(message: Message, file: string): string {
+function describe(message: Message, file: string, folder: string): string {
   const where = message.location;
   if (where === null) {
     return `${file}: ${message.text}`;
   }
+  // esbuild names the file from the project's folder; the user named the
+  // project from where they are.
+  const shown = relative(process.cwd(), resolve(folder, where.file));
   return (
-    `${where.file}:${where.line}:${where.column + 1}: ${message.text}\n` +
+    `${shown}:${where.line}:${where.column + 1}: ${message.text}\n` +
     `    ${where.lineText}`
   );
 }
@@ -83,7 +86,9 @@ export async function bundleProject(file: string): Promise<ProjectBundle> {
   } catch (error) {
     const errors = (error as { errors?: Message[] }).errors ?? [];
     const first = errors[0];
-    const details = errors.map((message) => describe(message, file));
+    const details = errors.map((message) =>
+      describe(message, file, dirname(path)),
+    );
     throw new BundleError(
       file,
       `Project file ${file} does not compile:\n${details.join('\n')}`,
