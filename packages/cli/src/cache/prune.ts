@@ -1,5 +1,5 @@
 import type { KV } from '@nats-io/kv';
-import { Buckets } from '@river/protocol';
+import { Buckets, CACHE_LAST_REQUEST_FILTER } from '@river/protocol';
 import type { RiverConnection } from '@river/protocol/internal';
 import { bytesText, counted } from '../format.js';
 import { bytesOf, readEntries, type StoredEntry } from './entries.js';
@@ -12,6 +12,12 @@ import {
 
 /** A day, for `--blob-min-age-days`. */
 const DAY_MS = 24 * 60 * 60 * 1_000;
+
+/**
+ * How long a task's last request is kept to explain its next miss: one
+ * older than this explains little, and each task ever run has one.
+ */
+export const LAST_REQUEST_KEEP_DAYS = 90;
 
 /** How old an unused artifact file must be before prune deletes it. */
 export const DEFAULT_BLOB_MIN_AGE_DAYS = 7;
@@ -61,6 +67,11 @@ export async function pruneCache(
     await bucket.purge(stored.bucketKey);
   }
 
+  const lastRequests = await pruneLastRequests(
+    bucket,
+    now - LAST_REQUEST_KEEP_DAYS * DAY_MS,
+  );
+
   const used = new Set([
     ...digestsOf(plan.kept),
     ...(await options.filesInUse()),
@@ -89,6 +100,10 @@ export async function pruneCache(
       plan.overLimit,
       `the oldest, over --max-bytes ${bytesText(options.maxBytes ?? 0)}`,
     ),
+    lastRequests === 0
+      ? ''
+      : `Removed ${counted(lastRequests, "task's last request", "tasks' last requests")} ` +
+        `older than ${LAST_REQUEST_KEEP_DAYS} days.`,
     `Removed ${counted(unused.length, 'artifact file')} ` +
       `(${bytesText(sum(unused.map((blob) => blob.size)))}) that no cache ` +
       'entry or running run uses, stored more than ' +
@@ -97,6 +112,35 @@ export async function pruneCache(
       `(${bytesText(sum(plan.kept.map(bytesOf)))}) and ` +
       `${counted(blobs.length - unused.length, 'artifact file')}.`,
   ].filter((line) => line !== '');
+}
+
+/**
+ * Deletes the records of tasks' last requests made before `before`, and
+ * unreadable ones; resolves with how many it deleted.
+ */
+async function pruneLastRequests(bucket: KV, before: number): Promise<number> {
+  const keys: string[] = [];
+  for await (const key of await bucket.keys(CACHE_LAST_REQUEST_FILTER)) {
+    keys.push(key);
+  }
+  let removed = 0;
+  for (const key of keys) {
+    const found = await bucket.get(key);
+    if (found === null || found.operation !== 'PUT') {
+      continue;
+    }
+    let at: unknown;
+    try {
+      at = (JSON.parse(found.string()) as { at?: unknown }).at;
+    } catch {
+      at = undefined;
+    }
+    if (typeof at !== 'number' || at < before) {
+      await bucket.purge(key);
+      removed++;
+    }
+  }
+  return removed;
 }
 
 /** `Removed 2 entries (1.2 KiB): expired.`, or nothing for none. */
