@@ -1,20 +1,14 @@
 import {
-  check,
-  encode,
   type FileRef,
   type FinalStatus,
   findGraphProblems,
   type HostTaskRequest,
-  type MessageDecodeError,
   type ParamSpec,
   type ParamValue,
   type RunEvent,
   type RunSubmission,
   resolveParams,
-  SCHEMA_VERSION,
   Subjects,
-  type TaskCache,
-  type TaskRequest,
   withArtifactEdges,
 } from '@river/protocol';
 import {
@@ -38,17 +32,8 @@ import { RetrySource } from './retry-source.js';
 import { type JobEnding, RunEvents } from './run-events.js';
 import { RunFeed } from './run-feed.js';
 import { RunRecord } from './run-record.js';
-import {
-  planTaskCache,
-  resolveCacheSetting,
-  secretVersionsOf,
-} from './task-cache.js';
-import {
-  brief,
-  commandText,
-  digestOf,
-  replayProblem,
-} from './task-identity.js';
+import { brief, replayProblem } from './task-identity.js';
+import { TaskRequests } from './task-requests.js';
 import type { FromWorker, ToWorker, WorkerData } from './worker-messages.js';
 
 /** What a run driver needs from its controller. */
@@ -149,10 +134,7 @@ export class RunDriver {
   #tasksAccepted = 0;
   /** Files of the artifacts provided so far, by artifact name. */
   readonly #artifacts = new Map<string, FileRef[]>();
-  /** The project's name and cache setting, once its bundle is loaded. */
-  #project: { name: string; cache: unknown } = { name: '', cache: undefined };
-  /** The successful tasks of the run this one retries. */
-  #retried: RetrySource | undefined;
+  readonly #requests: TaskRequests;
 
   constructor(deps: RunDriverDeps, submission: RunSubmission) {
     this.#deps = deps;
@@ -163,6 +145,12 @@ export class RunDriver {
       submission.runId,
       this.#record,
     );
+    this.#requests = new TaskRequests({
+      submission,
+      cacheSalt: deps.cacheSalt,
+      maxPayload: () => deps.connection.nc.info?.max_payload,
+      secretVersion: deps.secretVersion,
+    });
   }
 
   get #runId(): string {
@@ -236,7 +224,9 @@ export class RunDriver {
       const { retryOf } = this.#submission;
       if (retryOf !== undefined) {
         const { js, jsm } = this.#deps.connection;
-        this.#retried = await RetrySource.load(js, jsm, retryOf, this.#log);
+        this.#requests.setRetried(
+          await RetrySource.load(js, jsm, retryOf, this.#log),
+        );
       }
       if (this.#finished) {
         return done;
@@ -472,7 +462,7 @@ export class RunDriver {
     cache?: unknown;
   }): Promise<void> {
     const { name: project } = outline;
-    this.#project = { name: project, cache: outline.cache };
+    this.#requests.setProject(project, outline.cache);
     const jobs = withArtifactEdges(outline.jobs);
     const params = resolveParams(outline.params, this.#submission.params ?? {});
     if ('problems' in params) {
@@ -647,56 +637,18 @@ export class RunDriver {
       this.#refuseTask(requestId, taskId);
       return;
     }
-    const taskRequest: TaskRequest = {
-      schema: SCHEMA_VERSION,
-      runId: this.#runId,
-      taskId,
-      job: jobName,
-      name: String(request?.name),
-      requestedAt: Date.now(),
-      spec: request?.spec,
-    };
-    try {
-      check('taskRequest', Subjects.taskRequest, taskRequest);
-    } catch (error) {
+    const prepared = this.#requests.prepare(job, taskId, request);
+    if ('refused' in prepared) {
       // Job logic can hand over anything; refuse it there, where the
       // author sees it, instead of letting the scheduler drop it.
-      const { field, reason } = error as MessageDecodeError;
       this.#post({
         type: 'task-refused',
         requestId,
-        message: `Task ${taskId} is invalid: ${field.replace(/^\/spec\//, '')} ${reason}.`,
+        message: prepared.refused,
       });
       return;
     }
-    const command = commandText(request.spec.command);
-    const specDigest = digestOf(taskRequest.spec);
-    try {
-      const cache = this.#planCache(job, taskId, request, specDigest);
-      if (cache !== undefined) {
-        taskRequest.cache = cache;
-      }
-    } catch (error) {
-      this.#post({
-        type: 'task-refused',
-        requestId,
-        message: `Task ${taskId} was not sent: ${errorMessage(error)}.`,
-      });
-      return;
-    }
-    let encoded = encode('taskRequest', taskRequest);
-    const room = this.#deps.connection.nc.info?.max_payload;
-    if (room !== undefined && encoded.length > room) {
-      this.#post({
-        type: 'task-refused',
-        requestId,
-        message:
-          `Task ${taskId} is too large to send: its request takes ` +
-          `${encoded.length} bytes, the NATS server takes at most ${room}. ` +
-          'Pass big values as input files instead.',
-      });
-      return;
-    }
+    const { request: taskRequest, command, specDigest } = prepared;
     const recorded = this.#record.task(taskId);
     if (recorded === undefined && this.#tasksAccepted >= this.#deps.maxTasks) {
       // Every task costs the controller memory while the run lasts.
@@ -729,26 +681,7 @@ export class RunDriver {
     // Its outcome is in the history already, or still to come.
     this.#gate.wait(taskId, { requestId, job: jobName });
     if (recorded === undefined) {
-      const secrets = request.spec.secrets ?? [];
-      if (taskRequest.cache !== undefined && secrets.length > 0) {
-        // Read only now, once the task is registered: the stand-in key
-        // that was checked for size is as long as the real one.
-        const versions = await secretVersionsOf(
-          secrets,
-          this.#deps.secretVersion,
-        );
-        const cache = this.#planCache(
-          job,
-          taskId,
-          request,
-          specDigest,
-          versions,
-        );
-        encoded = encode('taskRequest', {
-          ...taskRequest,
-          ...(cache === undefined ? {} : { cache }),
-        });
-      }
+      const encoded = await this.#requests.encodeToSend(job, prepared);
       // The request goes first: a `task.requested` event in the history
       // then proves the request is queued, so a replay need not send it.
       await publishWithRetry(
@@ -779,38 +712,6 @@ export class RunDriver {
       { taskId, subject: Subjects.taskRequest },
       'Task requested',
     );
-  }
-
-  /**
-   * The task request's `cache` field; see {@link planTaskCache}.
-   *
-   * @throws CacheSettingError when job logic gave an invalid setting.
-   */
-  #planCache(
-    job: JobRecord,
-    taskId: string,
-    request: HostTaskRequest,
-    specDigest: string,
-    secretVersions?: Record<string, string>,
-  ): TaskCache | undefined {
-    const { name: project } = this.#project;
-    const setting = resolveCacheSetting([
-      [`Project ${project}`, this.#project.cache],
-      [`Job ${job.name}`, job.cache],
-      [`Task ${taskId}`, request.cache],
-    ]);
-    return planTaskCache({
-      project,
-      job: job.name,
-      name: request.name,
-      spec: request.spec,
-      setting,
-      codeDigest: this.#submission.bundleDigest,
-      serviceSalt: this.#deps.cacheSalt,
-      untrustedScope: this.#submission.untrustedScope,
-      reuse: this.#retried?.reuseFor(taskId, specDigest),
-      ...(secretVersions === undefined ? {} : { secretVersions }),
-    });
   }
 
   async #onJobEnded(
