@@ -111,85 +111,63 @@ describe('the cache scenario checks what ran', () => {
   });
 });
 
+/**
+ * Runs one scenario of `npm run bench` once in quick mode and reads the
+ * JSON it writes.
+ */
+async function runQuick(scenario: string) {
+  const dir = await mkdtemp(join(tmpdir(), 'river-bench-test-'));
+  const out = join(dir, 'results.json');
+  try {
+    const code = await new Promise<number | null>((resolve) => {
+      const child = spawn(
+        process.execPath,
+        ['bench/index.mjs', scenario, '--quick', '--repeat', '1', '--out', out],
+        { cwd: REPO_ROOT, stdio: 'ignore' },
+      );
+      child.once('exit', resolve);
+    });
+    return { code, written: JSON.parse(await readFile(out, 'utf8')) };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 describe('npm run bench', () => {
   it('runs a scenario side by side and writes its results as JSON', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'river-bench-test-'));
-    const out = join(dir, 'results.json');
-    try {
-      const code = await new Promise<number | null>((resolve) => {
-        const child = spawn(
-          process.execPath,
-          [
-            'bench/index.mjs',
-            'latency',
-            '--quick',
-            '--repeat',
-            '1',
-            '--out',
-            out,
-          ],
-          { cwd: REPO_ROOT, stdio: 'ignore' },
-        );
-        child.once('exit', resolve);
-      });
-      const written = JSON.parse(await readFile(out, 'utf8'));
-      expect(code).toBe(0);
-      const [latency] = written.results;
-      expect(latency.scenario).toBe('latency');
-      expect(latency.error).toBeUndefined();
-      expect(Object.keys(latency.rows[0].values)).toEqual([
-        'River',
-        'bare spawn',
-        'NATS request',
-        'BullMQ',
-      ]);
-      for (const value of Object.values(latency.rows[0].values)) {
-        expect(value).toBeGreaterThan(0);
-      }
-    } finally {
-      await rm(dir, { recursive: true, force: true });
+    const { code, written } = await runQuick('latency');
+    expect(code).toBe(0);
+    const [latency] = written.results;
+    expect(latency.scenario).toBe('latency');
+    expect(latency.error).toBeUndefined();
+    expect(Object.keys(latency.rows[0].values)).toEqual([
+      'River',
+      'bare spawn',
+      'NATS request',
+      'BullMQ',
+    ]);
+    for (const value of Object.values(latency.rows[0].values)) {
+      expect(value).toBeGreaterThan(0);
     }
   }, 180_000);
 
   it('runs the cache scenario against make and counts what ran', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'river-bench-test-'));
-    const out = join(dir, 'results.json');
-    try {
-      const code = await new Promise<number | null>((resolve) => {
-        const child = spawn(
-          process.execPath,
-          [
-            'bench/index.mjs',
-            'cache',
-            '--quick',
-            '--repeat',
-            '1',
-            '--out',
-            out,
-          ],
-          { cwd: REPO_ROOT, stdio: 'ignore' },
-        );
-        child.once('exit', resolve);
-      });
-      const written = JSON.parse(await readFile(out, 'utf8'));
-      expect(code).toBe(0);
-      const [cache] = written.results;
-      expect(cache.scenario).toBe('cache');
-      expect(cache.error).toBeUndefined();
-      expect(cache.detail.tasksRun.testEdited).toEqual([
-        'test-debug-1',
-        'test-release-1',
-        'test-asan-1',
-        'test-portable-1',
-      ]);
-      for (const { values } of cache.rows) {
-        expect(Object.keys(values)).toEqual(['River', 'make -j2']);
-        for (const value of Object.values(values)) {
-          expect(value).toBeGreaterThan(0);
-        }
+    const { code, written } = await runQuick('cache');
+    expect(code).toBe(0);
+    const [cache] = written.results;
+    expect(cache.scenario).toBe('cache');
+    expect(cache.error).toBeUndefined();
+    expect(cache.detail.tasksRun.testEdited).toEqual([
+      'test-debug-1',
+      'test-release-1',
+      'test-asan-1',
+      'test-portable-1',
+    ]);
+    for (const { values } of cache.rows) {
+      expect(Object.keys(values)).toEqual(['River', 'make -j2']);
+      for (const value of Object.values(values)) {
+        expect(value).toBeGreaterThan(0);
       }
-    } finally {
-      await rm(dir, { recursive: true, force: true });
     }
   }, 180_000);
 

@@ -4,7 +4,6 @@ import {
   type JetStreamManager,
   type JsMsg,
 } from '@nats-io/jetstream';
-import type { KV } from '@nats-io/kv';
 import {
   Buckets,
   Consumers,
@@ -23,6 +22,7 @@ import {
   ensureDurable,
   type Logger,
   natsCredentialsOf,
+  openBucketIfExists,
   type RiverConnection,
   requireStreams,
   runShutdown,
@@ -324,15 +324,10 @@ async function secretVersion(
   connection: RiverConnection,
   name: string,
 ): Promise<string | undefined> {
-  let secrets: KV;
-  try {
-    secrets = await connection.kvm.open(Buckets.secrets);
-  } catch (error) {
-    // No secret was ever set: there is no bucket yet.
-    if (error instanceof JetStreamApiError && error.code === 10059) {
-      return undefined;
-    }
-    throw error;
+  const secrets = await openBucketIfExists(connection, Buckets.secrets);
+  if (secrets === undefined) {
+    // No secret was ever set.
+    return undefined;
   }
   const entry = await secrets.get(name);
   return entry === null || entry.operation !== 'PUT'

@@ -5,7 +5,10 @@ import {
   CacheEntry,
   cacheEntryKey,
 } from '@river/protocol';
-import type { RiverConnection } from '@river/protocol/internal';
+import {
+  openBucketIfExists,
+  type RiverConnection,
+} from '@river/protocol/internal';
 import { Compile } from '@river/protocol/typebox';
 
 /** The scope of trusted runs' entries, as `river cache` names it. */
@@ -43,19 +46,10 @@ export function untrustedScopeOf(name: string): string {
  * Opens the cache bucket, or returns undefined when the server has none
  * (no scheduler has run there and `river setup` was not run since).
  */
-export async function openCacheBucket(
+export function openCacheBucket(
   connection: RiverConnection,
 ): Promise<KV | undefined> {
-  const bucket = await connection.kvm.open(Buckets.cache);
-  try {
-    await bucket.status();
-    return bucket;
-  } catch (error) {
-    if (/stream not found/i.test((error as Error).message)) {
-      return undefined;
-    }
-    throw error;
-  }
+  return openBucketIfExists(connection, Buckets.cache);
 }
 
 /**

@@ -3,6 +3,7 @@ import { Buckets } from '@river/protocol';
 import {
   checkSecretName,
   generateSecretKeys,
+  openBucketIfExists,
   parseSecretPublicKey,
   type RiverConnection,
   type SecretPublicKey,
@@ -178,17 +179,8 @@ async function keygen(privateKeyFile: string | undefined): Promise<number> {
 }
 
 /** Opens the secrets bucket, or undefined when no secret was ever set. */
-async function openBucket(connection: RiverConnection) {
-  const bucket = await connection.kvm.open(Buckets.secrets);
-  try {
-    await bucket.status();
-    return bucket;
-  } catch (error) {
-    if (/stream not found/i.test((error as Error).message)) {
-      return undefined;
-    }
-    throw error;
-  }
+function openBucket(connection: RiverConnection) {
+  return openBucketIfExists(connection, Buckets.secrets);
 }
 
 function publicKeyFromEnv(): SecretPublicKey {

@@ -6,6 +6,7 @@
  * @packageDocumentation
  */
 
+export { openBucketIfExists } from './buckets.js';
 export { CancelWatch, openCancels } from './cancellations.js';
 export { CodedError } from './coded-error.js';
 export {
