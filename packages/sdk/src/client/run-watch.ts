@@ -55,14 +55,20 @@ class RunProgress {
   finished = false;
   lastEventAt = 0;
   readonly #unfinishedTasks = new Set<string>();
+  readonly #finishedTasks = new Set<string>();
 
   apply(event: SequencedEvent): void {
     this.lastEventAt = Math.max(this.lastEventAt, event.at);
     switch (event.type) {
       case 'task.requested':
-        this.#unfinishedTasks.add(event.taskId);
+        // A scheduler may answer a request from the cache before the
+        // controller has recorded that it asked: that task is done.
+        if (!this.#finishedTasks.has(event.taskId)) {
+          this.#unfinishedTasks.add(event.taskId);
+        }
         break;
       case 'task.finished':
+        this.#finishedTasks.add(event.taskId);
         this.#unfinishedTasks.delete(event.taskId);
         break;
       case 'run.finished':

@@ -1,0 +1,231 @@
+import { cp, mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  Buckets,
+  type CacheEntry,
+  cacheEntryKey,
+  encode,
+  type RunEvent,
+  type RunEventOf,
+  type RunSubmission,
+  SCHEMA_VERSION,
+  Subjects,
+} from '@river/protocol';
+import type { RiverConnection } from '@river/protocol/internal';
+import {
+  bundleProject,
+  newRunId,
+  type RiverClient,
+  uploadSources,
+} from '@river/sdk/client';
+import { REPO_ROOT } from './river.js';
+
+/** What a test may add to a submission the SDK's `submit` cannot make. */
+export interface RawSubmitOptions {
+  params?: Record<string, string>;
+  /** The project's declared sources, which this helper does not read. */
+  sources?: readonly string[];
+  untrustedScope?: string;
+  retryOf?: string;
+}
+
+/**
+ * Bundles and uploads a project as `RiverClient.submit` does, then submits
+ * a run of it with the fields the client does not set (an untrusted
+ * scope, the run it retries). Returns the run's id.
+ */
+export async function submitRaw(
+  nats: RiverConnection,
+  file: string,
+  options: RawSubmitOptions = {},
+): Promise<string> {
+  const bundle = await bundleProject(file);
+  const bundles = await nats.objm.create(Buckets.bundles);
+  await bundles.putBlob({ name: bundle.digest }, Buffer.from(bundle.code));
+  const artifacts = await nats.objm.create(Buckets.artifacts);
+  const sources = await uploadSources(file, options.sources ?? [], artifacts);
+  const runId = newRunId();
+  await publishSubmission(nats, {
+    schema: SCHEMA_VERSION,
+    runId,
+    bundleDigest: bundle.digest,
+    file,
+    submittedAt: Date.now(),
+    sources,
+    params: { ...options.params },
+    ...(options.untrustedScope === undefined
+      ? {}
+      : { untrustedScope: options.untrustedScope }),
+    ...(options.retryOf === undefined ? {} : { retryOf: options.retryOf }),
+  });
+  return runId;
+}
+
+/**
+ * Submits run `retried` again as a retry of it, as `river retry` would:
+ * the same bundle, file, sources and parameters (or `params`), from its
+ * `run.submitted` event. Returns the new run's id.
+ */
+export async function submitRetry(
+  nats: RiverConnection,
+  retried: readonly RunEvent[],
+  options: { params?: Record<string, string>; untrustedScope?: string } = {},
+): Promise<string> {
+  const submitted = retried.find(
+    (event): event is RunEventOf<'run.submitted'> =>
+      event.type === 'run.submitted',
+  );
+  if (submitted === undefined) {
+    throw new Error('The retried run has no run.submitted event');
+  }
+  const runId = newRunId();
+  await publishSubmission(nats, {
+    schema: SCHEMA_VERSION,
+    runId,
+    bundleDigest: submitted.bundleDigest,
+    file: submitted.file,
+    submittedAt: Date.now(),
+    sources: submitted.sources ?? [],
+    params: options.params ?? submitted.params ?? {},
+    retryOf: submitted.runId,
+    ...(options.untrustedScope === undefined
+      ? {}
+      : { untrustedScope: options.untrustedScope }),
+  });
+  return runId;
+}
+
+async function publishSubmission(
+  nats: RiverConnection,
+  submission: RunSubmission,
+): Promise<void> {
+  await nats.js.publish(Subjects.submit, encode('submission', submission), {
+    msgID: submission.runId,
+  });
+}
+
+/** Every event of a run, once it has ended. */
+export async function runEvents(
+  client: RiverClient,
+  runId: string,
+): Promise<RunEvent[]> {
+  const events: RunEvent[] = [];
+  for await (const event of client.watch(runId)) {
+    events.push(event);
+  }
+  return events;
+}
+
+/** The events of one type, in order. */
+export function eventsOf<T extends RunEvent['type']>(
+  events: readonly RunEvent[],
+  type: T,
+): RunEventOf<T>[] {
+  return events.filter((event): event is RunEventOf<T> => event.type === type);
+}
+
+/** A run's tasks by name, with what each of them went through. */
+export interface TaskStory {
+  taskId: string;
+  /** Its `task.cache` results in order, for example `['wait', 'hit']`. */
+  cache: RunEventOf<'task.cache'>[];
+  /** How many attempts a sandbox started. */
+  started: number;
+  dispatched: number;
+  finished: RunEventOf<'task.finished'> | undefined;
+}
+
+/**
+ * What each task of a run went through, by task name. The scheduler's
+ * events of a task may come before the controller's `task.requested`.
+ */
+export function taskStories(
+  events: readonly RunEvent[],
+): Map<string, TaskStory> {
+  const byId = new Map<string, TaskStory>();
+  const names = new Map<string, string>();
+  const storyFor = (taskId: string): TaskStory => {
+    let story = byId.get(taskId);
+    if (story === undefined) {
+      story = {
+        taskId,
+        cache: [],
+        started: 0,
+        dispatched: 0,
+        finished: undefined,
+      };
+      byId.set(taskId, story);
+    }
+    return story;
+  };
+  for (const event of events) {
+    switch (event.type) {
+      case 'task.requested':
+        names.set(event.taskId, event.name);
+        storyFor(event.taskId);
+        break;
+      case 'task.cache':
+        storyFor(event.taskId).cache.push(event);
+        break;
+      case 'task.dispatched':
+        storyFor(event.taskId).dispatched++;
+        break;
+      case 'task.started':
+        storyFor(event.taskId).started++;
+        break;
+      case 'task.finished':
+        names.set(event.taskId, event.name);
+        storyFor(event.taskId).finished = event;
+        break;
+      default:
+        break;
+    }
+  }
+  return new Map(
+    [...byId].map(([taskId, story]) => [names.get(taskId) ?? taskId, story]),
+  );
+}
+
+/** The story of the task named `name`; throws when the run had none. */
+export function storyOf(
+  stories: ReadonlyMap<string, TaskStory>,
+  name: string,
+): TaskStory {
+  const story = stories.get(name);
+  if (story === undefined) {
+    throw new Error(`No task named ${name}: ${[...stories.keys()]}`);
+  }
+  return story;
+}
+
+/** The `task.cache` results of a task, in order. */
+export function cacheResults(story: TaskStory): string[] {
+  return story.cache.map((event) => event.result);
+}
+
+/** The trusted (or `scope`'s) cache entry recorded under `key`, if any. */
+export async function cacheEntry(
+  nats: RiverConnection,
+  key: string,
+  scope?: string,
+): Promise<CacheEntry | undefined> {
+  const bucket = await nats.kvm.open(Buckets.cache);
+  const found = await bucket.get(cacheEntryKey(key, scope));
+  if (found === null || found.operation !== 'PUT') {
+    return undefined;
+  }
+  return JSON.parse(Buffer.from(found.value).toString()) as CacheEntry;
+}
+
+/**
+ * A copy of a fixture folder under tests/fixtures in a new temporary
+ * folder, for a test to change its sources; the caller removes it.
+ */
+export async function copyFixture(name: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), `river-${name}-`));
+  await cp(join(REPO_ROOT, 'tests', 'fixtures', name), dir, {
+    recursive: true,
+  });
+  return dir;
+}
