@@ -125,9 +125,11 @@ export function eventsOf<T extends RunEvent['type']>(
   return events.filter((event): event is RunEventOf<T> => event.type === type);
 }
 
-/** A run's tasks by name, with what each of them went through. */
+/** What a task of a run went through. */
 export interface TaskStory {
   taskId: string;
+  /** Its name, from its `task.requested` or `task.finished` event. */
+  name: string;
   /** Its `task.cache` results in order, for example `['wait', 'hit']`. */
   cache: RunEventOf<'task.cache'>[];
   /** How many attempts a sandbox started. */
@@ -137,19 +139,19 @@ export interface TaskStory {
 }
 
 /**
- * What each task of a run went through, by task name. The scheduler's
+ * What each task of a run went through, by task id. The scheduler's
  * events of a task may come before the controller's `task.requested`.
  */
 export function taskStories(
   events: readonly RunEvent[],
 ): Map<string, TaskStory> {
   const byId = new Map<string, TaskStory>();
-  const names = new Map<string, string>();
   const storyFor = (taskId: string): TaskStory => {
     let story = byId.get(taskId);
     if (story === undefined) {
       story = {
         taskId,
+        name: taskId,
         cache: [],
         started: 0,
         dispatched: 0,
@@ -162,8 +164,7 @@ export function taskStories(
   for (const event of events) {
     switch (event.type) {
       case 'task.requested':
-        names.set(event.taskId, event.name);
-        storyFor(event.taskId);
+        storyFor(event.taskId).name = event.name;
         break;
       case 'task.cache':
         storyFor(event.taskId).cache.push(event);
@@ -175,28 +176,27 @@ export function taskStories(
         storyFor(event.taskId).started++;
         break;
       case 'task.finished':
-        names.set(event.taskId, event.name);
+        storyFor(event.taskId).name = event.name;
         storyFor(event.taskId).finished = event;
         break;
       default:
         break;
     }
   }
-  return new Map(
-    [...byId].map(([taskId, story]) => [names.get(taskId) ?? taskId, story]),
-  );
+  return byId;
 }
 
-/** The story of the task named `name`; throws when the run had none. */
+/** The story of the one task named `name`; throws unless there is one. */
 export function storyOf(
   stories: ReadonlyMap<string, TaskStory>,
   name: string,
 ): TaskStory {
-  const story = stories.get(name);
-  if (story === undefined) {
-    throw new Error(`No task named ${name}: ${[...stories.keys()]}`);
+  const named = [...stories.values()].filter((story) => story.name === name);
+  if (named.length !== 1) {
+    const names = [...stories.values()].map((story) => story.name);
+    throw new Error(`${named.length} tasks named ${name} among: ${names}`);
   }
-  return story;
+  return named[0] as TaskStory;
 }
 
 /** The `task.cache` results of a task, in order. */

@@ -73,14 +73,7 @@ async function decide(
   const { cache } = request;
   const found = await caches.find(cache);
   if (found.hit !== undefined) {
-    await finishFromCache(context, request, found.hit);
-    if (cache.use) {
-      await caches.noteRequest(cache, request);
-    }
-    log.info(
-      { ...fields, key: cache.key, from: found.hit.origin.runId },
-      'Reused a cached task result',
-    );
+    await reuse(context, request, found.hit, fields);
     return 'hit';
   }
   if (!cache.use) {
@@ -106,11 +99,37 @@ async function decide(
     );
     return 'waiting';
   }
-  const changes = await explainMiss(context, cache, found.unusable);
+  // The task that held the key may have recorded its result and let go
+  // between the look-up above and this claim: look again before running.
+  const late = await caches.find(cache);
+  if (late.hit !== undefined) {
+    await caches.releaseFlight(cache, request);
+    await reuse(context, request, late.hit, fields);
+    return 'hit';
+  }
+  const changes = await explainMiss(context, cache, late.unusable);
   await announce(context, request, 'miss', changes);
   await caches.noteRequest(cache, request);
   log.info({ ...fields, key: cache.key, changes }, 'Cache miss');
   return 'run';
+}
+
+/** Finishes the task with a reused outcome; notes a cached request. */
+async function reuse(
+  context: SchedulerContext,
+  request: TaskRequest & { cache: TaskCache },
+  hit: CacheReuse,
+  fields: Fields,
+): Promise<void> {
+  const { cache } = request;
+  await finishFromCache(context, request, hit);
+  if (cache.use) {
+    await context.caches.noteRequest(cache, request);
+  }
+  context.log.info(
+    { ...fields, key: cache.key, from: hit.origin.runId },
+    'Reused a cached task result',
+  );
 }
 
 /** Why a request missed, by the key parts that changed since the last. */
