@@ -43,7 +43,9 @@ export class RetrySource {
   }
 
   /**
-   * Reads the history of run `runId`.
+   * Reads the history of run `runId`, retried by a run of the cache scope
+   * `untrustedScope` (undefined for a trusted run). An untrusted run's
+   * results stay in its own scope: retried from any other, it offers none.
    *
    * @throws Error when the run has no history to read.
    */
@@ -51,15 +53,25 @@ export class RetrySource {
     js: JetStreamClient,
     jsm: JetStreamManager,
     runId: string,
+    untrustedScope: string | undefined,
     log: Logger,
   ): Promise<RetrySource> {
-    if ((await submittedEvent(jsm, runId)) === undefined) {
+    const submitted = await submittedEvent(jsm, runId);
+    if (submitted === undefined) {
       throw new Error(
         `run ${runId}, which this run retries, has no history: it never ` +
           'ran, or its events are past their retention',
       );
     }
     const source = new RetrySource(runId);
+    const retriedScope = submitted.untrustedScope;
+    if (retriedScope !== undefined && retriedScope !== untrustedScope) {
+      log.info(
+        { retryOf: runId, retriedScope, untrustedScope },
+        'Not reusing the results of a retried run of another cache scope',
+      );
+      return source;
+    }
     const feed = new RunFeed(
       js,
       runId,

@@ -225,7 +225,13 @@ export class RunDriver {
       if (retryOf !== undefined) {
         const { js, jsm } = this.#deps.connection;
         this.#requests.setRetried(
-          await RetrySource.load(js, jsm, retryOf, this.#log),
+          await RetrySource.load(
+            js,
+            jsm,
+            retryOf,
+            this.#submission.untrustedScope,
+            this.#log,
+          ),
         );
       }
       if (this.#finished) {
