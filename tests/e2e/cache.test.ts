@@ -147,6 +147,24 @@ describe('a second identical run', () => {
         'recorded for this key: that task failed, or was still running',
     ]);
   });
+
+  it('follows the nearest cache setting: task, then job, then project', () => {
+    const stories = taskStories(second.events);
+
+    expect(storyOf(stories, 'job setting').cache).toEqual([]);
+    expectRan(storyOf(stories, 'job setting'));
+    expectHitFrom(storyOf(stories, 'task setting'), first.runId);
+  });
+
+  it('runs a task whose recorded result has outlived its time to live', () => {
+    const brief = storyOf(taskStories(second.events), 'brief');
+
+    expect(cacheResults(brief)).toEqual(['miss']);
+    expect(brief.cache[0]?.changes).toEqual([
+      'the result recorded for this key has expired',
+    ]);
+    expectRan(brief);
+  });
 });
 
 describe('a run after a change', () => {
