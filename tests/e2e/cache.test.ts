@@ -117,11 +117,13 @@ describe('a second identical run', () => {
     const artifacts = await nats.objm.open(Buckets.artifacts);
     for (const file of reused?.outcome.files ?? []) {
       const bytes = await artifacts.getBlob(file.digest);
-      expect(Buffer.from(bytes ?? []).toString()).toBe('alpha\nbeta\n');
+      expect(Buffer.from(bytes ?? []).toString()).toBe(
+        'alpha\nbeta\nidentical\n',
+      );
     }
     // The downstream task was given the reused file, and was a hit too.
     const measured = storyOf(taskStories(second.events), 'measure').finished;
-    expect(measured?.outcome.stdout.trim()).toBe('11');
+    expect(measured?.outcome.stdout.trim()).toBe('21');
   });
 
   it('reuses a task of the same run that differs only by its name', () => {
@@ -248,6 +250,38 @@ describe('a recorded result whose file left the artifact store', () => {
 
     const third = await runProject({ nonce });
     expectHitFrom(storyOf(taskStories(third.events), 'compile'), second.runId);
+  });
+
+  it('runs the task again when its file was altered in the store', async () => {
+    const params = { nonce: 'tampered' };
+    const { events } = await runProject(params);
+    const [file] =
+      storyOf(taskStories(events), 'compile').finished?.outcome.files ?? [];
+    const artifacts = await nats.objm.open(Buckets.artifacts);
+    const stored = Buffer.from(
+      (await artifacts.getBlob(file?.digest ?? '')) ?? [],
+    );
+    // As a sandbox could: other bytes, as many, under the same name.
+    await artifacts.delete(file?.digest ?? '');
+    await artifacts.putBlob(
+      { name: file?.digest ?? '' },
+      Buffer.from(stored.toString().replace('alpha', 'omega')),
+    );
+
+    const { runId } = await client.submit(join(project, 'build.ts'), {
+      params,
+    });
+    const rerun = storyOf(
+      taskStories(await runEvents(client, runId)),
+      'compile',
+    );
+
+    expect(cacheResults(rerun)).toEqual(['miss']);
+    expect(rerun.cache[0]?.changes).toEqual([
+      'the result recorded for this key is unusable: file out/all.txt in ' +
+        'the artifact store does not match its digest',
+    ]);
+    expectRan(rerun);
   });
 });
 
