@@ -1,6 +1,7 @@
 import { readFile, rm } from 'node:fs/promises';
 import type { LocalStack } from '@river/cli';
-import type { RunEvent } from '@river/protocol';
+import { type RunEvent, Streams } from '@river/protocol';
+import { connectRiver } from '@river/protocol/internal';
 import { RiverClient } from '@river/sdk/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -224,5 +225,30 @@ describe('a run cancelled while its task waits for an identical one', () => {
     expect(cacheResults(taker as TaskStory)).toEqual(['wait', 'miss']);
     expect(taker?.started).toBe(1);
     expect(await executions(nonce)).toBe(2);
+  });
+
+  it('says once that a task waits, however long it waits', async () => {
+    // The events stream forgets message ids after its duplicate window;
+    // a short window stands for a wait of hours.
+    const nats = await connectRiver({ servers: stack.natsUrl, name: 'window' });
+    const { config } = await nats.jsm.streams.info(Streams.events);
+    await nats.jsm.streams.update(Streams.events, {
+      ...config,
+      duplicate_window: 500_000_000,
+    });
+    try {
+      const nonce = newNonce('long-wait');
+      const params = { nonce, copies: '2', seconds: '3' };
+      const { runId } = await client.submit(FIXTURE, { params });
+      const stories = storiesOf(await runEvents(client, runId));
+
+      expect(stories.map(cacheResults).sort()).toEqual([
+        ['miss'],
+        ['wait', 'hit'],
+      ]);
+    } finally {
+      await nats.jsm.streams.update(Streams.events, config);
+      await nats.nc.close();
+    }
   });
 });

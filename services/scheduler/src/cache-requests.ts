@@ -73,6 +73,7 @@ async function decide(
   const { cache } = request;
   const found = await caches.find(cache);
   if (found.hit !== undefined) {
+    caches.forgetWait(request);
     await reuse(context, request, found.hit, fields);
     return 'hit';
   }
@@ -86,12 +87,16 @@ async function decide(
   if (flight !== 'taken') {
     const cancelled = await context.cancelReason(request);
     if (cancelled !== undefined) {
+      caches.forgetWait(request);
       await finishCancelled(context, request, cancelled);
       return 'cancelled';
     }
-    await announce(context, request, 'wait', [
-      `task ${flight.taskId} of run ${flight.runId} runs the same key now`,
-    ]);
+    if (!caches.waitAnnounced(request)) {
+      await announce(context, request, 'wait', [
+        `task ${flight.taskId} of run ${flight.runId} runs the same key now`,
+      ]);
+      caches.noteWaitAnnounced(request);
+    }
     msg.nak(CACHE_WAIT_POLL_MS);
     log.debug(
       { ...fields, key: cache.key, holder: flight },
@@ -99,6 +104,7 @@ async function decide(
     );
     return 'waiting';
   }
+  caches.forgetWait(request);
   // The task that held the key may have recorded its result and let go
   // between the look-up above and this claim: look again before running.
   const late = await caches.find(cache);

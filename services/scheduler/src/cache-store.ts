@@ -39,6 +39,8 @@ export class CacheStore {
   readonly #entries: KV;
   readonly #flights: KV;
   readonly #artifacts: ObjectStore;
+  /** Tasks this scheduler has said wait, by run and task id. */
+  readonly #waitsAnnounced = new Set<string>();
 
   constructor(
     js: JetStreamClient,
@@ -215,6 +217,25 @@ export class CacheStore {
         throw error;
       }
     }
+  }
+
+  /**
+   * Whether this scheduler has said that the task waits: a waiting task's
+   * request comes back every `CACHE_WAIT_POLL_MS`, and the events stream
+   * forgets an event's message id after a few minutes.
+   */
+  waitAnnounced(task: { runId: string; taskId: string }): boolean {
+    return this.#waitsAnnounced.has(`${task.runId}.${task.taskId}`);
+  }
+
+  /** Notes that the task's wait has been said. */
+  noteWaitAnnounced(task: { runId: string; taskId: string }): void {
+    this.#waitsAnnounced.add(`${task.runId}.${task.taskId}`);
+  }
+
+  /** Forgets the task's wait, once it no longer waits. */
+  forgetWait(task: { runId: string; taskId: string }): void {
+    this.#waitsAnnounced.delete(`${task.runId}.${task.taskId}`);
   }
 
   #checkFiles(outcome: AttemptOutcome): Promise<string | undefined> {
