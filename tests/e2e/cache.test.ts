@@ -1,6 +1,6 @@
-import { rm, utimes, writeFile } from 'node:fs/promises';
+import { readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { LocalStack } from '@river/cli';
+import { type LocalStack, startServiceProcess } from '@river/cli';
 import { Buckets, type RunEvent } from '@river/protocol';
 import {
   connectRiver,
@@ -19,7 +19,7 @@ import {
   type TaskStory,
   taskStories,
 } from '../helpers/cache.js';
-import { startTestStack } from '../helpers/river.js';
+import { startTestStack, TEST_SERVICE_ENV } from '../helpers/river.js';
 
 let stack: LocalStack;
 let nats: RiverConnection;
@@ -210,6 +210,26 @@ describe('a run after a change', () => {
     }
   });
 
+  it('misses on every task when the project code changed', async () => {
+    const file = join(project, 'build.ts');
+    const code = await readFile(file, 'utf8');
+    await runProject({ nonce: 'code' });
+    await writeFile(file, `${code}\nexport const revision = 2;\n`);
+    try {
+      const { events } = await runProject({ nonce: 'code' });
+      const stories = taskStories(events);
+
+      for (const name of ['compile', 'first twin', 'task setting']) {
+        expect(storyOf(stories, name).cache[0]?.changes, name).toEqual([
+          'job code changed',
+        ]);
+        expectRan(storyOf(stories, name));
+      }
+    } finally {
+      await writeFile(file, code);
+    }
+  });
+
   it('hits when only the modification time of a source changed', async () => {
     const { runId } = await runProject({ nonce: 'touched' });
     const later = new Date(Date.now() + 3_600_000);
@@ -350,5 +370,31 @@ describe('a watch of a run', () => {
     ]);
     // Not LATE_EVENTS_WAIT_MS, as for a task still running.
     expect(Date.now() - startedAt).toBeLessThan(5_000);
+  });
+});
+
+describe("the operator's salt", () => {
+  it('disowns every result recorded under another', async () => {
+    const before = await runProject({ nonce: 'salted' });
+    const index = stack.services.findIndex(
+      (service) => service.name === 'controller',
+    );
+    await stack.services[index]?.stop();
+    stack.services[index] = await startServiceProcess(
+      'controller',
+      {
+        ...TEST_SERVICE_ENV,
+        NATS_URL: stack.natsUrl,
+        RIVER_CACHE_SALT: 'rotated',
+      },
+      stack.logDir,
+    );
+
+    const after = await runProject({ nonce: 'salted' });
+
+    expectRan(storyOf(taskStories(before.events), 'compile'));
+    const compile = storyOf(taskStories(after.events), 'compile');
+    expect(compile.cache[0]?.changes).toEqual(['salt changed']);
+    expectRan(compile);
   });
 });
