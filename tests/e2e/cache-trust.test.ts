@@ -16,7 +16,6 @@ import {
   cacheResults,
   runEvents,
   storyOf,
-  submitRaw,
   submitRetry,
   type TaskStory,
   taskStories,
@@ -67,10 +66,10 @@ async function runPart(
   params: Record<string, string>,
   untrustedScope?: string,
 ): Promise<{ runId: string; events: RunEvent[] }> {
-  const runId =
-    untrustedScope === undefined
-      ? (await client.submit(FIXTURE, { params })).runId
-      : await submitRaw(nats, FIXTURE, { params, untrustedScope });
+  const { runId } = await client.submit(FIXTURE, {
+    params,
+    ...(untrustedScope === undefined ? {} : { untrustedScope }),
+  });
   return { runId, events: await runEvents(client, runId) };
 }
 
@@ -147,9 +146,10 @@ describe('an untrusted run', () => {
       client,
       await submitRetry(nats, untrusted.events),
     );
+    // The client keeps the retried run's scope; a submission need not.
     const scopedRetry = await runEvents(
       client,
-      await submitRetry(nats, untrusted.events, { untrustedScope: 'pr-7' }),
+      (await client.retry(untrusted.runId)).runId,
     );
 
     expectRan(task(untrusted, 'build'));
@@ -282,7 +282,7 @@ describe('a retried run', () => {
     });
     const retry = { events: await runEvents(client, retryId) };
     const again = {
-      events: await runEvents(client, await submitRetry(nats, retry.events)),
+      events: await runEvents(client, (await client.retry(retryId)).runId),
     };
 
     expect(retry.events.at(-1)).toMatchObject({ status: 'succeeded' });

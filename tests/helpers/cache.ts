@@ -13,64 +13,20 @@ import {
   Subjects,
 } from '@river/protocol';
 import type { RiverConnection } from '@river/protocol/internal';
-import {
-  bundleProject,
-  newRunId,
-  type RiverClient,
-  uploadSources,
-} from '@river/sdk/client';
+import { newRunId, type RiverClient } from '@river/sdk/client';
 import { REPO_ROOT } from './river.js';
 
-/** What a test may add to a submission the SDK's `submit` cannot make. */
-export interface RawSubmitOptions {
-  params?: Record<string, string>;
-  /** The project's declared sources, which this helper does not read. */
-  sources?: readonly string[];
-  untrustedScope?: string;
-  retryOf?: string;
-}
-
 /**
- * Bundles and uploads a project as `RiverClient.submit` does, then submits
- * a run of it with the fields the client does not set (an untrusted
- * scope, the run it retries). Returns the run's id.
- */
-export async function submitRaw(
-  nats: RiverConnection,
-  file: string,
-  options: RawSubmitOptions = {},
-): Promise<string> {
-  const bundle = await bundleProject(file);
-  const bundles = await nats.objm.create(Buckets.bundles);
-  await bundles.putBlob({ name: bundle.digest }, Buffer.from(bundle.code));
-  const artifacts = await nats.objm.create(Buckets.artifacts);
-  const sources = await uploadSources(file, options.sources ?? [], artifacts);
-  const runId = newRunId();
-  await publishSubmission(nats, {
-    schema: SCHEMA_VERSION,
-    runId,
-    bundleDigest: bundle.digest,
-    file,
-    submittedAt: Date.now(),
-    sources,
-    params: { ...options.params },
-    ...(options.untrustedScope === undefined
-      ? {}
-      : { untrustedScope: options.untrustedScope }),
-    ...(options.retryOf === undefined ? {} : { retryOf: options.retryOf }),
-  });
-  return runId;
-}
-
-/**
- * Submits run `retried` again as a retry of it, as `river retry` would:
- * the same bundle, file, sources and parameters (or `params`), from its
- * `run.submitted` event. Returns the new run's id.
+ * Submits run `retried` again as a retry of it, from its `run.submitted`
+ * event: the same bundle, file and sources, with `params` (its own by
+ * default), as a trusted run. `RiverClient.retry` keeps the parameters
+ * and the retried run's scope; a submission as this one need not.
+ * Returns the new run's id.
  */
 export async function submitRetry(
   nats: RiverConnection,
   retried: readonly RunEvent[],
-  options: { params?: Record<string, string>; untrustedScope?: string } = {},
+  options: { params?: Record<string, string> } = {},
 ): Promise<string> {
   const submitted = retried.find(
     (event): event is RunEventOf<'run.submitted'> =>
@@ -89,9 +45,6 @@ export async function submitRetry(
     sources: submitted.sources ?? [],
     params: options.params ?? submitted.params ?? {},
     retryOf: submitted.runId,
-    ...(options.untrustedScope === undefined
-      ? {}
-      : { untrustedScope: options.untrustedScope }),
   });
   return runId;
 }
