@@ -71,6 +71,8 @@ export class RunView {
   lastEventAt = 0;
   readonly jobs = new Map<string, JobView>();
   readonly tasks = new Map<string, TaskView>();
+  /** Changes to tasks whose request is not recorded yet, in order. */
+  readonly #early = new Map<string, ((task: TaskView) => void)[]>();
   /** Events applied so far. */
   eventCount = 0;
 
@@ -185,12 +187,22 @@ export class RunView {
     };
     this.tasks.set(event.taskId, task);
     this.#job(event.job).tasks.push(task);
+    for (const change of this.#early.get(event.taskId) ?? []) {
+      change(task);
+    }
+    this.#early.delete(event.taskId);
   }
 
   #onTask(taskId: string, change: (task: TaskView) => void): void {
     const task = this.tasks.get(taskId);
     if (task !== undefined) {
       change(task);
+      return;
     }
+    // The controller records a request after sending it, so a task
+    // answered at once from the cache can end before it is recorded.
+    const early = this.#early.get(taskId) ?? [];
+    early.push(change);
+    this.#early.set(taskId, early);
   }
 }
