@@ -90,6 +90,8 @@ describe('a task cache key', () => {
     ["an input's path", firstInput({ path: 'src/c.c' })],
     ['an input removed', spec({ inputs: baseSpec().inputs.slice(1) })],
     ['the outputs', spec({ outputs: ['build/lib.a'] })],
+    // A result's files come back in the order the outputs were declared.
+    ['the order of outputs', spec({ outputs: baseSpec().outputs.reverse() })],
     ['the runner', spec({ runner: 'docker' })],
     ['no runner named', withoutRunner()],
     ['the image', spec({ image: 'alpine:3' })],
@@ -112,7 +114,6 @@ describe('a task cache key', () => {
     ['the limits', spec({ limits: { memoryMb: 64, processes: 8 } })],
     ['the resources', spec({ resources: { cpus: 2, memoryMb: 512 } })],
     ['the order of inputs', spec({ inputs: baseSpec().inputs.reverse() })],
-    ['the order of outputs', spec({ outputs: baseSpec().outputs.reverse() })],
     ['the order of labels', spec({ labels: ['linux', 'x86'] })],
     ['the order of env variables', env({ LANG: 'C', CFLAGS: '-O2' })],
     ["an input's size alone", firstInput({ size: 99 })],

@@ -55,7 +55,8 @@ export function cacheKeyParts(input: CacheKeyInput): CacheKeyParts {
     'job code': sha256(input.codeDigest),
     command: sha256(JSON.stringify(spec.command)),
     cwd: sha256(spec.cwd),
-    outputs: sha256(JSON.stringify([...spec.outputs].sort())),
+    // In their order: a result's files come back in it.
+    outputs: sha256(JSON.stringify(spec.outputs)),
     runner: sha256(
       JSON.stringify({
         runner: spec.runner ?? null,

@@ -3,6 +3,7 @@ import { createReadStream } from 'node:fs';
 import { lstat, open, readdir, realpath, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import type { FileRef } from '@river/protocol';
+import { holdsContent } from '@river/protocol/internal';
 import { AttemptFailedError } from './errors.js';
 import type { ArtifactStore } from './nats-types.js';
 import { isInside, resolveInside } from './workspace.js';
@@ -145,8 +146,7 @@ async function storeFile(
     mode: stats.mode & 0o7777,
   };
 
-  const existing = await store.info(digest);
-  if (existing !== null && !existing.deleted) {
+  if (holdsContent(await store.info(digest), digest, ref.size)) {
     return ref;
   }
   const info = await store.put({ name: digest }, fileStream(file.source));

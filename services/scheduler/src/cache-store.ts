@@ -174,24 +174,30 @@ export class CacheStore {
     task: { runId: string; taskId: string },
   ): Promise<'taken' | CacheFlight> {
     const key = cacheFlightKey(cache.key, cache.untrustedScope);
-    const flight: CacheFlight = { ...task, since: Date.now() };
+    const flight = encode({ ...task, since: Date.now() } as CacheFlight);
     for (;;) {
+      const found = await this.#flights.get(key);
+      const held = found !== null && found.operation === 'PUT';
+      if (held) {
+        const holder = parse(found.value, CacheFlight);
+        if (holder !== undefined) {
+          const same =
+            holder.runId === task.runId && holder.taskId === task.taskId;
+          return same ? 'taken' : holder;
+        }
+      }
       try {
-        await this.#flights.create(key, encode(flight));
+        // An unreadable record is replaced: no task could let go of it.
+        await (held
+          ? this.#flights.update(key, flight, found.revision)
+          : this.#flights.create(key, flight));
         return 'taken';
       } catch (error) {
+        // Another task claimed the key meanwhile: read which.
         if (!isConflict(error)) {
           throw error;
         }
       }
-      const holder = await this.#read(key, CacheFlight, this.#flights);
-      if (holder === undefined) {
-        // Released between the two calls: try again.
-        continue;
-      }
-      return holder.runId === task.runId && holder.taskId === task.taskId
-        ? 'taken'
-        : holder;
     }
   }
 

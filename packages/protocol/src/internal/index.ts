@@ -48,7 +48,7 @@ export {
   NatsAccessError,
   type NatsOperation,
 } from './nats-access.js';
-export { readObjectChunks } from './objects.js';
+export { holdsContent, readObjectChunks } from './objects.js';
 export { notRunOutcome } from './outcomes.js';
 export { PUBLISH_RETRY_LIMIT_MS, publishWithRetry } from './publish.js';
 export {

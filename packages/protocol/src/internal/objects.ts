@@ -37,3 +37,24 @@ export async function* readObjectChunks(
     deleteConsumer(consumer);
   }
 }
+
+/**
+ * Whether an object store holds an object of this content: present, not
+ * deleted, of this size, and recorded with this SHA-256 (lower-case hex).
+ * A file stored under its digest is otherwise stored again, which repairs
+ * an object that was deleted or overwritten with other bytes.
+ */
+export function holdsContent(
+  info: ObjectInfo | null,
+  digest: string,
+  size: number,
+): boolean {
+  if (info === null || info.deleted || info.size !== size) {
+    return false;
+  }
+  const recorded = Buffer.from(digest, 'hex')
+    .toString('base64')
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_');
+  return info.digest === `SHA-256=${recorded}`;
+}

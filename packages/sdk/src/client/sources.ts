@@ -5,6 +5,7 @@ import { dirname, join, normalize, relative, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import type { ObjectStore } from '@nats-io/obj';
 import type { FileRef } from '@river/protocol';
+import { holdsContent } from '@river/protocol/internal';
 import { DefinitionError } from '../authoring/errors.js';
 
 /** Directories never uploaded as sources. */
@@ -77,7 +78,7 @@ export async function uploadSources(
   for (const file of files) {
     const info = await lstat(file);
     const digest = await digestOf(file);
-    if ((await store.info(digest)) === null) {
+    if (!holdsContent(await store.info(digest), digest, info.size)) {
       await store.put(
         { name: digest },
         Readable.toWeb(createReadStream(file)) as ReadableStream<Uint8Array>,
