@@ -1,0 +1,53 @@
+import { embeddedRoleEnv, type LocalStack } from '@river/cli';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { river, startTestStack } from '../helpers/river.js';
+
+const FIXTURE = 'tests/fixtures/cache-prune-sources.ts';
+
+let stack: LocalStack;
+
+beforeAll(async () => {
+  stack = await startTestStack();
+}, 120_000);
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+it('runs a project again after prune removed its sources', async () => {
+  const first = await river(['run', FIXTURE], stack.natsUrl);
+  expect(first.code, first.stderr + first.stdout).toBe(0);
+
+  const pruned = await river(
+    ['cache', 'prune', '--blob-min-age-days', '0'],
+    stack.natsUrl,
+    60_000,
+    embeddedRoleEnv(stack.natsUrl, 'admin') ?? {},
+  );
+  expect(pruned.code, pruned.stderr).toBe(0);
+  expect(pruned.stdout).toMatch(/Removed [1-9]\d* artifact file/);
+
+  // The same sources again: `river run` must upload them anew.
+  const second = await river(['run', FIXTURE], stack.natsUrl);
+  expect(second.code, second.stderr + second.stdout).toBe(0);
+}, 120_000);
+
+it('hands back the files in the order this task declares them', async () => {
+  const fixture = 'tests/fixtures/cache-output-order.ts';
+  const tag = `order-${Date.now()}`;
+  const first = await river(
+    ['run', fixture, '--param', `tag=${tag}`, '--param', 'order=ab'],
+    stack.natsUrl,
+  );
+  expect(first.code, first.stderr + first.stdout).toBe(0);
+  expect(first.stdout).toContain('files: a.txt,b.txt');
+
+  // The same outputs in the other order: a hit, as the key sorts them.
+  const second = await river(
+    ['run', fixture, '--param', `tag=${tag}`, '--param', 'order=ba'],
+    stack.natsUrl,
+  );
+  expect(second.code, second.stderr + second.stdout).toBe(0);
+  expect(second.stdout).toContain('cached');
+  expect(second.stdout).toContain('files: b.txt,a.txt');
+}, 120_000);
