@@ -222,6 +222,17 @@ describe('river retry', () => {
       `The bundle of run run-bundle-gone (${'f'.repeat(64)}) is no longer ` +
         'in river-bundles',
     );
+
+    // A run with a stored bundle, and no end yet.
+    const done = await runFixture({ tag: 'retry-going' });
+    const events = await river(['events', done.runId, '--json'], stack.natsUrl);
+    const { bundleDigest } = JSON.parse(events.stdout.split('\n')[0] ?? '');
+    await storeSubmitted('run-still-going', { sources: [], bundleDigest });
+    const going = await river(['retry', 'run-still-going'], stack.natsUrl);
+    expect(going.code).toBe(1);
+    expect(going.stderr).toContain(
+      'Run run-still-going has not finished, so there is nothing to retry',
+    );
   });
 });
 

@@ -6,6 +6,7 @@ import {
 } from '@river/protocol';
 import {
   hasObjectWriteOnly,
+  holdsContent,
   type RiverConnection,
 } from '@river/protocol/internal';
 import { Compile } from '@river/protocol/typebox';
@@ -61,8 +62,8 @@ export interface RetryOptions {
  *
  * @throws RetryError (code NOT_FOUND) when the run has no `run.submitted`
  *   on the server, or its bundle or a source file is gone;
- *   (code INVALID_ARGUMENT) when it was submitted by a River that did not
- *   record its sources; RiverError (code INVALID_ARGUMENT) for a wrong
+ *   (code INVALID_ARGUMENT) when it has not finished, or was submitted by
+ *   a River that did not record its sources; RiverError (code INVALID_ARGUMENT) for a wrong
  *   `untrustedScope`; ConnectionError when NATS fails meanwhile.
  */
 export async function retrySubmission(
@@ -119,7 +120,7 @@ async function readRetried(
   const artifacts = await connection.objm.open(Buckets.artifacts);
   for (const source of sources) {
     const info = await artifacts.info(source.digest);
-    if (info === null || info.deleted) {
+    if (!holdsContent(info, source.digest, source.size)) {
       throw new RetryError(
         RiverErrorCode.notFound,
         runId,
@@ -129,6 +130,17 @@ async function readRetried(
     }
   }
 
+  const [finished] = await runEventsOfType(connection, runId, 'run.finished');
+  if (finished === undefined) {
+    // Its tasks would run twice at once, and its failures are not known.
+    throw new RetryError(
+      RiverErrorCode.invalidArgument,
+      runId,
+      `Run ${runId} has not finished, so there is nothing to retry yet: ` +
+        `wait for it (river watch ${runId}) or cancel it (river cancel ` +
+        `${runId}) first.`,
+    );
+  }
   const untrustedScope = options.untrustedScope ?? submitted.untrustedScope;
   return {
     schema: SCHEMA_VERSION,
