@@ -50,12 +50,17 @@ export function resolveCacheSetting(
       resolved = { ...resolved, use: setting };
       continue;
     }
-    const { ttlMs, salt } = (setting ?? {}) as Record<string, unknown>;
+    const { ttlMs, salt, ...unknown } = (setting ?? {}) as Record<
+      string,
+      unknown
+    >;
     const goodTtl =
       ttlMs === undefined || (Number.isSafeInteger(ttlMs) && Number(ttlMs) > 0);
     if (
       setting === null ||
       typeof setting !== 'object' ||
+      Array.isArray(setting) ||
+      Object.keys(unknown).length > 0 ||
       !goodTtl ||
       (salt !== undefined && typeof salt !== 'string')
     ) {

@@ -18,10 +18,23 @@ export function checkCacheSetting(
   if (setting === undefined || typeof setting === 'boolean') {
     return setting;
   }
-  if (setting === null || typeof setting !== 'object') {
+  if (
+    setting === null ||
+    typeof setting !== 'object' ||
+    Array.isArray(setting)
+  ) {
     throw new DefinitionError(
       `${owner} has cache ${JSON.stringify(setting)}; give true, false or ` +
         '{ ttlMs, salt }.',
+    );
+  }
+  const unknown = Object.keys(setting).filter(
+    (name) => name !== 'ttlMs' && name !== 'salt',
+  );
+  if (unknown.length > 0) {
+    throw new DefinitionError(
+      `${owner} has cache.${unknown[0]}, which is no cache setting; the ` +
+        'settings are ttlMs and salt.',
     );
   }
   const { ttlMs, salt } = setting;
