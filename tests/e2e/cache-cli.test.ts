@@ -96,8 +96,8 @@ describe('a run that reuses a cached result', () => {
     expect(events.stdout).toContain(`✓ make-1 cached (from ${first})`);
   });
 
-  it('has river why name the run the hit came from, by task id or name', async () => {
-    for (const task of ['make-1', 'make-thing']) {
+  it('has river why name the run the hit came from, by task id, name or job', async () => {
+    for (const task of ['make-1', 'make-thing', 'make']) {
       const why = await river(['why', second, task], stack.natsUrl);
       expect(why.code, why.stderr).toBe(0);
       expect(why.stdout).toMatch(
@@ -148,7 +148,7 @@ describe('a run that reuses a cached result', () => {
     const task = await river(['why', second, 'nothing-1'], stack.natsUrl);
     expect(task.code).toBe(1);
     expect(task.stderr).toContain(
-      `Run ${second} has no task with id or name 'nothing-1': its tasks ` +
+      `Run ${second} has no task or job 'nothing-1': its tasks ` +
         'are make-1, check-1.',
     );
     const run = await river(

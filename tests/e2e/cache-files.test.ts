@@ -1,6 +1,6 @@
 import { embeddedRoleEnv, type LocalStack } from '@river/cli';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { river, startTestStack } from '../helpers/river.js';
+import { river, runIdOf, startTestStack } from '../helpers/river.js';
 
 const FIXTURE = 'tests/fixtures/cache-prune-sources.ts';
 
@@ -51,4 +51,25 @@ it('hands back the files in the order this task declares them', async () => {
   expect(second.code, second.stderr + second.stdout).toBe(0);
   expect(second.stdout).not.toContain('cached');
   expect(second.stdout).toContain('files: b.txt,a.txt');
+}, 120_000);
+
+it('points river logs of a run whose tasks all came from the cache at one of them', async () => {
+  const fixture = 'tests/fixtures/cache-output-order.ts';
+  const params = ['--param', `tag=logs-${Date.now()}`, '--param', 'order=ab'];
+  const first = await river(['run', fixture, ...params], stack.natsUrl);
+  expect(first.code, first.stderr + first.stdout).toBe(0);
+  const second = await river(['run', fixture, ...params], stack.natsUrl);
+  expect(second.stdout).toContain('cached');
+  const runId = runIdOf(second.stdout);
+
+  const logs = await river(['logs', runId], stack.natsUrl);
+
+  expect(logs.code).toBe(1);
+  expect(logs.stderr).toMatch(
+    new RegExp(
+      `^No logs stored for run ${runId}\\. Its task \\S+ reused results ` +
+        `from the cache: river logs ${runId} \\S+ prints the log of the ` +
+        'task that ran\\.',
+    ),
+  );
 }, 120_000);

@@ -90,7 +90,8 @@ describe('river why', () => {
     const [line] = explanationLines(explained('unused'));
     expect(line).toBe(
       'Task build-debug-1 (make lib (debug)) of run run-b did not use the ' +
-        'cache: neither it, its job nor its project sets cache, and no ' +
+        'cache: caching is off for it (no cache setting of the task, its ' +
+        'job or its project turns it on), and no ' +
         'retried run offered its result.',
     );
   });

@@ -47,8 +47,9 @@ export function explanationLines(why: TaskCacheExplanation): string[] {
     }
     case 'unused':
       return [
-        `${subject} did not use the cache: neither it, its job nor its ` +
-          'project sets cache, and no retried run offered its result.',
+        `${subject} did not use the cache: caching is off for it (no ` +
+          'cache setting of the task, its job or its project turns it on), ' +
+          'and no retried run offered its result.',
       ];
     default:
       return [

@@ -127,11 +127,37 @@ async function printLogs(
   }
   if (!any) {
     process.stderr.write(
-      `No logs stored for run ${runId}${taskId ? ` task ${taskId}` : ''}.\n`,
+      `No logs stored for run ${runId}${taskId ? ` task ${taskId}` : ''}.` +
+        (taskId === undefined ? await cachedHint(client, runId) : '') +
+        '\n',
     );
     return 1;
   }
   return 0;
+}
+
+/**
+ * Names the run's tasks reused from the cache, which have no log of their
+ * own: a log is only printed for them one task at a time.
+ */
+async function cachedHint(client: RiverClient, runId: string): Promise<string> {
+  const cached: string[] = [];
+  try {
+    for await (const event of client.watch(runId, { follow: false })) {
+      if (event.type === 'task.finished' && event.cached !== undefined) {
+        cached.push(event.taskId);
+      }
+    }
+  } catch {
+    // An unknown run has no cached task either.
+    return '';
+  }
+  const [first] = cached;
+  return first === undefined
+    ? ''
+    : ` Its ${cached.length === 1 ? 'task' : 'tasks'} ${cached.join(', ')} ` +
+        `reused results from the cache: river logs ${runId} ${first} ` +
+        'prints the log of the task that ran.';
 }
 
 async function printRange(

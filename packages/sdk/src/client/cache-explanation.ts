@@ -40,11 +40,12 @@ export interface TaskCacheExplanation {
 
 /**
  * Tells how task `task` of run `runId` used the task cache. `task` is a
- * task id (`build-debug-1`) or a task's name, when one task of the run
- * has that name.
+ * task id (`build-debug-1`), a task's name when one task of the run has
+ * that name, or a job's name when the job asked for one task.
  *
  * @throws RiverError (code NOT_FOUND) when the run has no task of that id
- *   or name; (code INVALID_ARGUMENT) when several tasks have that name.
+ *   or name; (code INVALID_ARGUMENT) when several tasks have that name,
+ *   or it names a job that asked for several.
  */
 export async function explainTaskCache(
   connection: RiverConnection,
@@ -115,9 +116,19 @@ function findTask(
     return byId;
   }
   const byName = requested.filter((event) => event.name === task);
-  const [only] = byName;
-  if (only !== undefined && byName.length === 1) {
+  // The run display shows jobs; a job with one task names it too.
+  const byJob = requested.filter((event) => event.job === task);
+  const [only] = byName.length > 0 ? byName : byJob;
+  if (only !== undefined && (byName.length === 1 || byJob.length === 1)) {
     return only;
+  }
+  if (byName.length === 0 && byJob.length > 1) {
+    throw new RiverError(
+      RiverErrorCode.invalidArgument,
+      `Job ${task} of run ${runId} asked for ${byJob.length} tasks ` +
+        `(${listed(byJob.map((event) => event.taskId))}): name one by ` +
+        'its task id.',
+    );
   }
   if (byName.length > 1) {
     throw new RiverError(
@@ -133,7 +144,7 @@ function findTask(
       : `its tasks are ${listed(requested.map((event) => event.taskId))}`;
   throw new RiverError(
     RiverErrorCode.notFound,
-    `Run ${runId} has no task with id or name '${task}': ${known}.`,
+    `Run ${runId} has no task or job '${task}': ${known}.`,
   );
 }
 
