@@ -115,7 +115,8 @@ export function describeFailure(
     case 'exited':
       return `${task} failed with exit code ${result.exitCode}.`;
     default:
-      return `${task} failed: ${result.message ?? result.reason}.`;
+      // Messages are sentences already; one period ends the line.
+      return `${task} failed: ${(result.message ?? result.reason).replace(/\.$/, '')}.`;
   }
 }
 
