@@ -73,3 +73,27 @@ it('points river logs of a run whose tasks all came from the cache at one of the
     ),
   );
 }, 120_000);
+
+it('reuses a result only within the time to live of the task that asks', async () => {
+  const fixture = 'tests/fixtures/cache-cli.ts';
+  const tag = ['--param', `tag=ttl-${Date.now()}`];
+  const long = await river(
+    ['run', fixture, ...tag, '--param', 'ttl-ms=600000'],
+    stack.natsUrl,
+  );
+  expect(long.code, long.stderr + long.stdout).toBe(0);
+  await new Promise((resolve) => setTimeout(resolve, 50));
+
+  const brief = await river(
+    ['run', fixture, ...tag, '--param', 'ttl-ms=10'],
+    stack.natsUrl,
+  );
+  expect(brief.code, brief.stderr + brief.stdout).toBe(0);
+  const why = await river(
+    ['why', runIdOf(brief.stdout), 'make-1'],
+    stack.natsUrl,
+  );
+
+  expect(why.stdout).toContain('was a cache miss');
+  expect(why.stdout).toContain("older than the task's ttlMs (10 ms)");
+}, 120_000);

@@ -83,7 +83,13 @@ async function decide(
     return 'run';
   }
 
-  const flight = await caches.takeFlight(cache, request);
+  // A holder whose run was cancelled before a sandbox took it may never
+  // finish: its pool may have no sandbox at all.
+  const flight = await caches.takeFlight(
+    cache,
+    request,
+    async (holder) => (await context.cancelReason(holder)) !== undefined,
+  );
   if (flight !== 'taken') {
     const cancelled = await context.cancelReason(request);
     if (cancelled !== undefined) {

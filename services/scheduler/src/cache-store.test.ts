@@ -41,7 +41,11 @@ it('claims or waits, but does not spin, on an unreadable flight', async () => {
     new TextEncoder().encode('garbage'),
   );
 
-  const taken = store.takeFlight(cache, { runId: 'run-x', taskId: 't-1' });
+  const taken = store.takeFlight(
+    cache,
+    { runId: 'run-x', taskId: 't-1' },
+    async () => false,
+  );
   const timedOut = new Promise<'spinning'>((resolve) =>
     setTimeout(() => resolve('spinning'), 3_000).unref(),
   );

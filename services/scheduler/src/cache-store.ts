@@ -88,6 +88,13 @@ export class CacheStore {
         unusable = 'the result recorded for this key has expired';
         continue;
       }
+      // The asking task's time-to-live limits reuse as well.
+      if (entry.recordedAt + cache.ttlMs <= now) {
+        unusable =
+          "the result recorded for this key is older than the task's " +
+          `ttlMs (${cache.ttlMs} ms)`;
+        continue;
+      }
       const problem = await this.#checkFiles(entry.outcome);
       if (problem !== undefined) {
         unusable = `the result recorded for this key is unusable: ${problem}`;
@@ -165,6 +172,8 @@ export class CacheStore {
 
   /**
    * Claims the key for this task, so that identical requests wait for it.
+   * A key held by a task that `abandoned` says will never let go (its run
+   * was cancelled) is taken over.
    *
    * @returns 'taken' when this task holds the key (again, after a
    *   redelivery), otherwise the task that holds it.
@@ -172,6 +181,7 @@ export class CacheStore {
   async takeFlight(
     cache: TaskCache,
     task: { runId: string; taskId: string },
+    abandoned: (holder: CacheFlight) => Promise<boolean>,
   ): Promise<'taken' | CacheFlight> {
     const key = cacheFlightKey(cache.key, cache.untrustedScope);
     const flight = encode({ ...task, since: Date.now() } as CacheFlight);
@@ -181,13 +191,17 @@ export class CacheStore {
       if (held) {
         const holder = parse(found.value, CacheFlight);
         if (holder !== undefined) {
-          const same =
-            holder.runId === task.runId && holder.taskId === task.taskId;
-          return same ? 'taken' : holder;
+          if (holder.runId === task.runId && holder.taskId === task.taskId) {
+            return 'taken';
+          }
+          if (!(await abandoned(holder))) {
+            return holder;
+          }
         }
       }
       try {
-        // An unreadable record is replaced: no task could let go of it.
+        // An unreadable or abandoned record is replaced: no task would
+        // ever let go of it.
         await (held
           ? this.#flights.update(key, flight, found.revision)
           : this.#flights.create(key, flight));
