@@ -1,11 +1,16 @@
-import { execFileSync } from 'node:child_process';
-import { type LocalStack, startEmbeddedNats } from '@river/cli';
+import { execFileSync, spawnSync } from 'node:child_process';
+import {
+  embeddedRoleEnv,
+  type LocalStack,
+  startEmbeddedNats,
+} from '@river/cli';
 import { Streams, Subjects } from '@river/protocol';
 import { connectRiver } from '@river/protocol/internal';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startNatsServer } from '../helpers/nats-server.js';
 import {
   type BackgroundRiver,
+  REPO_ROOT,
   river,
   runIdOf,
   servicesAlive,
@@ -35,6 +40,32 @@ describe('river run', () => {
     expect(result.stdout).toMatch(/✓ greet succeeded/);
     expect(result.stdout).toMatch(/shout: shouted 2 words/);
     expect(result.stdout).toMatch(/run succeeded/);
+  });
+
+  it('follows its run to the end, exiting with its status, after its reader closed the pipe', () => {
+    const cli = `${REPO_ROOT}/packages/cli/dist/main.js`;
+    const result = spawnSync(
+      'bash',
+      [
+        '-c',
+        `set -o pipefail; "${process.execPath}" "${cli}" run ` +
+          'tests/fixtures/failing-task.ts | head -n 1',
+      ],
+      {
+        cwd: REPO_ROOT,
+        env: {
+          ...process.env,
+          NATS_URL: stack.natsUrl,
+          ...embeddedRoleEnv(stack.natsUrl, 'sdk'),
+        },
+        encoding: 'utf8',
+      },
+    );
+
+    expect(result.stderr).not.toMatch(/EPIPE|\n\s+at /);
+    expect(result.stderr).toMatch(/^Run run-\S+ failed\./);
+    expect(result.stdout.split('\n')).toHaveLength(2);
+    expect(result.status).toBe(1);
   });
 
   it('prints the stored log of a run with river logs', async () => {

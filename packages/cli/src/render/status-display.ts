@@ -37,12 +37,27 @@ export function statusMode(
   return out.isTTY === true && !dumb ? 'live' : 'lines';
 }
 
-/** The display of `mode`, writing to `out`. */
+/**
+ * The display of `mode`, writing to `out`. A reader that goes away
+ * (`river run … | head`) gets no more lines, and the run is still
+ * followed to its end, whose status is the exit code.
+ */
 export function statusDisplay(
   mode: StatusMode,
   out: NodeJS.WriteStream,
 ): StatusDisplay {
-  const print = (line: string) => out.write(`${line}\n`);
+  let readerGone = false;
+  out.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') {
+      throw error;
+    }
+    readerGone = true;
+  });
+  const print = (line: string) => {
+    if (!readerGone) {
+      out.write(`${line}\n`);
+    }
+  };
   switch (mode) {
     case 'live':
       return new LiveStatus(out);
