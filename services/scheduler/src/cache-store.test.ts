@@ -1,6 +1,11 @@
 import { Kvm } from '@nats-io/kv';
 import { Objm } from '@nats-io/obj';
-import { Buckets, cacheFlightKey, type TaskCache } from '@river/protocol';
+import {
+  Buckets,
+  cacheEntryKey,
+  cacheFlightKey,
+  type TaskCache,
+} from '@river/protocol';
 import { connectRiver, type RiverConnection } from '@river/protocol/internal';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
@@ -22,12 +27,36 @@ afterAll(async () => {
   await server?.dispose();
 });
 
-it('claims or waits, but does not spin, on an unreadable flight', async () => {
+/** A cache store on the test server's buckets. */
+async function openStore() {
   const kvm = new Kvm(connection.nc);
   const entries = await kvm.create(Buckets.cache, { history: 1 });
   const flights = await kvm.create(Buckets.cacheFlights, { history: 1 });
   const artifacts = await new Objm(connection.nc).create(Buckets.artifacts);
   const store = new CacheStore(connection.js, entries, flights, artifacts);
+  return { store, entries, flights };
+}
+
+it('misses on an unreadable entry, saying so', async () => {
+  const { store, entries } = await openStore();
+  const key = 'c'.repeat(64);
+  await entries.put(cacheEntryKey(key), new TextEncoder().encode('{"x":'));
+
+  const found = await store.find({
+    key,
+    parts: {},
+    identity: 'd'.repeat(64),
+    use: true,
+    ttlMs: 60_000,
+  });
+
+  expect(found).toEqual({
+    unusable: 'the result recorded for this key is unreadable',
+  });
+});
+
+it('claims or waits, but does not spin, on an unreadable flight', async () => {
+  const { store, flights } = await openStore();
   const cache: TaskCache = {
     key: 'a'.repeat(64),
     parts: {},

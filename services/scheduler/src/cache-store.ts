@@ -77,11 +77,14 @@ export class CacheStore {
         ? [undefined]
         : [cache.untrustedScope, undefined];
     for (const scope of scopes) {
-      const entry = await this.#read(
-        cacheEntryKey(cache.key, scope),
-        CacheEntry,
-      );
+      const found = await this.#entries.get(cacheEntryKey(cache.key, scope));
+      if (found === null || found.operation !== 'PUT') {
+        continue;
+      }
+      const entry = parse(found.value, CacheEntry);
       if (entry === undefined) {
+        // Replaced once the task has run.
+        unusable = 'the result recorded for this key is unreadable';
         continue;
       }
       if (entry.expiresAt <= now) {
