@@ -174,6 +174,14 @@ describe('a run that reuses a cached result', () => {
       stack.natsUrl,
     );
     expect(raw.stdout).toBe('made');
+
+    const all = await river(['logs', second], stack.natsUrl);
+    expect(all.code, all.stderr).toBe(0);
+    expect(all.stdout).toContain('checking');
+    expect(all.stderr).toBe(
+      `Its task make-1 reused results from the cache: river logs ${second} ` +
+        'make-1 prints the log of the task that ran.\n',
+    );
   });
 });
 

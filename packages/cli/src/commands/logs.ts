@@ -125,13 +125,16 @@ async function printLogs(
   for (const piece of printer.end()) {
     await out.write(piece);
   }
+  const hint = taskId === undefined ? await cachedHint(client, runId) : '';
   if (!any) {
     process.stderr.write(
       `No logs stored for run ${runId}${taskId ? ` task ${taskId}` : ''}.` +
-        (taskId === undefined ? await cachedHint(client, runId) : '') +
-        '\n',
+        `${hint === '' ? '' : ` ${hint}`}\n`,
     );
     return 1;
+  }
+  if (hint !== '') {
+    process.stderr.write(`${hint}\n`);
   }
   return 0;
 }
@@ -155,7 +158,7 @@ async function cachedHint(client: RiverClient, runId: string): Promise<string> {
   const [first] = cached;
   return first === undefined
     ? ''
-    : ` Its ${cached.length === 1 ? 'task' : 'tasks'} ${cached.join(', ')} ` +
+    : `Its ${cached.length === 1 ? 'task' : 'tasks'} ${cached.join(', ')} ` +
         `reused results from the cache: river logs ${runId} ${first} ` +
         'prints the log of the task that ran.';
 }
