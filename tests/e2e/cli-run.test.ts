@@ -1,17 +1,13 @@
-import { execFileSync, spawnSync } from 'node:child_process';
-import {
-  embeddedRoleEnv,
-  type LocalStack,
-  startEmbeddedNats,
-} from '@river/cli';
+import { execFileSync } from 'node:child_process';
+import { type LocalStack, startEmbeddedNats } from '@river/cli';
 import { Streams, Subjects } from '@river/protocol';
 import { connectRiver } from '@river/protocol/internal';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startNatsServer } from '../helpers/nats-server.js';
 import {
   type BackgroundRiver,
-  REPO_ROOT,
   river,
+  riverIntoHead,
   runIdOf,
   servicesAlive,
   spawnRiver,
@@ -43,23 +39,9 @@ describe('river run', () => {
   });
 
   it('follows its run to the end, exiting with its status, after its reader closed the pipe', () => {
-    const cli = `${REPO_ROOT}/packages/cli/dist/main.js`;
-    const result = spawnSync(
-      'bash',
-      [
-        '-c',
-        `set -o pipefail; "${process.execPath}" "${cli}" run ` +
-          'tests/fixtures/failing-task.ts | head -n 1',
-      ],
-      {
-        cwd: REPO_ROOT,
-        env: {
-          ...process.env,
-          NATS_URL: stack.natsUrl,
-          ...embeddedRoleEnv(stack.natsUrl, 'sdk'),
-        },
-        encoding: 'utf8',
-      },
+    const result = riverIntoHead(
+      ['run', 'tests/fixtures/failing-task.ts'],
+      stack.natsUrl,
     );
 
     expect(result.stderr).not.toMatch(/EPIPE|\n\s+at /);

@@ -1,6 +1,6 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { embeddedRoleEnv, type LocalStack } from '@river/cli';
+import type { LocalStack } from '@river/cli';
 import { Streams, Subjects } from '@river/protocol';
 import {
   connectRiver,
@@ -10,7 +10,12 @@ import {
 } from '@river/protocol/internal';
 import { RiverClient, type SequencedEvent } from '@river/sdk/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT, river, startTestStack } from '../helpers/river.js';
+import {
+  REPO_ROOT,
+  river,
+  riverIntoHead,
+  startTestStack,
+} from '../helpers/river.js';
 
 let stack: LocalStack;
 let connection: RiverConnection;
@@ -336,23 +341,7 @@ describe('every run’s events', () => {
   });
 
   it('exits quietly when its reader closes the pipe', () => {
-    const cli = `${REPO_ROOT}/packages/cli/dist/main.js`;
-    const result = spawnSync(
-      'bash',
-      [
-        '-c',
-        `set -o pipefail; "${process.execPath}" "${cli}" events --all | head -n 1`,
-      ],
-      {
-        cwd: REPO_ROOT,
-        env: {
-          ...process.env,
-          NATS_URL: stack.natsUrl,
-          ...embeddedRoleEnv(stack.natsUrl, 'sdk'),
-        },
-        encoding: 'utf8',
-      },
-    );
+    const result = riverIntoHead(['events', '--all'], stack.natsUrl);
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
     expect(result.stdout.split('\n')).toHaveLength(2);

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { embeddedRoleEnv, type LocalStack, startLocalStack } from '@river/cli';
 
@@ -61,6 +61,24 @@ function cliEnv(natsUrl: string | undefined): NodeJS.ProcessEnv {
     return env;
   }
   return { ...env, NATS_URL: natsUrl, ...embeddedRoleEnv(natsUrl, 'sdk') };
+}
+
+/**
+ * Runs the CLI with its stdout piped into `head -n 1`, which closes the
+ * pipe after the first line, as `river … | head -n 1` in a shell with
+ * `pipefail` does; resolves with the CLI's exit status and output.
+ */
+export function riverIntoHead(args: readonly string[], natsUrl: string) {
+  const cli = `${REPO_ROOT}/packages/cli/dist/main.js`;
+  const quoted = args.map((arg) => `'${arg}'`).join(' ');
+  return spawnSync(
+    'bash',
+    [
+      '-c',
+      `set -o pipefail; "${process.execPath}" "${cli}" ${quoted} | head -n 1`,
+    ],
+    { cwd: REPO_ROOT, env: cliEnv(natsUrl), encoding: 'utf8' },
+  );
 }
 
 /**
