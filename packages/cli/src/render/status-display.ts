@@ -91,7 +91,10 @@ class LineStatus implements StatusDisplay {
       event.type === 'task.finished' &&
       !event.outcome.ok &&
       event.outcome.reason !== 'cancelled';
-    if (!this.#quiet || event.type === 'run.submitted') {
+    // Quiet still says why a job failed: not always because a task did.
+    const jobFailed =
+      event.type === 'job.finished' && event.status === 'failed';
+    if (!this.#quiet || event.type === 'run.submitted' || jobFailed) {
       const line = describeEvent(event);
       if (line !== undefined) {
         this.#print(line);
