@@ -34,7 +34,8 @@ const cacheEntry = Compile(CacheEntry);
  * the parts between `entry.` and the cache key.
  */
 export function scopeOfBucketKey(bucketKey: string): string {
-  return bucketKey.split('.').slice(1, -1).join('.');
+  // `entry.<key>`, with no scope, was not written by River.
+  return bucketKey.split('.').slice(1, -1).join('.') || '(none)';
 }
 
 /** How entries of an untrusted run's scope `name` show their scope. */

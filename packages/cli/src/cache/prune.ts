@@ -103,7 +103,7 @@ export async function pruneCache(
     lastRequests === 0
       ? ''
       : `Removed ${counted(lastRequests, "task's last request", "tasks' last requests")} ` +
-        `older than ${LAST_REQUEST_KEEP_DAYS} days.`,
+        `older than ${LAST_REQUEST_KEEP_DAYS} days or unreadable.`,
     `Removed ${counted(unused.length, 'artifact file')} ` +
       `(${bytesText(sum(unused.map((blob) => blob.size)))}) that no cache ` +
       'entry or running run uses, stored more than ' +
