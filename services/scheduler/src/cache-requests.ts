@@ -88,10 +88,10 @@ async function decide(
   const flight = await caches.takeFlight(
     cache,
     request,
-    async (holder) => (await context.cancelReason(holder)) !== undefined,
+    (holder) => context.cancelReason(holder) !== undefined,
   );
   if (flight !== 'taken') {
-    const cancelled = await context.cancelReason(request);
+    const cancelled = context.cancelReason(request);
     if (cancelled !== undefined) {
       caches.forgetWait(request);
       await finishCancelled(context, request, cancelled);

@@ -73,7 +73,7 @@ it('claims or waits, but does not spin, on an unreadable flight', async () => {
   const taken = store.takeFlight(
     cache,
     { runId: 'run-x', taskId: 't-1' },
-    async () => false,
+    () => false,
   );
   const timedOut = new Promise<'spinning'>((resolve) =>
     setTimeout(() => resolve('spinning'), 3_000).unref(),

@@ -184,7 +184,7 @@ export class CacheStore {
   async takeFlight(
     cache: TaskCache,
     task: { runId: string; taskId: string },
-    abandoned: (holder: CacheFlight) => Promise<boolean>,
+    abandoned: (holder: CacheFlight) => boolean,
   ): Promise<'taken' | CacheFlight> {
     const key = cacheFlightKey(cache.key, cache.untrustedScope);
     const flight = encode({ ...task, since: Date.now() } as CacheFlight);
@@ -197,7 +197,7 @@ export class CacheStore {
           if (holder.runId === task.runId && holder.taskId === task.taskId) {
             return 'taken';
           }
-          if (!(await abandoned(holder))) {
+          if (!abandoned(holder)) {
             return holder;
           }
         }

@@ -18,10 +18,7 @@ export interface SchedulerContext {
   store: TaskStore;
   caches: CacheStore;
   /** Why the task's run, or the task, was cancelled, if it was. */
-  cancelReason(task: {
-    runId: string;
-    taskId: string;
-  }): Promise<string | undefined>;
+  cancelReason(task: { runId: string; taskId: string }): string | undefined;
   log: Logger;
 }
 

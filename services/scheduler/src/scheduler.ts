@@ -1,6 +1,6 @@
-import type { KV } from '@nats-io/kv';
-import { Buckets, Consumers, decode, Streams, Subjects } from '@river/protocol';
+import { Buckets, Consumers, Streams, Subjects } from '@river/protocol';
 import {
+  CancelWatch,
   type ConsumeLoop,
   connectRiver,
   consumeMessages,
@@ -8,7 +8,6 @@ import {
   ensureDurable,
   type Logger,
   natsCredentialsOf,
-  openCancels,
   type RiverConnection,
   requireStreams,
   runShutdown,
@@ -79,7 +78,9 @@ export async function startScheduler(
     js: connection.js,
     store,
     caches,
-    cancelReason: (task) => cancelReasonOf(cancels, task),
+    cancelReason: (task) =>
+      cancels.reasonFor(task.runId) ??
+      cancels.reasonFor(`${task.runId}.${task.taskId}`),
     log,
   };
   const loops: ConsumeLoop[] = [
@@ -116,6 +117,7 @@ export async function startScheduler(
     close() {
       closing ??= runShutdown(log, [
         ['stop consumers', () => stopAll(loops)],
+        ['stop watching cancellations', async () => cancels.stop()],
         ['drain connection', () => connection.nc.drain()],
       ]).then(() => log.info('Scheduler stopped'));
       return closing;
@@ -127,7 +129,7 @@ export async function startScheduler(
 interface SchedulerBuckets {
   store: TaskStore;
   caches: CacheStore;
-  cancels: KV;
+  cancels: CancelWatch;
 }
 
 async function prepare(
@@ -173,32 +175,8 @@ async function prepare(
   return {
     store: new TaskStore(kv),
     caches: new CacheStore(connection.js, entries, flights, artifacts),
-    cancels: await openCancels(connection),
+    cancels: await CancelWatch.start(connection, log),
   };
-}
-
-/** Why the task or its run was cancelled, from the cancels bucket. */
-async function cancelReasonOf(
-  cancels: KV,
-  task: { runId: string; taskId: string },
-): Promise<string | undefined> {
-  for (const key of [task.runId, `${task.runId}.${task.taskId}`]) {
-    const found = await cancels.get(key);
-    if (found !== null && found.operation === 'PUT') {
-      return cancellationReason(found.value);
-    }
-  }
-  return undefined;
-}
-
-/** The reason a stored cancellation gives, or a plain one. */
-function cancellationReason(bytes: Uint8Array): string {
-  try {
-    const value = decode('cancellation', Buckets.cancels, bytes);
-    return value.reason;
-  } catch {
-    return 'it was cancelled';
-  }
 }
 
 /**

@@ -226,7 +226,7 @@ function scheduler(): string[] {
     ...kvWrite(Buckets.cacheFlights),
     ...objectRead(Buckets.artifacts),
     // A task waiting for an identical one stops when its run is cancelled.
-    ...kvRead(Buckets.cancels),
+    ...kvWatch(Buckets.cancels),
   ];
 }
 
