@@ -30,9 +30,9 @@ import {
 import type { ControllerConfig } from './config.js';
 import { JobProcesses } from './job-processes.js';
 import { resolveJobSandbox } from './job-sandbox.js';
-import { type SubmittedEvent, submittedEvent } from './retry-source.js';
 import { RunDriver } from './run-driver.js';
 import { SubmissionLease } from './submission-lease.js';
+import { type SubmittedEvent, submittedEvent } from './submitted-event.js';
 
 /** A run this controller drives, with its hold on the submission. */
 interface ActiveRun {

@@ -1,32 +1,8 @@
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
-import {
-  type CacheReuse,
-  decode,
-  type RunEvent,
-  type RunEventOf,
-  Streams,
-  Subjects,
-} from '@river/protocol';
+import type { CacheReuse, RunEvent, RunEventOf } from '@river/protocol';
 import type { Logger } from '@river/protocol/internal';
 import { RunFeed } from './run-feed.js';
-
-/** A run's `run.submitted` event. */
-export type SubmittedEvent = RunEventOf<'run.submitted'>;
-
-/** The run's `run.submitted` event, when its history has one. */
-export async function submittedEvent(
-  jsm: JetStreamManager,
-  runId: string,
-): Promise<SubmittedEvent | undefined> {
-  const subject = Subjects.event(runId, 'run.submitted');
-  const found = await jsm.streams.getMessage(Streams.events, {
-    last_by_subj: subject,
-  });
-  if (found === null) {
-    return undefined;
-  }
-  return decode('event', subject, found.data) as SubmittedEvent;
-}
+import { submittedEvent } from './submitted-event.js';
 
 /**
  * The successful tasks of a run that another run retries: a task of the
