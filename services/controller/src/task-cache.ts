@@ -6,6 +6,7 @@ import {
   type TaskSpec,
   taskIdentityOf,
 } from '@river/protocol';
+import { cacheSettingProblem } from '@river/protocol/cache-setting';
 
 /** How long a recorded result is reused when a setting names no ttlMs. */
 export const DEFAULT_CACHE_TTL_MS = 7 * 24 * 60 * 60 * 1_000;
@@ -50,29 +51,17 @@ export function resolveCacheSetting(
       resolved = { ...resolved, use: setting };
       continue;
     }
-    const { ttlMs, salt, ...unknown } = (setting ?? {}) as Record<
-      string,
-      unknown
-    >;
-    const goodTtl =
-      ttlMs === undefined || (Number.isSafeInteger(ttlMs) && Number(ttlMs) > 0);
-    if (
-      setting === null ||
-      typeof setting !== 'object' ||
-      Array.isArray(setting) ||
-      Object.keys(unknown).length > 0 ||
-      !goodTtl ||
-      (salt !== undefined && typeof salt !== 'string')
-    ) {
+    if (cacheSettingProblem(setting) !== undefined) {
       throw new CacheSettingError(
         `${owner} has an invalid cache setting ${JSON.stringify(setting)}: ` +
           'give true, false or { ttlMs, salt } with a positive whole ttlMs',
       );
     }
+    const { ttlMs, salt } = setting as { ttlMs?: number; salt?: string };
     resolved = {
       use: true,
-      ttlMs: typeof ttlMs === 'number' ? ttlMs : resolved.ttlMs,
-      salt: typeof salt === 'string' ? salt : resolved.salt,
+      ttlMs: ttlMs ?? resolved.ttlMs,
+      salt: salt ?? resolved.salt,
     };
   }
   return resolved;

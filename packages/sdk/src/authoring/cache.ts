@@ -1,13 +1,12 @@
 import type { CacheSetting } from '@river/protocol';
+import { cacheSettingProblem } from '@river/protocol/cache-setting';
 import { DefinitionError } from './errors.js';
-
-/** The longest time-to-live a cache setting may give: about 10 years. */
-const MAX_CACHE_TTL_MS = 10 * 365 * 24 * 60 * 60 * 1_000;
 
 /**
  * Checks a cache setting where it is written, so that a mistake names the
  * task, job or project instead of surfacing on the controller.
  *
+ * @returns a copy of the setting, of its known fields only.
  * @throws DefinitionError naming `owner` when the setting is neither a
  *   boolean nor `{ ttlMs?, salt? }` with a positive whole `ttlMs`.
  */
@@ -15,41 +14,14 @@ export function checkCacheSetting(
   setting: CacheSetting | undefined,
   owner: string,
 ): CacheSetting | undefined {
+  const problem = cacheSettingProblem(setting);
+  if (problem !== undefined) {
+    throw new DefinitionError(`${owner} ${problem}.`);
+  }
   if (setting === undefined || typeof setting === 'boolean') {
     return setting;
   }
-  if (
-    setting === null ||
-    typeof setting !== 'object' ||
-    Array.isArray(setting)
-  ) {
-    throw new DefinitionError(
-      `${owner} has cache ${JSON.stringify(setting)}; give true, false or ` +
-        '{ ttlMs, salt }.',
-    );
-  }
-  const unknown = Object.keys(setting).filter(
-    (name) => name !== 'ttlMs' && name !== 'salt',
-  );
-  if (unknown.length > 0) {
-    throw new DefinitionError(
-      `${owner} has cache.${unknown[0]}, which is no cache setting; the ` +
-        'settings are ttlMs and salt.',
-    );
-  }
   const { ttlMs, salt } = setting;
-  if (
-    ttlMs !== undefined &&
-    (!Number.isInteger(ttlMs) || ttlMs < 1 || ttlMs > MAX_CACHE_TTL_MS)
-  ) {
-    throw new DefinitionError(
-      `${owner} has cache.ttlMs ${String(ttlMs)}; it must be a whole ` +
-        `number of milliseconds from 1 to ${MAX_CACHE_TTL_MS}.`,
-    );
-  }
-  if (salt !== undefined && typeof salt !== 'string') {
-    throw new DefinitionError(`${owner} has a cache.salt that is no string.`);
-  }
   return {
     ...(ttlMs === undefined ? {} : { ttlMs }),
     ...(salt === undefined ? {} : { salt }),
