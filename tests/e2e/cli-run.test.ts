@@ -38,7 +38,7 @@ describe('river run', () => {
     expect(result.stdout).toMatch(/run succeeded/);
   });
 
-  it('follows its run to the end, exiting with its status, after its reader closed the pipe', () => {
+  it('exits with its run’s status when its reader closes the pipe', () => {
     const result = riverIntoHead(
       ['run', 'tests/fixtures/failing-task.ts'],
       stack.natsUrl,
