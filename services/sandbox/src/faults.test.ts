@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { JsMsg } from '@nats-io/jetstream';
 import { Consumers, Streams } from '@river/protocol';
 import { delay } from '@river/protocol/internal';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   type Harness,
   processesMatching,
@@ -64,11 +64,15 @@ describe('a dispatch whose holder stopped heartbeating', () => {
       /delivery 2, to sandbox sandbox-rescuer/,
     );
     expect(existsSync(marker)).toBe(false);
-    const info = await h.client.jsm.consumers.info(
-      Streams.dispatch,
-      Consumers.sandboxPool(h.pool),
-    );
-    expect(info.num_pending + info.num_ack_pending).toBe(0);
+    // The sandbox publishes the result before it acknowledges the dispatch,
+    // so the acknowledgement may reach the server a moment after the result.
+    await vi.waitFor(async () => {
+      const info = await h.client.jsm.consumers.info(
+        Streams.dispatch,
+        Consumers.sandboxPool(h.pool),
+      );
+      expect(info.num_pending + info.num_ack_pending).toBe(0);
+    });
   });
 
   it('is kept while it runs past the lost timeout, by heartbeats', async () => {
