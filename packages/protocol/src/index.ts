@@ -71,6 +71,12 @@ export {
   RunEvent,
 } from './schemas/event.js';
 export {
+  DispatcherLease,
+  PoolSummary,
+  QueueSummary,
+  SandboxPresence,
+} from './schemas/fleet.js';
+export {
   LogChunk,
   LogIndexEntry,
   LogMark,
@@ -85,6 +91,7 @@ export { RunCancellation, RunSubmission } from './schemas/run.js';
 export {
   AttemptOutcome,
   AttemptReason,
+  ConcurrencyLimit,
   RunnerKind,
   SecretName,
   TaskDispatch,
@@ -98,6 +105,7 @@ export {
   Consumers,
   DEFAULT_POOL,
   isSubjectToken,
+  labelSetKey,
   Streams,
   SUBJECT_PREFIX,
   Subjects,

@@ -16,10 +16,17 @@ export const Subjects = {
   taskRequest: `${SUBJECT_PREFIX}.task.request`,
   /** Task attempt results from sandboxes, read by schedulers. */
   taskResult: `${SUBJECT_PREFIX}.task.result`,
-  /** A pool's dispatch queue, read by that pool's sandboxes. */
-  dispatch: (pool: string) => `${SUBJECT_PREFIX}.dispatch.${pool}`,
-  /** Every pool's dispatch queue, for the stream definition. */
-  dispatchAll: `${SUBJECT_PREFIX}.dispatch.*`,
+  /**
+   * The dispatch queue of a pool's sandboxes that offer `labels` (exactly
+   * that set): `river.v1.dispatch.<pool>` without labels, and
+   * `river.v1.dispatch.<pool>.<label>~<label>…` (sorted) with them.
+   */
+  dispatch: (pool: string, labels: readonly string[] = []) =>
+    labels.length === 0
+      ? `${SUBJECT_PREFIX}.dispatch.${pool}`
+      : `${SUBJECT_PREFIX}.dispatch.${pool}.${labelSetKey(labels)}`,
+  /** Every dispatch queue, for the stream definition. */
+  dispatchAll: `${SUBJECT_PREFIX}.dispatch.>`,
   /** One run's events; `type` is dotted, for example `task.finished`. */
   event: (runId: string, type: string) =>
     `${SUBJECT_PREFIX}.events.${runId}.${type}`,
@@ -55,7 +62,15 @@ export const Consumers = {
   controllerSubmissions: 'controller-submissions',
   schedulerRequests: 'scheduler-requests',
   schedulerResults: 'scheduler-results',
-  sandboxPool: (pool: string) => `sandbox-${pool}`,
+  /**
+   * The consumer of a dispatch queue, shared by the sandboxes of `pool`
+   * that offer exactly `labels`: `sandbox-<pool>`, or
+   * `sandbox-<pool>~<label>~<label>…` (sorted) with labels.
+   */
+  sandboxPool: (pool: string, labels: readonly string[] = []) =>
+    labels.length === 0
+      ? `sandbox-${pool}`
+      : `sandbox-${pool}~${labelSetKey(labels)}`,
   logCollector: 'log-collector',
 } as const;
 
@@ -83,6 +98,16 @@ export const Buckets = {
   cache: 'river-cache',
   /** Which task runs each cache key now, so identical ones wait for it. */
   cacheFlights: 'river-cache-flights',
+  /**
+   * Live sandboxes by `<pool>.<sandboxId>`: labels, slots, tasks held and
+   * whether draining, renewed every second by each sandbox.
+   */
+  sandboxes: 'river-sandboxes',
+  /**
+   * The schedulers' shared state: which replica dispatches (its lease)
+   * and each pool's queue summary, for `river status`.
+   */
+  schedulers: 'river-schedulers',
 } as const;
 
 /** The pool a task goes to when it names none. */
@@ -90,6 +115,14 @@ export const DEFAULT_POOL = 'default';
 
 /** Names usable as one subject token: pools, run ids, task ids. */
 export const TOKEN_PATTERN = /^[A-Za-z0-9_-]+$/;
+
+/**
+ * One token for a set of labels: sorted, without repeats, joined by `~`,
+ * which a label cannot hold. The same set always gives the same token.
+ */
+export function labelSetKey(labels: readonly string[]): string {
+  return [...new Set(labels)].sort().join('~');
+}
 
 /** Whether `value` can stand as one token of a subject. */
 export function isSubjectToken(value: string): boolean {

@@ -74,6 +74,15 @@ export const SandboxConfig = Type.Object({
   ...NatsCredentialFields,
   /** The pool whose dispatch queue this sandbox pulls from. */
   pool: Type.String({ pattern: TOKEN_PATTERN.source }),
+  /**
+   * Comma-separated labels this sandbox offers (`RIVER_LABELS`), such as
+   * `gcc,docker`: it takes only tasks asking for some of them, or none.
+   */
+  labels: Type.Optional(
+    Type.String({
+      pattern: '^\\s*([A-Za-z0-9_-]+\\s*(,\\s*[A-Za-z0-9_-]+\\s*)*)?$',
+    }),
+  ),
   /** Tasks run at once. */
   slots: Type.Integer({ minimum: 1, maximum: 1_024 }),
   /** Directory under which each attempt gets its scratch workspace. */
@@ -148,6 +157,12 @@ const SOURCES: SettingSources<SandboxConfig> = {
     expected: 'a pool name of letters, digits, "_" or "-"',
     kind: 'string',
     default: DEFAULT_POOL,
+  },
+  labels: {
+    variable: 'RIVER_LABELS',
+    expected:
+      'comma-separated labels of letters, digits, "_" or "-", such as gcc,docker',
+    kind: 'string',
   },
   slots: {
     variable: 'RIVER_SLOTS',
@@ -271,4 +286,13 @@ export function loadSandboxConfig(
   // Credentials given by halves are refused here rather than at connect.
   natsCredentialsOf(config);
   return { ...config, workDir: resolve(config.workDir) };
+}
+
+/** The labels a sandbox offers, sorted and without repeats. */
+export function sandboxLabels(config: Pick<SandboxConfig, 'labels'>): string[] {
+  const labels = (config.labels ?? '')
+    .split(',')
+    .map((label) => label.trim())
+    .filter((label) => label !== '');
+  return [...new Set(labels)].sort();
 }

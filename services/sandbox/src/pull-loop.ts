@@ -20,6 +20,8 @@ export interface SlotLoopOptions {
 
 /** A running pull loop. */
 export interface SlotLoop {
+  /** Messages in hand now: tasks running or being set up. */
+  busy(): number;
   /**
    * Stops pulling at once (a pull already open may still bring one
    * message, which is handled) and waits for the messages in hand.
@@ -111,6 +113,7 @@ export function startSlotLoop(options: SlotLoopOptions): SlotLoop {
 
   const looping = loop();
   return {
+    busy: () => options.slots - free,
     async stop() {
       stopping = true;
       wake?.();

@@ -1,4 +1,5 @@
 import { mkdir } from 'node:fs/promises';
+import type { KV } from '@nats-io/kv';
 import {
   Buckets,
   Consumers,
@@ -13,6 +14,7 @@ import {
   ensureDurable,
   type Logger,
   natsCredentialsOf,
+  openFleetBucket,
   type RiverConnection,
   requireStreams,
   runShutdown,
@@ -22,10 +24,12 @@ import {
   DEFAULT_DRAIN_GRACE_MS,
   DEFAULT_TASK_LOST_MS,
   type SandboxConfig,
+  sandboxLabels,
   sandboxLimits,
 } from './config.js';
 import { SandboxError, SandboxErrorCode } from './errors.js';
 import type { ArtifactStore } from './nats-types.js';
+import { Presence } from './presence.js';
 import { type SlotLoop, startSlotLoop } from './pull-loop.js';
 import { createRunnerRegistry } from './runners/registry.js';
 import { loadSecretsKey, SecretReader } from './secrets.js';
@@ -73,9 +77,10 @@ export async function startSandbox(
   config: SandboxConfig,
   options: SandboxOptions = {},
 ): Promise<RunningSandbox> {
+  const labels = sandboxLabels(config);
   const log = (
     options.log ?? createServiceLogger('sandbox', config.logLevel)
-  ).child({ sandboxId: config.sandboxId, pool: config.pool });
+  ).child({ sandboxId: config.sandboxId, pool: config.pool, labels });
   await mkdir(config.workDir, { recursive: true });
   const secretsKey = await loadSecretsKey(config);
   const runners = await createRunnerRegistry(config, log);
@@ -88,8 +93,10 @@ export async function startSandbox(
   const taskLostMs = config.taskLostMs ?? DEFAULT_TASK_LOST_MS;
   const drainGraceMs = config.drainGraceMs ?? DEFAULT_DRAIN_GRACE_MS;
   let artifacts: ArtifactStore;
+  let presenceBucket: KV;
   try {
     artifacts = await prepareServer(connection, config, taskLostMs, log);
+    presenceBucket = await openFleetBucket(connection, Buckets.sandboxes);
   } catch (error) {
     await connection.nc.close();
     throw error;
@@ -114,7 +121,7 @@ export async function startSandbox(
   const loop = startSlotLoop({
     js: connection.js,
     stream: Streams.dispatch,
-    consumer: Consumers.sandboxPool(config.pool),
+    consumer: Consumers.sandboxPool(config.pool, labels),
     slots: config.slots,
     log,
     handle: (msg) =>
@@ -138,6 +145,18 @@ export async function startSandbox(
           : { maxOutputBytes: config.maxOutputBytes }),
       }),
   });
+  const presence = new Presence(
+    presenceBucket,
+    {
+      sandboxId: config.sandboxId,
+      pool: config.pool,
+      labels,
+      slots: config.slots,
+    },
+    { busy: () => loop.busy(), draining: () => draining.signal.aborted },
+    log,
+  );
+  await presence.start();
   log.info(
     {
       slots: config.slots,
@@ -158,8 +177,11 @@ export async function startSandbox(
         connection,
         async () => {
           draining.abort();
+          // The scheduler stops counting this sandbox's slots at once.
+          await presence.renew();
           await drain(loop, drainGraceMs, handBack, log);
           cancels.stop();
+          await presence.stop();
         },
         // The grace, then the time to hand back what still runs.
         drainGraceMs + SHUTDOWN_STEP_LIMIT_MS,
@@ -201,7 +223,8 @@ async function prepareServer(
   log: Logger,
 ): Promise<ArtifactStore> {
   const { jsm } = connection;
-  const name = Consumers.sandboxPool(config.pool);
+  const labels = sandboxLabels(config);
+  const name = Consumers.sandboxPool(config.pool, labels);
   await requireStreams(jsm, [
     Streams.dispatch,
     Streams.taskResults,
@@ -220,7 +243,7 @@ async function prepareServer(
   await ensureDurable(jsm, {
     stream: Streams.dispatch,
     name,
-    filterSubject: Subjects.dispatch(config.pool),
+    filterSubject: Subjects.dispatch(config.pool, labels),
     ackWaitMs: taskLostMs,
   });
   const after = await ackWaitMs();

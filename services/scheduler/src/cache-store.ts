@@ -15,7 +15,8 @@ import {
   SCHEMA_VERSION,
   type TaskCache,
 } from '@river/protocol';
-import { Compile, type TSchema, type Type } from '@river/protocol/typebox';
+import { encodeJsonValue, parseJsonValue } from '@river/protocol/internal';
+import type { TSchema, Type } from '@river/protocol/typebox';
 import { checkBlobs } from './blob-check.js';
 
 /** What the cache holds for a task request. */
@@ -25,9 +26,6 @@ export interface CacheFinding {
   /** Why a result recorded under the key could not be reused. */
   unusable?: string;
 }
-
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
 
 /**
  * The task cache as schedulers keep it: recorded results, each task's last
@@ -81,7 +79,7 @@ export class CacheStore {
       if (found === null || found.operation !== 'PUT') {
         continue;
       }
-      const entry = parse(found.value, CacheEntry);
+      const entry = parseJsonValue(found.value, CacheEntry);
       if (entry === undefined) {
         // Replaced once the task has run.
         unusable = 'the result recorded for this key is unreadable';
@@ -136,7 +134,7 @@ export class CacheStore {
     };
     await this.#entries.put(
       cacheEntryKey(cache.key, cache.untrustedScope),
-      encode(entry),
+      encodeJsonValue(entry),
     );
     return undefined;
   }
@@ -169,7 +167,7 @@ export class CacheStore {
     };
     await this.#entries.put(
       cacheLastRequestKey(cache.identity, cache.untrustedScope),
-      encode(last),
+      encodeJsonValue(last),
     );
   }
 
@@ -187,12 +185,15 @@ export class CacheStore {
     abandoned: (holder: CacheFlight) => boolean,
   ): Promise<'taken' | CacheFlight> {
     const key = cacheFlightKey(cache.key, cache.untrustedScope);
-    const flight = encode({ ...task, since: Date.now() } as CacheFlight);
+    const flight = encodeJsonValue({
+      ...task,
+      since: Date.now(),
+    } as CacheFlight);
     for (;;) {
       const found = await this.#flights.get(key);
       const held = found !== null && found.operation === 'PUT';
       if (held) {
-        const holder = parse(found.value, CacheFlight);
+        const holder = parseJsonValue(found.value, CacheFlight);
         if (holder !== undefined) {
           if (holder.runId === task.runId && holder.taskId === task.taskId) {
             return 'taken';
@@ -228,7 +229,7 @@ export class CacheStore {
     if (found === null || found.operation !== 'PUT') {
       return;
     }
-    const holder = parse(found.value, CacheFlight);
+    const holder = parseJsonValue(found.value, CacheFlight);
     if (holder?.runId !== task.runId || holder.taskId !== task.taskId) {
       return;
     }
@@ -274,33 +275,8 @@ export class CacheStore {
     if (found === null || found.operation !== 'PUT') {
       return undefined;
     }
-    return parse(found.value, schema);
+    return parseJsonValue(found.value, schema);
   }
-}
-
-const validators = new Map<TSchema, ReturnType<typeof Compile>>();
-
-/** A stored value, or undefined when it is not JSON of `schema`. */
-function parse<S extends TSchema>(
-  bytes: Uint8Array,
-  schema: S,
-): Type.Static<S> | undefined {
-  let validator = validators.get(schema);
-  if (validator === undefined) {
-    validator = Compile(schema);
-    validators.set(schema, validator);
-  }
-  try {
-    const value: unknown = JSON.parse(decoder.decode(bytes));
-    return validator.Check(value) ? (value as Type.Static<S>) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Values are JSON, readable with `nats kv get`. */
-function encode(value: unknown): Uint8Array {
-  return encoder.encode(JSON.stringify(value));
 }
 
 function isConflict(error: unknown): boolean {

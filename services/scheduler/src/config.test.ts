@@ -22,6 +22,7 @@ describe('scheduler configuration', () => {
       retentionDays: 30,
       taskTtlDays: 7,
       ackWaitMs: 30_000,
+      queueAhead: 2,
     });
     expect(
       loadSchedulerConfig({

@@ -31,6 +31,12 @@ export const DEFAULT_SCHEDULER_ACK_WAIT_MS = 30_000;
  */
 const MAX_ACK_WAIT_MS = 60_000;
 
+/**
+ * How many tasks a dispatch queue may hold per slot of its live
+ * sandboxes, running or waiting, unless `RIVER_QUEUE_AHEAD` says: 2.
+ */
+export const DEFAULT_QUEUE_AHEAD = 2;
+
 /** The scheduler's settings, as read from the environment. */
 export const SchedulerConfig = Type.Object({
   /** One or more comma-separated NATS server URLs (`NATS_URL`). */
@@ -59,6 +65,13 @@ export const SchedulerConfig = Type.Object({
   ackWaitMs: Type.Optional(
     Type.Integer({ minimum: 1_000, maximum: MAX_ACK_WAIT_MS }),
   ),
+  /**
+   * Tasks a dispatch queue may hold per live slot, running or waiting
+   * (`RIVER_QUEUE_AHEAD`): more keeps sandboxes fed between dispatches
+   * and shows a larger backlog to an autoscaler; fewer lets a run
+   * submitted later overtake sooner.
+   */
+  queueAhead: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
 });
 
 /** The scheduler's settings, as read from the environment. */
@@ -80,6 +93,12 @@ const SOURCES: SettingSources<SchedulerConfig> = {
     expected: `a whole number of milliseconds from 1000 to ${MAX_ACK_WAIT_MS}`,
     kind: 'integer',
     default: DEFAULT_SCHEDULER_ACK_WAIT_MS,
+  },
+  queueAhead: {
+    variable: 'RIVER_QUEUE_AHEAD',
+    expected: 'a whole number of tasks per slot from 1 to 100',
+    kind: 'integer',
+    default: DEFAULT_QUEUE_AHEAD,
   },
 };
 

@@ -23,16 +23,21 @@ export interface SchedulerContext {
 }
 
 /**
- * Publishes the entry's current attempt (after a `task.retrying` event when
- * it is a retry, and its `task.dispatched` event), then marks it
- * dispatched. Every publish carries a message
- * id, so running this again for the same attempt queues nothing new.
+ * Publishes the entry's current attempt to the queue of the sandboxes
+ * that offer `labels` (after a `task.retrying` event when it is a retry,
+ * and its `task.dispatched` event), then marks it dispatched there. Every
+ * publish carries a message id, so running this again for the same
+ * attempt queues nothing new.
+ *
+ * @returns the entry's new revision, or `undefined` when it had changed
+ *   meanwhile (a result moved the task on; its state is the newer one).
  */
 export async function dispatchAttempt(
   context: SchedulerContext,
   key: string,
   stored: StoredTask<ActiveTaskEntry>,
-): Promise<void> {
+  labels: readonly string[],
+): Promise<number | undefined> {
   const { store, log } = context;
   const { request, attempt } = stored.entry;
   const { runId, taskId } = request;
@@ -44,13 +49,13 @@ export async function dispatchAttempt(
     traceparent,
   );
   try {
-    await publishAttempt(context, stored, prefix);
+    await publishAttempt(context, stored, prefix, labels);
   } catch (error) {
     endSpan(span, String(error));
     throw error;
   }
   endSpan(span);
-  const subject = Subjects.dispatch(request.spec.pool);
+  const subject = Subjects.dispatch(request.spec.pool, labels);
   log.info(
     { ...taskFields({ runId, taskId, attempt }), subject },
     'Dispatched task attempt',
@@ -60,7 +65,11 @@ export async function dispatchAttempt(
   // can answer before this line runs); its state is the newer one.
   const marked = await store.update(
     key,
-    { ...stored.entry, dispatched: true },
+    {
+      ...stored.entry,
+      dispatched: true,
+      ...(labels.length === 0 ? {} : { queueLabels: [...labels] }),
+    },
     stored.revision,
   );
   if (marked === undefined) {
@@ -69,6 +78,7 @@ export async function dispatchAttempt(
       'Task entry changed while dispatching; kept the newer state',
     );
   }
+  return marked;
 }
 
 /** Publishes the attempt's events and its dispatch, in that order. */
@@ -76,6 +86,7 @@ async function publishAttempt(
   context: SchedulerContext,
   stored: StoredTask<ActiveTaskEntry>,
   prefix: string,
+  labels: readonly string[],
 ): Promise<void> {
   const { js } = context;
   const { request, attempt, traceparent } = stored.entry;
@@ -104,6 +115,7 @@ async function publishAttempt(
       taskId,
       attempt,
       pool: request.spec.pool,
+      ...(labels.length === 0 ? {} : { labels: [...labels] }),
     },
     `${prefix}.dispatched`,
   );
@@ -117,6 +129,7 @@ async function publishAttempt(
       attempt,
       spec: request.spec,
     },
+    labels,
     traceparent,
   );
 }

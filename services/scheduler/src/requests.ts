@@ -2,16 +2,16 @@ import type { JsMsg } from '@nats-io/jetstream';
 import type { TaskRequest } from '@river/protocol';
 import { taskFields, traceparentFrom } from '@river/protocol/internal';
 import { consultCache } from './cache-requests.js';
-import { dispatchAttempt, type SchedulerContext } from './dispatch.js';
+import type { SchedulerContext } from './dispatch.js';
 import { contended, MAX_CONFLICT_RETRIES } from './retry.js';
 import { type ActiveTaskEntry, isFinished, taskKey } from './task-entry.js';
-import type { StoredTask } from './task-store.js';
 
 /**
- * Stores a task request and dispatches its first attempt. A request seen
- * before (a redelivery, or a second replica) dispatches nothing new, and
- * neither does one for a task that has finished: its tombstone stays in
- * the tasks bucket for `RIVER_TASK_TTL_DAYS`.
+ * Stores a task request, whose first attempt then waits for the
+ * dispatcher (see `dispatcher.ts`) to place it. A request seen before (a
+ * redelivery, or a second replica) stores nothing new, and neither does
+ * one for a task that has finished: its tombstone stays in the tasks
+ * bucket for `RIVER_TASK_TTL_DAYS`.
  */
 export function createRequestHandler(context: SchedulerContext) {
   const { store, log } = context;
@@ -35,8 +35,7 @@ export function createRequestHandler(context: SchedulerContext) {
         );
         return;
       }
-      let stored = found as StoredTask<ActiveTaskEntry> | undefined;
-      if (stored === undefined && request.cache !== undefined && !consulted) {
+      if (found === undefined && request.cache !== undefined && !consulted) {
         consulted = true;
         const cache = request.cache;
         const verdict = await consultCache(
@@ -52,30 +51,24 @@ export function createRequestHandler(context: SchedulerContext) {
           return;
         }
       }
-      if (stored === undefined) {
-        const traceparent = traceparentFrom(msg.headers);
-        const entry: ActiveTaskEntry = {
-          request,
-          attempt: 1,
-          dispatched: false,
-          ...(traceparent === undefined ? {} : { traceparent }),
-        };
-        const revision = await store.create(key, entry);
-        if (revision === undefined) {
-          continue;
-        }
-        stored = { entry, revision };
-        log.info(fields, 'Accepted task request');
-      }
-
-      if (stored.entry.dispatched) {
+      if (found !== undefined) {
         log.debug(
-          { ...fields, attempt: stored.entry.attempt },
+          { ...fields, attempt: found.entry.attempt },
           'Ignored repeated task request',
         );
         return;
       }
-      await dispatchAttempt(context, key, stored);
+      const traceparent = traceparentFrom(msg.headers);
+      const entry: ActiveTaskEntry = {
+        request,
+        attempt: 1,
+        dispatched: false,
+        ...(traceparent === undefined ? {} : { traceparent }),
+      };
+      if ((await store.create(key, entry)) === undefined) {
+        continue;
+      }
+      log.info(fields, 'Accepted task request');
       return;
     }
     throw contended(key);

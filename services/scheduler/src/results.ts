@@ -1,7 +1,7 @@
 import type { JsMsg } from '@nats-io/jetstream';
 import type { TaskResult } from '@river/protocol';
 import { publishEvent, taskFields } from '@river/protocol/internal';
-import { dispatchAttempt, type SchedulerContext } from './dispatch.js';
+import type { SchedulerContext } from './dispatch.js';
 import { contended, MAX_CONFLICT_RETRIES } from './retry.js';
 import { decide } from './retry-policy.js';
 import {
@@ -146,11 +146,12 @@ export function createResultHandler(context: SchedulerContext) {
           ? {}
           : { traceparent: entry.traceparent }),
       };
+      // Said before the retry is stored: the dispatcher sends it at once.
+      await announceLost(result);
       const revision = await store.update(key, next, stored.revision);
       if (revision === undefined) {
         continue;
       }
-      await announceLost(result);
       log.info(
         {
           ...fields,
@@ -159,10 +160,9 @@ export function createResultHandler(context: SchedulerContext) {
           maxAttempts: entry.request.spec.maxAttempts,
         },
         decision.handBack
-          ? 'Dispatching a handed-back task again'
-          : 'Retrying failed task attempt',
+          ? 'Queued a handed-back task again'
+          : 'Queued a retry of a failed task attempt',
       );
-      await dispatchAttempt(context, key, { entry: next, revision });
       return;
     }
     throw contended(key);
@@ -222,8 +222,8 @@ export function createResultHandler(context: SchedulerContext) {
     const last = entry.endings?.at(-1);
     if (last !== undefined && hasEnding([last], ending)) {
       if (!entry.dispatched && result.attempt === entry.attempt - 1) {
+        // The retry waits for the dispatcher, which places it again.
         await announceLost(result);
-        await dispatchAttempt(context, key, stored);
         return;
       }
       log.debug(fields, 'Ignored repeated result');

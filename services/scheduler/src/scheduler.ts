@@ -1,3 +1,6 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { KV } from '@nats-io/kv';
 import { Buckets, Consumers, Streams, Subjects } from '@river/protocol';
 import {
   CancelWatch,
@@ -8,17 +11,22 @@ import {
   ensureDurable,
   type Logger,
   natsCredentialsOf,
+  openFleetBucket,
   type RiverConnection,
   requireStreams,
   runShutdown,
 } from '@river/protocol/internal';
 import { CacheStore } from './cache-store.js';
 import {
+  DEFAULT_QUEUE_AHEAD,
   DEFAULT_SCHEDULER_ACK_WAIT_MS,
   DEFAULT_TASK_TTL_DAYS,
   type SchedulerConfig,
 } from './config.js';
 import type { SchedulerContext } from './dispatch.js';
+import { Dispatcher } from './dispatcher.js';
+import { FleetView } from './fleet.js';
+import { Lease } from './lease.js';
 import { createRequestHandler } from './requests.js';
 import { createResultHandler } from './results.js';
 import { TaskStore } from './task-store.js';
@@ -73,7 +81,7 @@ export async function startScheduler(
     throw error;
   }
 
-  const { store, caches, cancels } = buckets;
+  const { store, caches, cancels, tasks, sandboxes, schedulers } = buckets;
   const context: SchedulerContext = {
     js: connection.js,
     store,
@@ -83,6 +91,20 @@ export async function startScheduler(
       cancels.reasonFor(`${task.runId}.${task.taskId}`),
     log,
   };
+  const replica = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  const queueAhead = config.queueAhead ?? DEFAULT_QUEUE_AHEAD;
+  let dispatcher: Dispatcher | undefined;
+  const fleet = await FleetView.start(sandboxes, log, () => dispatcher?.wake());
+  dispatcher = new Dispatcher(context, {
+    tasks,
+    schedulers,
+    fleet,
+    queueAhead,
+    replica,
+  });
+  const lease = new Lease(schedulers, replica, log, () => dispatcher?.wake());
+  await dispatcher.start(lease);
+  lease.start();
   const loops: ConsumeLoop[] = [
     consumeMessages({
       js: connection.js,
@@ -108,6 +130,8 @@ export async function startScheduler(
       server: connection.nc.getServer(),
       ackWaitMs: config.ackWaitMs ?? DEFAULT_SCHEDULER_ACK_WAIT_MS,
       taskTtlDays: config.taskTtlDays ?? DEFAULT_TASK_TTL_DAYS,
+      queueAhead,
+      replica,
     },
     'Scheduler started',
   );
@@ -117,6 +141,9 @@ export async function startScheduler(
     close() {
       closing ??= runShutdown(log, [
         ['stop consumers', () => stopAll(loops)],
+        ['hand over dispatching', () => lease.stop()],
+        ['stop dispatching', () => dispatcher.stop()],
+        ['stop watching the fleet', async () => fleet.stop()],
         ['stop watching cancellations', async () => cancels.stop()],
         ['drain connection', () => connection.nc.drain()],
       ]).then(() => log.info('Scheduler stopped'));
@@ -130,6 +157,10 @@ interface SchedulerBuckets {
   store: TaskStore;
   caches: CacheStore;
   cancels: CancelWatch;
+  /** The tasks bucket itself, which the dispatcher watches. */
+  tasks: KV;
+  sandboxes: KV;
+  schedulers: KV;
 }
 
 async function prepare(
@@ -173,6 +204,9 @@ async function prepare(
   const entries = await kvm.create(Buckets.cache, { history: 1 });
   const artifacts = await connection.objm.create(Buckets.artifacts);
   return {
+    tasks: kv,
+    sandboxes: await openFleetBucket(connection, Buckets.sandboxes),
+    schedulers: await openFleetBucket(connection, Buckets.schedulers),
     store: new TaskStore(kv),
     caches: new CacheStore(connection.js, entries, flights, artifacts),
     cancels: await CancelWatch.start(connection, log),

@@ -28,6 +28,12 @@ export const ActiveTaskEntry = Type.Object({
   attempt: Type.Integer({ minimum: 1 }),
   /** Whether that attempt's dispatch has been published. */
   dispatched: Type.Boolean(),
+  /**
+   * The label set of the queue the attempt was dispatched to, sorted;
+   * absent for the pool's queue without labels (and in entries of older
+   * schedulers).
+   */
+  queueLabels: Type.Optional(Type.Array(Type.String())),
   /** Why the previous attempt ended, for the `task.retrying` event. */
   retryReason: Type.Optional(Type.String()),
   /**

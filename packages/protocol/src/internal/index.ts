@@ -19,6 +19,7 @@ export {
 } from './consume.js';
 export { publishEvent } from './events.js';
 export { encodeFitted, MAX_MESSAGE_BYTES } from './fit-message.js';
+export { FLEET_VALUE_TTL_MS, openFleetBucket } from './fleet-buckets.js';
 export {
   deleteConsumer,
   type FollowedMessage,
@@ -33,6 +34,7 @@ export {
   type ProjectOutline,
   type RealmMessage,
 } from './job-realm.js';
+export { encodeJsonValue, parseJsonValue } from './json-values.js';
 export { createServiceLogger, type Logger, taskFields } from './logger.js';
 export {
   type ConnectOptions,

@@ -1,4 +1,5 @@
 import { Buckets } from '../subjects.js';
+import { openFleetBucket } from './fleet-buckets.js';
 import type { RiverConnection } from './nats.js';
 import {
   DEFAULT_RETENTION_DAYS,
@@ -66,6 +67,8 @@ export async function setupRiver(
     ttl: TASK_TTL_DAYS * DAY_MS,
     replicas,
   });
+  await openFleetBucket(connection, Buckets.sandboxes, replicas);
+  await openFleetBucket(connection, Buckets.schedulers, replicas);
   await objm.create(Buckets.bundles, { storage: 'file', replicas });
   await objm.create(Buckets.artifacts, { storage: 'file', replicas });
 
@@ -78,6 +81,8 @@ export async function setupRiver(
       Buckets.secrets,
       Buckets.cache,
       Buckets.cacheFlights,
+      Buckets.sandboxes,
+      Buckets.schedulers,
     ].map((bucket) => `KV_${bucket}`),
     ...[Buckets.bundles, Buckets.artifacts].map((bucket) => `OBJ_${bucket}`),
   ];

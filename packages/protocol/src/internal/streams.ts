@@ -110,6 +110,9 @@ export function streamConfigs(
   };
 }
 
+/** Stable code of the error about a stream made by an older River. */
+export const STREAM_OUTDATED_CODE = 'STREAM_OUTDATED';
+
 /** Stable code of {@link StreamMissingError}. */
 export const STREAM_MISSING_CODE = 'STREAM_MISSING';
 
@@ -185,7 +188,10 @@ async function ensureStream(
   refusedLookUp: 'skip' | 'throw',
 ): Promise<void> {
   const found = await jsm.streams.info(config.name).then(
-    () => 'exists' as const,
+    async (info) => {
+      await widenSubjects(jsm, config, info.config);
+      return 'exists' as const;
+    },
     (error: unknown) => {
       if (!(error instanceof NatsAccessError)) {
         return 'missing' as const;
@@ -207,6 +213,54 @@ async function ensureStream(
         : error;
     });
   });
+}
+
+/**
+ * Gives an existing stream the subjects River now files in it, when an
+ * older River made it with fewer (the dispatch stream once took only one
+ * token after the prefix; label sets need two). Nothing else of the
+ * stream's settings changes.
+ *
+ * @throws CodedError (code `STREAM_OUTDATED`, naming what to run) when
+ *   the stream cannot be updated.
+ */
+async function widenSubjects(
+  jsm: JetStreamManager,
+  config: StreamSettings,
+  existing: { subjects?: string[] },
+): Promise<void> {
+  const subjects = existing.subjects ?? [];
+  const missing = (config.subjects ?? []).filter(
+    (subject) => !subjects.includes(subject),
+  );
+  if (missing.length === 0) {
+    return;
+  }
+  const info = await jsm.streams.info(config.name);
+  await jsm.streams
+    .update(config.name, {
+      ...info.config,
+      subjects: [...missing, ...subjects.filter((s) => !covered(s, missing))],
+    })
+    .catch((error: unknown) => {
+      throw new CodedError(
+        STREAM_OUTDATED_CODE,
+        `Stream ${config.name} takes ${subjects.join(', ')} but this ` +
+          `River needs ${missing.join(', ')}: update it with \`river ` +
+          'setup` as the NATS admin user.',
+        error,
+      );
+    });
+}
+
+/** Whether one of `wider` (ending in `>`) takes every message of `subject`. */
+function covered(subject: string, wider: readonly string[]): boolean {
+  return wider.some(
+    (other) =>
+      other.endsWith('.>') &&
+      subject.startsWith(other.slice(0, -1)) &&
+      subject !== other,
+  );
 }
 
 /** The settings of a durable pull consumer that River uses. */

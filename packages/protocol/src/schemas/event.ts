@@ -100,6 +100,23 @@ export const EventSchemas = {
     taskId: Token,
     attempt: Type.Integer({ minimum: 1 }),
     pool: Token,
+    /** The labels offered by the sandboxes of the queue it went to. */
+    labels: Type.Optional(Type.Array(Token)),
+  }),
+  /**
+   * A task waits before its dispatch, and why: no live sandbox offers what
+   * it asks for, or a concurrency limit is reached. Published once per
+   * reason; its `task.dispatched` event ends the wait.
+   */
+  'task.queued': event('task.queued', {
+    taskId: Token,
+    attempt: Type.Integer({ minimum: 1 }),
+    /** `no-sandbox` or `concurrency`. */
+    cause: Type.Union([
+      Type.Literal('no-sandbox'),
+      Type.Literal('concurrency'),
+    ]),
+    reason: Type.String(),
   }),
   'task.started': event('task.started', {
     taskId: Token,

@@ -26,6 +26,11 @@ export const RunSubmission = Type.Object({
    * reads trusted cache entries but writes only to this scope of its own.
    */
   untrustedScope: Type.Optional(CacheScope),
+  /**
+   * Added to each task's own priority: among waiting tasks, a higher sum
+   * is dispatched first. 0 when left out.
+   */
+  priority: Type.Optional(Type.Integer({ minimum: -1000, maximum: 1000 })),
 });
 
 /** Client to controller: start a run of a bundled project. */

@@ -42,6 +42,15 @@ export const TaskLimits = Type.Object({
 /** Ceilings a runner enforces on a task. */
 export type TaskLimits = Type.Static<typeof TaskLimits>;
 
+/** At most `max` tasks holding `key` run at once, across every run. */
+export const ConcurrencyLimit = Type.Object({
+  key: Token,
+  max: Type.Integer({ minimum: 1, maximum: 100_000 }),
+});
+
+/** At most `max` tasks holding `key` run at once. */
+export type ConcurrencyLimit = Type.Static<typeof ConcurrencyLimit>;
+
 /** What a sandbox needs to run one task. */
 export const TaskSpec = Type.Object({
   /** A shell line run by `/bin/sh -c`, or an argument vector run as is. */
@@ -73,6 +82,17 @@ export const TaskSpec = Type.Object({
   maxAttempts: Type.Integer({ minimum: 1, maximum: 100 }),
   /** Labels a sandbox must offer to run it, for fleets with many kinds. */
   labels: Type.Optional(Type.Array(Token)),
+  /**
+   * Added to its run's priority: among waiting tasks, a higher sum is
+   * dispatched first. 0 when left out.
+   */
+  priority: Type.Optional(Type.Integer({ minimum: -1000, maximum: 1000 })),
+  /**
+   * Shared limits the task counts against while dispatched: at most
+   * `max` tasks holding `key` run at once, across every run; the others
+   * wait, in the order they were requested.
+   */
+  concurrency: Type.Optional(Type.Array(ConcurrencyLimit, { maxItems: 8 })),
   /** What the task expects to use, as hints for placing it. */
   resources: Type.Optional(
     Type.Object({
@@ -121,6 +141,8 @@ export const TaskRequest = Type.Object({
   spec: TaskSpec,
   /** How the task uses the cache; absent when it does not. */
   cache: Type.Optional(TaskCache),
+  /** The priority of the task's run; 0 when left out. */
+  runPriority: Type.Optional(Type.Integer({ minimum: -1000, maximum: 1000 })),
 });
 
 /** Controller to scheduler: please run this task. */

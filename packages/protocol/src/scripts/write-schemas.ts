@@ -8,6 +8,11 @@ import { fileURLToPath } from 'node:url';
 import { MessageSchemas } from '../codec.js';
 import { CacheEntry, CacheFlight, CacheLastRequest } from '../schemas/cache.js';
 import { EventSchemas } from '../schemas/event.js';
+import {
+  DispatcherLease,
+  PoolSummary,
+  SandboxPresence,
+} from '../schemas/fleet.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const target = resolve(process.argv[2] ?? join(here, '../../schemas'));
@@ -21,6 +26,10 @@ for (const [type, schema] of Object.entries(EventSchemas)) {
 all['cache-entry'] = CacheEntry;
 all['cache-last-request'] = CacheLastRequest;
 all['cache-flight'] = CacheFlight;
+// Values of the fleet buckets, read by `river status` and dashboards.
+all['sandbox-presence'] = SandboxPresence;
+all['pool-summary'] = PoolSummary;
+all['dispatcher-lease'] = DispatcherLease;
 for (const [name, schema] of Object.entries(all)) {
   const document = {
     $schema: 'https://json-schema.org/draft/2020-12/schema',

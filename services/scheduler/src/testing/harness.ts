@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream';
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import {
+  Buckets,
   Consumers,
   decode,
   encode,
@@ -15,6 +16,7 @@ import {
 import {
   connectRiver,
   ensureDurable,
+  openFleetBucket,
   type RiverConnection,
 } from '@river/protocol/internal';
 import { pino } from 'pino';
@@ -23,6 +25,7 @@ import {
   startNatsServer,
   type TestNatsServer,
 } from '../../../../tests/helpers/nats-server.js';
+import { Presence } from '../../../sandbox/src/presence.js';
 import type { SchedulerConfig } from '../config.js';
 import { type Scheduler, startScheduler } from '../scheduler.js';
 
@@ -41,6 +44,12 @@ export interface SchedulerHarness {
   start(settings?: Partial<SchedulerConfig>): Promise<Scheduler>;
   /** Closes the running scheduler and starts a new one. */
   restart(): Promise<void>;
+  /**
+   * Announces the test as a live sandbox of `pool` (renewed every second
+   * until the harness closes), so that the scheduler dispatches the
+   * pool's tasks to it. Repeats are no-ops.
+   */
+  announce(pool: string, slots?: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -74,6 +83,9 @@ export async function startSchedulerHarness(): Promise<SchedulerHarness> {
     servers: server.url,
     name: 'scheduler-test',
   });
+  const presences = new Map<string, Presence>();
+  const fleet = await openFleetBucket(client, Buckets.sandboxes);
+  const silentLog = pino({ level: 'silent' });
 
   return {
     server,
@@ -86,7 +98,21 @@ export async function startSchedulerHarness(): Promise<SchedulerHarness> {
       await main.close();
       main = await start();
     },
+    async announce(pool, slots = 1_000) {
+      if (presences.has(pool)) {
+        return;
+      }
+      const presence = new Presence(
+        fleet,
+        { sandboxId: `test-${pool}`, pool, labels: [], slots },
+        { busy: () => 0, draining: () => false },
+        silentLog,
+      );
+      presences.set(pool, presence);
+      await presence.start();
+    },
     async close() {
+      await Promise.all([...presences.values()].map((p) => p.stop()));
       await Promise.all(schedulers.map((scheduler) => scheduler.close()));
       await client.nc.close();
       await server.dispose();
@@ -169,11 +195,15 @@ export function unfinishedResult(
   };
 }
 
-/** Publishes a task request, without a message id. */
+/**
+ * Publishes a task request, without a message id, after announcing the
+ * test as a sandbox of the task's pool.
+ */
 export async function publishRequest(
   harness: SchedulerHarness,
   request: TaskRequest,
 ): Promise<void> {
+  await harness.announce(request.spec.pool);
   await harness.js.publish(
     Subjects.taskRequest,
     encode('taskRequest', request),
@@ -188,11 +218,15 @@ export async function publishResult(
   await harness.js.publish(Subjects.taskResult, encode('taskResult', result));
 }
 
-/** Takes the next dispatch of `pool`, as that pool's only sandbox would. */
+/**
+ * Takes the next dispatch of `pool`, as that pool's only sandbox would,
+ * announcing the test as that sandbox first.
+ */
 export async function nextDispatch(
   harness: SchedulerHarness,
   pool: string,
 ): Promise<TaskDispatch | null> {
+  await harness.announce(pool);
   const name = Consumers.sandboxPool(pool);
   await ensureDurable(harness.jsm, {
     stream: Streams.dispatch,

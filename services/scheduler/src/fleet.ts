@@ -1,0 +1,117 @@
+import type { KV } from '@nats-io/kv';
+import { Buckets, labelSetKey, SandboxPresence } from '@river/protocol';
+import { type Logger, parseJsonValue } from '@river/protocol/internal';
+
+/**
+ * How long a sandbox may go without renewing its announcement before it
+ * counts as gone: three of its one-second renewals. Timed by this
+ * process's clock from when each renewal arrived, so clocks of other
+ * hosts do not matter.
+ */
+export const SANDBOX_GONE_MS = 3_000;
+
+/** One dispatch queue's live sandboxes, summed. */
+export interface FleetQueue {
+  pool: string;
+  /** The labels its sandboxes offer, sorted. */
+  labels: string[];
+  /** Live sandboxes, draining ones included. */
+  sandboxes: number;
+  /** Slots of the live sandboxes that take work. */
+  slots: number;
+  /** Tasks the sandboxes say they hold. */
+  busy: number;
+}
+
+/** The queue id of a pool and label set: `<pool>` or `<pool>.<labels>`. */
+export function queueId(pool: string, labels: readonly string[]): string {
+  return labels.length === 0 ? pool : `${pool}.${labelSetKey(labels)}`;
+}
+
+/**
+ * The live sandboxes, kept current from the sandboxes bucket: each
+ * announcement, and the time it arrived.
+ */
+export class FleetView {
+  readonly #seen = new Map<string, { presence: SandboxPresence; at: number }>();
+  readonly #stop: () => void;
+  readonly #goneMs: number;
+
+  private constructor(stop: () => void, goneMs: number) {
+    this.#stop = stop;
+    this.#goneMs = goneMs;
+  }
+
+  /**
+   * Starts watching the bucket; `onChange` is called on every
+   * announcement, and when a sandbox leaves.
+   */
+  static async start(
+    kv: KV,
+    log: Logger,
+    onChange: () => void,
+    goneMs = SANDBOX_GONE_MS,
+  ): Promise<FleetView> {
+    const watcher = await kv.watch();
+    const view = new FleetView(() => watcher.stop(), goneMs);
+    void (async () => {
+      for await (const entry of watcher) {
+        if (entry.operation !== 'PUT') {
+          view.#seen.delete(entry.key);
+          onChange();
+          continue;
+        }
+        const presence = parseJsonValue(entry.value, SandboxPresence);
+        if (presence === undefined) {
+          log.warn(
+            { subject: `${Buckets.sandboxes}.${entry.key}` },
+            'Ignored an unreadable sandbox announcement',
+          );
+          continue;
+        }
+        view.#seen.set(entry.key, { presence, at: Date.now() });
+        onChange();
+      }
+    })();
+    return view;
+  }
+
+  /** The sandboxes heard from within the last {@link SANDBOX_GONE_MS}. */
+  live(now = Date.now()): SandboxPresence[] {
+    const live: SandboxPresence[] = [];
+    for (const [key, { presence, at }] of this.#seen) {
+      if (now - at < this.#goneMs) {
+        live.push(presence);
+      } else {
+        this.#seen.delete(key);
+      }
+    }
+    return live;
+  }
+
+  /** The live sandboxes summed by queue, keyed by {@link queueId}. */
+  queues(now = Date.now()): Map<string, FleetQueue> {
+    const queues = new Map<string, FleetQueue>();
+    for (const sandbox of this.live(now)) {
+      const labels = [...new Set(sandbox.labels)].sort();
+      const id = queueId(sandbox.pool, labels);
+      const queue = queues.get(id) ?? {
+        pool: sandbox.pool,
+        labels,
+        sandboxes: 0,
+        slots: 0,
+        busy: 0,
+      };
+      queue.sandboxes += 1;
+      queue.slots += sandbox.draining ? 0 : sandbox.slots;
+      queue.busy += sandbox.busy;
+      queues.set(id, queue);
+    }
+    return queues;
+  }
+
+  /** Stops watching. */
+  stop(): void {
+    this.#stop();
+  }
+}
