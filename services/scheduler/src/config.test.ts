@@ -31,6 +31,7 @@ describe('scheduler configuration', () => {
         RIVER_RETENTION_DAYS: '7',
         RIVER_TASK_TTL_DAYS: '2',
         RIVER_SCHEDULER_ACK_WAIT_MS: '2000',
+        RIVER_QUEUE_AHEAD: '3',
       }),
     ).toEqual({
       natsUrl: 'nats://a:4222',
@@ -38,6 +39,7 @@ describe('scheduler configuration', () => {
       retentionDays: 7,
       taskTtlDays: 2,
       ackWaitMs: 2_000,
+      queueAhead: 3,
     });
   });
 
