@@ -173,6 +173,8 @@ export function describeEvent(event: RunEvent): string | undefined {
       );
     case 'task.cache':
       return `${time}   ${cacheText(event)}`;
+    case 'task.queued':
+      return `${time}   … ${event.taskId} queued: ${brief(event.reason)}`;
     case 'task.finished':
       return `${time}   ${event.outcome.ok ? '✓' : '✗'} ${event.taskId} ${outcomeText(event)}`;
     case 'run.finished':

@@ -10,8 +10,10 @@ import {
 } from './commands/nats-config.js';
 import { retryCommand } from './commands/retry.js';
 import { runCommand } from './commands/run.js';
+import { sandboxCommand } from './commands/sandbox.js';
 import { secretCommand } from './commands/secret.js';
 import { setupCommand } from './commands/setup.js';
+import { statusCommand } from './commands/status.js';
 import { watchCommand } from './commands/watch.js';
 import { whyCommand } from './commands/why.js';
 import {
@@ -20,6 +22,7 @@ import {
   eventsRun,
   parseParams,
   parseUsage,
+  priorityOption,
   secretAction,
   sequenceOption,
   statusOption,
@@ -36,14 +39,20 @@ const FLUSH_WAIT_MS = 2_000;
 const USAGE = `Usage: river <command> [options]
 
 Commands:
-  run <file.ts> [--param name=value]… [--untrusted scope] [--json]
-      [--quiet]                      bundle, submit and follow a run
+  run <file.ts> [--param name=value]… [--untrusted scope]
+      [--priority n] [--json] [--quiet]
+                                     bundle, submit and follow a run
                                      (--untrusted: its cache results
-                                     stay in that scope)
+                                     stay in that scope; --priority:
+                                     -1000 to 1000, higher goes first)
   retry <runId> [--untrusted scope] [--json] [--quiet]
                                      run a run again, reusing the tasks
                                      that succeeded; follow it as run does
   dev [--store <dir>]                run NATS and the four services
+  status [--json]                    each pool's waiting tasks, queues,
+                                     slots in use and live sandboxes
+  sandbox [--pool p] [--labels a,b] [--slots n]
+                                     run a sandbox in the foreground
   logs <runId> [task] [--follow] [--stream stdout|stderr] [--since time]
        [--attempt n] [--raw] [--bytes offset:length] [--usage]
                                      print a run's stored logs (text;
@@ -71,9 +80,11 @@ Commands:
   secret rm <name>                   remove a secret
   secret keygen [--private-key-file f]
                                      make the sandboxes' key pair
-  nats-config --out <dir> [--pool name]… [--listen host:port] [--store dir]
-                                     write a nats-server config with a
+  nats-config --out <dir> [--pool name[:label,…]]… [--listen host:port]
+              [--store dir]          write a nats-server config with a
                                      user per role, and their credentials
+                                     (a pool's sandboxes may offer the
+                                     label sets named with it)
   setup [--replicas n] [--retention-days n]
                                      create River's streams and buckets
                                      (as the admin user)
@@ -95,6 +106,8 @@ async function main(argv: string[]): Promise<number> {
       why: 2,
       cache: 2,
       dev: 0,
+      status: 0,
+      sandbox: 0,
       logs: 2,
       events: 1,
       watch: 1,
@@ -120,6 +133,7 @@ async function main(argv: string[]): Promise<number> {
         file: need(first, 'a project file'),
         params: parseParams(values.param ?? []),
         untrustedScope: untrustedOption(values.untrusted),
+        priority: priorityOption(values.priority),
         json: values.json,
         quiet: values.quiet,
       });
@@ -141,6 +155,14 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'dev':
       return devCommand({ storeDir: values.store });
+    case 'status':
+      return statusCommand({ json: values.json });
+    case 'sandbox':
+      return sandboxCommand({
+        pool: values.pool?.at(-1),
+        labels: values.labels,
+        slots: wholeNumber(values.slots, '--slots'),
+      });
     case 'logs':
       return logsCommand(need(first, 'a run id'), second, {
         follow: values.follow,

@@ -182,12 +182,29 @@ export function parseUsage(argv: string[]) {
         scope: { type: 'string' },
         'max-bytes': { type: 'string' },
         'blob-min-age-days': { type: 'string' },
+        priority: { type: 'string' },
+        labels: { type: 'string' },
+        slots: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
+}
+
+/** The `--priority` option: a whole number from -1000 to 1000. */
+export function priorityOption(value: string | undefined): number | undefined {
+  if (value === undefined) {
+    return undefined;
+  }
+  const priority = Number(value);
+  if (!/^-?\d+$/.test(value.trim()) || Math.abs(priority) > 1000) {
+    throw new UsageError(
+      `--priority takes a whole number from -1000 to 1000, not '${value}'.`,
+    );
+  }
+  return priority;
 }
 
 /** The `--untrusted` option: a cache scope name, checked. */

@@ -57,6 +57,7 @@ export type { Param } from './authoring/params.js';
 export { param } from './authoring/params.js';
 export type { ProjectOptions } from './authoring/project.js';
 export { project } from './authoring/project.js';
+export type { ConcurrencySetting } from './authoring/scheduling.js';
 export type { ShOptions, TaskResult } from './authoring/task.js';
 export {
   DEFAULT_TASK_TIMEOUT_MS,

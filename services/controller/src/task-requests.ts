@@ -93,6 +93,9 @@ export class TaskRequests {
       name: String(asked?.name),
       requestedAt: Date.now(),
       spec: asked?.spec,
+      ...(submission.priority === undefined
+        ? {}
+        : { runPriority: submission.priority }),
     };
     try {
       check('taskRequest', Subjects.taskRequest, request);

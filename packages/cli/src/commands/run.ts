@@ -26,6 +26,8 @@ export interface RunOptions extends FollowOptions {
   params: Record<string, string>;
   /** Set for an untrusted run: the cache scope its results go to. */
   untrustedScope?: string | undefined;
+  /** The run's priority; 0 unless set. */
+  priority?: number | undefined;
 }
 
 /** A run a command submitted, watched from before its first event. */
@@ -50,13 +52,14 @@ export interface NewRun {
  * succeeded, 1 when it failed.
  */
 export function runCommand(options: RunOptions): Promise<number> {
-  const { file, params, untrustedScope } = options;
+  const { file, params, untrustedScope, priority } = options;
   return followNewRun(options, connectOrStart, {
     what: `the run of ${file}`,
     submit: (client) =>
       client.submitAndWatch(file, {
         params,
         ...(untrustedScope === undefined ? {} : { untrustedScope }),
+        ...(priority === undefined ? {} : { priority }),
       }),
   });
 }

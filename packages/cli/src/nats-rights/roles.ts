@@ -17,6 +17,9 @@ export interface RolePermissions {
   allowResponses: boolean;
 }
 
+/** Labels a pool's sandboxes offer together, such as `['docker', 'gcc']`. */
+export type LabelSet = readonly string[];
+
 /** The roles every River deployment has, besides one per sandbox pool. */
 export const FIXED_ROLES = [
   'admin',
@@ -198,6 +201,8 @@ function scheduler(): string[] {
       flights,
       `OBJ_${Buckets.artifacts}`,
       `KV_${Buckets.cancels}`,
+      `KV_${Buckets.sandboxes}`,
+      `KV_${Buckets.schedulers}`,
     ),
     ...durable(taskRequests, Consumers.schedulerRequests, Subjects.taskRequest),
     ...durable(taskResults, Consumers.schedulerResults, Subjects.taskResult),
@@ -209,13 +214,24 @@ function scheduler(): string[] {
       'task.result-ignored',
       'task.finished',
       'task.cache',
+      'task.queued',
     ),
+    // A task of a cancelled run that was never dispatched is finished
+    // through the results queue, like any attempt.
+    Subjects.taskResult,
     // The tasks bucket is the scheduler's own: it may make it and keep
     // its age limit in line with RIVER_TASK_TTL_DAYS.
     `${API}.STREAM.CREATE.${tasks}`,
     `${API}.STREAM.UPDATE.${tasks}`,
     ...kvRead(Buckets.tasks),
     ...kvWrite(Buckets.tasks),
+    // The dispatching replica follows every task in flight, and the
+    // sandboxes' announcements; the replicas share a lease and write
+    // each pool's summary in the schedulers bucket.
+    ...kvWatch(Buckets.tasks),
+    ...kvWatch(Buckets.sandboxes),
+    ...kvRead(Buckets.schedulers),
+    ...kvWrite(Buckets.schedulers),
     // Only schedulers write the cache, after hashing each result's files
     // again (read from the artifact store); sandboxes may not.
     `${API}.STREAM.CREATE.${cache}`,
@@ -230,8 +246,15 @@ function scheduler(): string[] {
   ];
 }
 
-function sandbox(pool: string): string[] {
+function sandbox(pool: string, labelSets: readonly LabelSet[]): string[] {
   const { dispatch, taskResults, logs, events: eventStream } = Streams;
+  const queues = [[], ...labelSets].flatMap((labels) =>
+    durable(
+      dispatch,
+      Consumers.sandboxPool(pool, labels),
+      Subjects.dispatch(pool, labels),
+    ),
+  );
   return [
     ...lookUp(
       dispatch,
@@ -241,8 +264,11 @@ function sandbox(pool: string): string[] {
       `OBJ_${Buckets.artifacts}`,
       `KV_${Buckets.cancels}`,
       `KV_${Buckets.secrets}`,
+      `KV_${Buckets.sandboxes}`,
     ),
-    ...durable(dispatch, Consumers.sandboxPool(pool), Subjects.dispatch(pool)),
+    ...queues,
+    // Its announcement, under its own pool only.
+    `$KV.${Buckets.sandboxes}.${pool}.>`,
     Subjects.taskResult,
     Subjects.allLogChunks,
     ...events('task.started'),
@@ -283,6 +309,8 @@ function sdk(): string[] {
       `KV_${Buckets.cancels}`,
       `KV_${Buckets.secrets}`,
       `KV_${Buckets.cache}`,
+      `KV_${Buckets.sandboxes}`,
+      `KV_${Buckets.schedulers}`,
     ),
     Subjects.submit,
     Subjects.logQuery,
@@ -300,14 +328,25 @@ function sdk(): string[] {
     // admin user, lest a client plant a result for trusted runs.
     ...kvRead(Buckets.cache),
     ...kvWatch(Buckets.cache),
+    // `river status` lists the fleet and each pool's queues and depths.
+    `${API}.CONSUMER.INFO.${Streams.dispatch}.*`,
+    ...kvRead(Buckets.sandboxes),
+    ...kvWatch(Buckets.sandboxes),
+    ...kvRead(Buckets.schedulers),
+    ...kvWatch(Buckets.schedulers),
   ];
 }
 
 /**
  * The NATS permissions of a River role: what each service and client does,
- * and nothing more. Everything a role's lists do not name is refused.
+ * and nothing more. Everything a role's lists do not name is refused. A
+ * sandbox role pulls its pool's queue without labels and the queue of
+ * each of `labelSets`, the label sets its sandboxes offer.
  */
-export function rolePermissions(role: RoleName): RolePermissions {
+export function rolePermissions(
+  role: RoleName,
+  labelSets: readonly LabelSet[] = [],
+): RolePermissions {
   const base = common(role);
   const add = (publish: string[], subscribe: string[] = []) => ({
     publish: [...new Set([...base.publish, ...publish])],
@@ -329,6 +368,6 @@ export function rolePermissions(role: RoleName): RolePermissions {
     case 'sdk':
       return add(sdk());
     default:
-      return add(sandbox(role.slice('sandbox-'.length)));
+      return add(sandbox(role.slice('sandbox-'.length), labelSets));
   }
 }

@@ -1,8 +1,10 @@
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { nkeys } from '@nats-io/transport-node';
+import { isSubjectToken } from '@river/protocol';
 import {
   FIXED_ROLES,
+  type LabelSet,
   type RoleName,
   type RolePermissions,
   rolePermissions,
@@ -16,6 +18,8 @@ export interface RoleUser {
   publicKey: string;
   /** The seed (`SU…`), which only the role's processes may read. */
   seed: string;
+  /** For a sandbox role: the label sets its sandboxes offer. */
+  labelSets?: LabelSet[];
 }
 
 /** A user that connections without credentials are taken to be. */
@@ -42,16 +46,45 @@ export interface ServerConfigOptions {
   serverName?: string;
 }
 
-/** New nkey pairs for every fixed role and one sandbox role per pool. */
+/**
+ * New nkey pairs for every fixed role and one sandbox role per pool.
+ * Each pool is `name`, or `name:label,label` for sandboxes that offer
+ * those labels; a pool may be named once per label set.
+ *
+ * @throws Error naming a pool or label that is not a subject token.
+ */
 export function newRoleUsers(pools: readonly string[]): RoleUser[] {
-  const roles: RoleName[] = [
-    ...FIXED_ROLES,
-    ...[...new Set(pools)].map(sandboxRole),
+  const labelSets = new Map<string, Map<string, LabelSet>>();
+  for (const spec of pools) {
+    const [name = '', labelText] = spec.split(':', 2);
+    const sets = labelSets.get(name) ?? new Map<string, LabelSet>();
+    labelSets.set(name, sets);
+    const labels = [...new Set((labelText ?? '').split(','))]
+      .map((label) => label.trim())
+      .filter((label) => label !== '')
+      .sort();
+    const bad = labels.find((label) => !isSubjectToken(label));
+    if (bad !== undefined) {
+      throw new Error(
+        `Pool ${spec}: '${bad}' is not a label: use letters, digits, '-' ` +
+          "and '_'.",
+      );
+    }
+    if (labels.length > 0) {
+      sets.set(labels.join(','), labels);
+    }
+  }
+  const users: Omit<RoleUser, 'publicKey' | 'seed'>[] = [
+    ...FIXED_ROLES.map((role) => ({ role })),
+    ...[...labelSets].map(([pool, sets]) => ({
+      role: sandboxRole(pool),
+      labelSets: [...sets.values()],
+    })),
   ];
-  return roles.map((role) => {
+  return users.map((user) => {
     const pair = nkeys.createUser();
     return {
-      role,
+      ...user,
       publicKey: pair.getPublicKey(),
       seed: new TextDecoder().decode(pair.getSeed()),
     };
@@ -84,7 +117,7 @@ function userBlock(user: RoleUser): string {
     `    # ${user.role}`,
     '    {',
     `      nkey: ${user.publicKey}`,
-    permissionsBlock(rolePermissions(user.role), '      '),
+    permissionsBlock(rolePermissions(user.role, user.labelSets), '      '),
     '    }',
   ].join('\n');
 }

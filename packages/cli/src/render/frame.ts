@@ -186,9 +186,12 @@ function taskLines(task: TaskView, now: number): string[] {
 function stateText(task: TaskView, now: number): string {
   switch (task.state) {
     case 'queued':
-      return task.waitingFor === undefined
+      if (task.waitingFor !== undefined) {
+        return `waiting ${seconds(now - task.requestedAt)} for an identical task`;
+      }
+      return task.queuedBecause === undefined
         ? `queued ${seconds(now - task.requestedAt)}`
-        : `waiting ${seconds(now - task.requestedAt)} for an identical task`;
+        : `queued ${seconds(now - task.requestedAt)}: ${task.queuedBecause}`;
     case 'running':
       return `running ${seconds(now - (task.attemptStartedAt ?? now))}`;
     case 'retrying':

@@ -39,6 +39,11 @@ export interface TaskView {
    * which one, as the scheduler said.
    */
   waitingFor?: string;
+  /**
+   * Why the scheduler holds it back (a `task.queued` event): no live
+   * sandbox offers its labels, or a concurrency limit; until dispatched.
+   */
+  queuedBecause?: string;
   /** Whether its result was reused from the cache (`finished` says whence). */
   cached: boolean;
   /** Its final event, once finished. */
@@ -109,6 +114,16 @@ export class RunView {
       }
       case 'task.requested':
         this.#request(event);
+        break;
+      case 'task.queued':
+        this.#onTask(event.taskId, (task) => {
+          task.queuedBecause = event.reason;
+        });
+        break;
+      case 'task.dispatched':
+        this.#onTask(event.taskId, (task) => {
+          delete task.queuedBecause;
+        });
         break;
       case 'task.started':
         this.#onTask(event.taskId, (task) => {

@@ -10,6 +10,11 @@ import type {
 } from '@river/protocol';
 import { checkCacheSetting } from './cache.js';
 import { DefinitionError, RiverError, RiverErrorCode } from './errors.js';
+import {
+  type ConcurrencySetting,
+  checkPriority,
+  concurrencyLimits,
+} from './scheduling.js';
 
 /** How long a task may run when it names no timeout: 30 minutes. */
 export const DEFAULT_TASK_TIMEOUT_MS = 30 * 60 * 1_000;
@@ -32,8 +37,19 @@ export interface ShOptions {
   outputs?: readonly string[];
   /** The sandbox pool that runs it; `default` unless named. */
   pool?: string;
-  /** Labels a sandbox must offer to run it (carried; see Limitations). */
+  /** Labels a sandbox must offer to run it, such as `['gcc', 'docker']`. */
   labels?: readonly string[];
+  /**
+   * Added to the run's priority (from -1000 to 1000, 0 by default): when
+   * sandboxes are busy, a higher sum is dispatched first.
+   */
+  priority?: number;
+  /**
+   * Shared limits across every run: `'deploy-production'` lets one such
+   * task run at a time, `{ key: 'shared-db', max: 4 }` four; the others
+   * wait in the order they were requested.
+   */
+  concurrency?: ConcurrencySetting;
   /** What the task expects to use, as hints for placing it. */
   resources?: { cpus?: number; memoryMb?: number; diskMb?: number };
   /**
@@ -154,6 +170,8 @@ export function shellTaskRequest(
   }
   checkEnvNames(options.env);
   const name = options.name ?? displayName(command);
+  checkPriority(options.priority, `Task ${name} priority`);
+  const concurrency = concurrencyLimits(options.concurrency, `Task ${name}`);
   const cache = checkCacheSetting(options.cache, `Task ${name}`);
   return {
     name,
@@ -169,6 +187,8 @@ export function shellTaskRequest(
       maxAttempts: retries + 1,
       ...retryPolicy(options),
       ...(options.labels === undefined ? {} : { labels: [...options.labels] }),
+      ...(options.priority === undefined ? {} : { priority: options.priority }),
+      ...(concurrency === undefined ? {} : { concurrency }),
       ...(options.resources === undefined
         ? {}
         : { resources: { ...options.resources } }),

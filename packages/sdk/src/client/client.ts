@@ -25,6 +25,7 @@ import {
   RiverError,
   RiverErrorCode,
 } from '../authoring/errors.js';
+import { checkPriority } from '../authoring/scheduling.js';
 import { bundleProject } from './bundler.js';
 import {
   cacheOriginOf,
@@ -116,6 +117,12 @@ export interface SubmitOptions {
    * and `_`. It reuses trusted results, but trusted runs never reuse its.
    */
   untrustedScope?: string;
+  /**
+   * The run's priority, from -1000 to 1000 (0 by default): added to each
+   * task's own, and a higher sum is dispatched first when sandboxes are
+   * busy.
+   */
+  priority?: number;
 }
 
 /**
@@ -266,6 +273,7 @@ export class RiverClient {
     options: SubmitOptions,
   ): Promise<{ submission: RunSubmission; submitted: SubmittedRun }> {
     checkUntrustedScope(options.untrustedScope);
+    checkPriority(options.priority, 'The run priority');
     const bundle = await bundleProject(file);
     let project: ProjectOutline;
     try {
@@ -326,6 +334,7 @@ export class RiverClient {
       ...(options.untrustedScope === undefined
         ? {}
         : { untrustedScope: options.untrustedScope }),
+      ...(options.priority === undefined ? {} : { priority: options.priority }),
     };
     return {
       submission,
