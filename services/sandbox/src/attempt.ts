@@ -291,6 +291,15 @@ async function execute(
       message: offer.unavailable,
     };
   }
+  const refused = offer.runner.refuse?.(spec);
+  if (refused !== undefined) {
+    return {
+      reason: 'runner-unavailable',
+      exitCode: null,
+      signal: null,
+      message: refused,
+    };
+  }
 
   let cwd: string;
   try {
@@ -310,6 +319,7 @@ async function execute(
         timeoutMs: spec.timeoutMs,
         network: spec.network === true,
         limits: resolveLimits(spec.limits, context.limits),
+        ...(spec.resources === undefined ? {} : { resources: spec.resources }),
         ...(spec.image === undefined ? {} : { image: spec.image }),
         ...(cancel === undefined ? {} : { signal: cancel }),
         log: context.log.child(taskFields(dispatch)),

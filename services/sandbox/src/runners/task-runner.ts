@@ -1,4 +1,4 @@
-import type { RunnerKind } from '@river/protocol';
+import type { RunnerKind, TaskSpec } from '@river/protocol';
 import type { Logger } from '@river/protocol/internal';
 import type { OutputSink, ProcessEnd } from '../runner.js';
 import type { LimitReason } from './limits.js';
@@ -37,6 +37,11 @@ export interface RunnerRequest {
   /** Whether the task may reach the network. */
   network: boolean;
   limits: ResolvedLimits;
+  /**
+   * What the task expects to use, as it declared it: a hint, for runners
+   * that reserve resources ahead (a Kubernetes pod's requests).
+   */
+  resources?: { cpus?: number; memoryMb?: number };
   /** The container image, for runners that use one. */
   image?: string;
   /** Aborting it stops the task as a timeout does. */
@@ -55,11 +60,18 @@ export type RunnerEnd = ProcessEnd & {
  * A way of running a task isolated from the sandbox and from other tasks.
  * Every runner gives the task its workspace, its environment and nothing
  * else it did not declare; they differ in how strong that isolation is.
- * A new kind (a Kubernetes pod, a microVM) implements this and is added to
- * the sandbox's runner registry.
+ * A new kind (a microVM) implements this and is added to the sandbox's
+ * runner registry.
  */
 export interface TaskRunner {
   readonly kind: RunnerKind;
+  /**
+   * Why this runner cannot run a task as declared, in one sentence, or
+   * undefined when it can. The sandbox asks before it fetches the task's
+   * inputs, so that a task it would run only in part fails at once with
+   * `runner-unavailable`. Runners that can run any task leave it out.
+   */
+  refuse?(spec: TaskSpec): string | undefined;
   /**
    * Runs the command and resolves once it and every process it started
    * have ended and their output was read into `sink`.
