@@ -64,7 +64,7 @@ export const DEFAULT_TASK_DISK_MB = 10_240;
 export const DEFAULT_TASK_FILES = 100_000;
 
 /** A runner kind, in the text of a setting. */
-const RUNNER_PATTERN = '(process|bwrap|docker)';
+const RUNNER_PATTERN = '(process|bwrap|docker|kubernetes)';
 
 /** The sandbox's settings, validated at start-up. */
 export const SandboxConfig = Type.Object({
@@ -144,6 +144,23 @@ export const SandboxConfig = Type.Object({
    * no docker runner unless set.
    */
   dockerHost: Type.Optional(Type.String({ pattern: '^unix:///.+' })),
+  /**
+   * The Kubernetes API server the kubernetes runner creates Jobs on, an
+   * `https://` (or, through `kubectl proxy`, `http://`) URL; no
+   * kubernetes runner unless set.
+   */
+  kubernetesApi: Type.Optional(Type.String({ pattern: '^https?://.+' })),
+  /** The namespace of the kubernetes runner's Jobs. */
+  kubernetesNamespace: Type.Optional(
+    Type.String({ pattern: '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$' }),
+  ),
+  /**
+   * A file holding the bearer token for the API server, read again for
+   * every call; unset, the pod's service account token.
+   */
+  kubernetesTokenFile: Type.Optional(Type.String({ minLength: 1 })),
+  /** The CA bundle the API server's certificate is checked against. */
+  kubernetesCaFile: Type.Optional(Type.String({ minLength: 1 })),
 });
 
 /** The sandbox's settings, validated at start-up. */
@@ -213,12 +230,12 @@ const SOURCES: SettingSources<SandboxConfig> = {
   },
   runner: {
     variable: 'RIVER_RUNNER',
-    expected: 'one of process, bwrap or docker',
+    expected: 'one of process, bwrap, docker or kubernetes',
     kind: 'string',
   },
   allowedRunners: {
     variable: 'RIVER_ALLOWED_RUNNERS',
-    expected: 'a comma-separated list of process, bwrap and docker',
+    expected: 'a comma-separated list of process, bwrap, docker and kubernetes',
     kind: 'string',
   },
   taskMemoryMb: {
@@ -259,6 +276,26 @@ const SOURCES: SettingSources<SandboxConfig> = {
   dockerHost: {
     variable: 'RIVER_DOCKER_HOST',
     expected: 'a unix socket address such as unix:///run/docker.sock',
+    kind: 'string',
+  },
+  kubernetesApi: {
+    variable: 'RIVER_K8S_API',
+    expected: 'an http:// or https:// URL of a Kubernetes API server',
+    kind: 'string',
+  },
+  kubernetesNamespace: {
+    variable: 'RIVER_K8S_NAMESPACE',
+    expected: 'a Kubernetes namespace name (lowercase letters, digits, -)',
+    kind: 'string',
+  },
+  kubernetesTokenFile: {
+    variable: 'RIVER_K8S_TOKEN_FILE',
+    expected: 'the path of a file holding a bearer token',
+    kind: 'string',
+  },
+  kubernetesCaFile: {
+    variable: 'RIVER_K8S_CA_FILE',
+    expected: 'the path of a PEM file of CA certificates',
     kind: 'string',
   },
 };

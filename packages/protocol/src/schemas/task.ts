@@ -5,12 +5,14 @@ import { AttemptOutcome } from './outcome.js';
 
 /**
  * How a sandbox isolates a task: `process` is a plain child process (for
- * development only), `bwrap` a bubblewrap sandbox, `docker` a container.
+ * development only), `bwrap` a bubblewrap sandbox, `docker` a container,
+ * `kubernetes` a Kubernetes Job of its own.
  */
 export const RunnerKind = Type.Union([
   Type.Literal('process'),
   Type.Literal('bwrap'),
   Type.Literal('docker'),
+  Type.Literal('kubernetes'),
 ]);
 
 /** How a sandbox isolates a task. */
@@ -103,7 +105,7 @@ export const TaskSpec = Type.Object({
   ),
   /** The runner asked for; the sandbox's default when left out. */
   runner: Type.Optional(RunnerKind),
-  /** The container image, for the `docker` runner. */
+  /** The container image, for the `docker` and `kubernetes` runners. */
   image: Type.Optional(Type.String({ minLength: 1 })),
   /** Whether the task may reach the network; it may not by default. */
   network: Type.Optional(Type.Boolean()),

@@ -57,7 +57,7 @@ export interface ShOptions {
    * only runners its policy allows.
    */
   runner?: RunnerKind;
-  /** The container image, for the `docker` runner. */
+  /** The container image, for the `docker` and `kubernetes` runners. */
   image?: string;
   /** Lets the task reach the network; it is cut off unless true. */
   network?: boolean;

@@ -4,11 +4,17 @@ import type { SandboxConfig } from '../config.js';
 import { SandboxError, SandboxErrorCode } from '../errors.js';
 import { setUpBwrap } from './bwrap-setup.js';
 import { setUpDocker } from './docker-setup.js';
+import { setUpKubernetes } from './kubernetes-setup.js';
 import { ProcessRunner } from './process-runner.js';
 import type { TaskRunner } from './task-runner.js';
 
 /** Every runner kind, weakest isolation first. */
-const KINDS: readonly RunnerKind[] = ['process', 'bwrap', 'docker'];
+const KINDS: readonly RunnerKind[] = [
+  'process',
+  'bwrap',
+  'docker',
+  'kubernetes',
+];
 
 /** A runner set up on this sandbox, or why the kind is not offered. */
 export type RunnerOffer = { runner: TaskRunner } | { unavailable: string };
@@ -21,7 +27,7 @@ export interface RunnerSetup {
 
 /**
  * How each kind of runner is set up when a sandbox starts. A new kind (a
- * Kubernetes pod, a microVM) adds its protocol name and an entry here.
+ * microVM) adds its protocol name and an entry here.
  */
 const FACTORIES: Record<
   RunnerKind,
@@ -35,6 +41,14 @@ const FACTORIES: Record<
       log,
     }),
   docker: ({ config, log }) => setUpDocker({ host: config.dockerHost, log }),
+  kubernetes: ({ config, log }) =>
+    setUpKubernetes({
+      api: config.kubernetesApi,
+      namespace: config.kubernetesNamespace,
+      tokenFile: config.kubernetesTokenFile,
+      caFile: config.kubernetesCaFile,
+      log,
+    }),
 };
 
 /** The runners of a sandbox and its policy on which tasks may use. */

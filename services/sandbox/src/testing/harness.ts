@@ -68,7 +68,17 @@ export interface Harness {
 
 /** Settings of the harness's sandboxes that a test may choose. */
 export type HarnessOptions = Partial<
-  Pick<SandboxConfig, 'slots' | 'taskLostMs' | 'drainGraceMs'>
+  Pick<
+    SandboxConfig,
+    | 'slots'
+    | 'taskLostMs'
+    | 'drainGraceMs'
+    | 'runner'
+    | 'allowedRunners'
+    | 'kubernetesApi'
+    | 'kubernetesNamespace'
+    | 'kubernetesTokenFile'
+  >
 >;
 
 /** Starts a nats-server and a sandbox with a fresh work directory. */
@@ -78,19 +88,15 @@ export async function startHarness(
   const server = await startNatsServer();
   const workDir = await mkdtemp(join(tmpdir(), 'river-sandbox-test-'));
   const pool = `test-${randomUUID().slice(0, 8)}`;
+  const { slots, ...settings } = options;
   const base: SandboxConfig = {
     natsUrl: server.url,
     pool,
-    slots: options.slots ?? 2,
+    slots: slots ?? 2,
     workDir,
     sandboxId: 'sandbox-under-test',
     logLevel: 'info',
-    ...(options.taskLostMs === undefined
-      ? {}
-      : { taskLostMs: options.taskLostMs }),
-    ...(options.drainGraceMs === undefined
-      ? {}
-      : { drainGraceMs: options.drainGraceMs }),
+    ...settings,
   };
   const log = createServiceLogger(
     'sandbox',
