@@ -77,12 +77,7 @@ export function createResultHandler(context: SchedulerContext) {
       }
       const { entry } = stored;
       if (result.attempt !== entry.attempt) {
-        await notCurrent(
-          key,
-          { entry, revision: stored.revision },
-          result,
-          fields,
-        );
+        await notCurrent({ entry, revision: stored.revision }, result, fields);
         return;
       }
 
@@ -208,7 +203,6 @@ export function createResultHandler(context: SchedulerContext) {
    * repeat, or a late result of an attempt declared lost or handed back.
    */
   async function notCurrent(
-    key: string,
     stored: StoredTask<ActiveTaskEntry>,
     result: TaskResult,
     fields: Fields,
