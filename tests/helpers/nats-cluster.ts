@@ -143,8 +143,11 @@ export interface TestServices {
   logDir: string;
   /** The running process of a service (the last started). */
   find(name: ServiceName): ServiceProcess;
-  /** Starts another process of a service, for example after a kill. */
-  start(name: ServiceName): Promise<ServiceProcess>;
+  /**
+   * Starts another process of a service, for example after a kill, with
+   * `env` added to the services' own.
+   */
+  start(name: ServiceName, env?: NodeJS.ProcessEnv): Promise<ServiceProcess>;
   /** Stops every process and removes the log folder. */
   stop(): Promise<void>;
 }
@@ -162,10 +165,10 @@ export async function startServices(
 ): Promise<TestServices> {
   const logDir = await mkdtemp(join(tmpdir(), 'river-services-'));
   const processes: ServiceProcess[] = [];
-  const start = async (name: ServiceName) => {
+  const start = async (name: ServiceName, extra: NodeJS.ProcessEnv = {}) => {
     const service = await startServiceProcess(
       name,
-      { LOG_LEVEL: 'debug', ...env, NATS_URL: natsUrl },
+      { LOG_LEVEL: 'debug', ...env, ...extra, NATS_URL: natsUrl },
       logDir,
     );
     processes.push(service);

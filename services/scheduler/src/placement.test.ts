@@ -19,6 +19,7 @@ function task(
     labels: [],
     priority: 0,
     requestedAt: 0,
+    sequence: 0,
     concurrency: [],
     ...fields,
   };

@@ -12,6 +12,12 @@ export interface WaitingTask {
   priority: number;
   /** When it was requested: the earlier goes first at one priority. */
   requestedAt: number;
+  /**
+   * Orders tasks requested in the same millisecond: the revision of its
+   * entry in the tasks bucket, which grows in the order entries were
+   * written.
+   */
+  sequence: number;
   concurrency: readonly ConcurrencyLimit[];
 }
 
@@ -129,12 +135,12 @@ export function placeTasks(
   return { dispatches, holds };
 }
 
-/** Higher priority first, then the earlier request, then the key. */
+/** Higher priority first, then the earlier request, then the entry's order. */
 function compareTasks(a: WaitingTask, b: WaitingTask): number {
   return (
     b.priority - a.priority ||
     a.requestedAt - b.requestedAt ||
-    (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)
+    a.sequence - b.sequence
   );
 }
 
