@@ -1,10 +1,10 @@
 #!/usr/bin/env node
-import { runService } from '@river/protocol/internal';
+import { runService, withHealthProbes } from '@river/protocol/internal';
 import { loadControllerConfig } from './config.js';
 import { startController } from './controller.js';
 
 await runService({
   name: 'controller',
   loadConfig: loadControllerConfig,
-  start: startController,
+  start: withHealthProbes(startController),
 });

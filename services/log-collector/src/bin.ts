@@ -1,10 +1,10 @@
 #!/usr/bin/env node
-import { runService } from '@river/protocol/internal';
+import { runService, withHealthProbes } from '@river/protocol/internal';
 import { loadLogCollectorConfig } from './config.js';
 import { startLogCollector } from './log-collector.js';
 
 await runService({
   name: 'log-collector',
   loadConfig: loadLogCollectorConfig,
-  start: startLogCollector,
+  start: withHealthProbes(startLogCollector),
 });

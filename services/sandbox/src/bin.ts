@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { runService } from '@river/protocol/internal';
+import { runService, withHealthProbes } from '@river/protocol/internal';
 import { loadSandboxConfig } from './config.js';
 import { killAllTaskGroups } from './process-group.js';
 import { removeLiveContainersSync } from './runners/docker-leftovers.js';
@@ -17,6 +17,6 @@ process.on('exit', () => {
 await runService({
   name: 'sandbox',
   loadConfig: loadSandboxConfig,
-  start: startSandbox,
+  start: withHealthProbes(startSandbox),
   stopAtOnceMessage: 'Stopping at once; running tasks are killed',
 });

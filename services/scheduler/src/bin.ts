@@ -1,10 +1,10 @@
 #!/usr/bin/env node
-import { runService } from '@river/protocol/internal';
+import { runService, withHealthProbes } from '@river/protocol/internal';
 import { loadSchedulerConfig } from './config.js';
 import { startScheduler } from './scheduler.js';
 
 await runService({
   name: 'scheduler',
   loadConfig: loadSchedulerConfig,
-  start: startScheduler,
+  start: withHealthProbes(startScheduler),
 });

@@ -1,7 +1,7 @@
 /**
  * Helpers shared by River's services: connecting, stream set-up, consumer
- * loops, logging, settings, errors, shutdown and the bins' main program.
- * Not part of the public API.
+ * loops, logging, settings, errors, shutdown, health probes and the bins'
+ * main program. Not part of the public API.
  *
  * @packageDocumentation
  */
@@ -26,6 +26,17 @@ export {
   type FollowStart,
   followSubject,
 } from './follow.js';
+export {
+  HEALTH_SETTINGS,
+  type HealthServer,
+  type HealthSettings,
+  healthSettingsFromEnv,
+  type NatsConnectionState,
+  natsConnectionState,
+  startHealthServer,
+  watchConnection,
+  withHealthProbes,
+} from './health.js';
 export {
   BundleLoadError,
   type JobOutline,

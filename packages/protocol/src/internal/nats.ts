@@ -15,6 +15,7 @@ import {
   nkeyAuthenticator,
 } from '@nats-io/transport-node';
 import { ServerUnsupportedError } from '../errors.js';
+import { watchConnection } from './health.js';
 import {
   accessError,
   NatsAccessError,
@@ -136,6 +137,8 @@ export async function connectRiver(
       inboxPrefix === undefined ? {} : { watcherPrefix: inboxPrefix };
     const jsm = await jetstreamManager(nc, jsOptions);
     const js = jetstream(nc, jsOptions);
+    // The health probes, when a service has them, report on it.
+    watchConnection(nc);
     return { nc, user, js, jsm, kvm: new Kvm(js), objm: new Objm(js) };
   } catch (error) {
     await nc.close();
