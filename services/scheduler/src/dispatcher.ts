@@ -193,7 +193,7 @@ export class Dispatcher {
     const perRun = new Map<string, number>();
     const perKey = new Map<string, number>();
     const waiting: WaitingTask[] = [];
-    for (const [key, { entry, revision }] of this.#active) {
+    for (const [key, { entry }] of this.#active) {
       const { request } = entry;
       const { spec } = request;
       if (entry.dispatched) {
@@ -220,7 +220,7 @@ export class Dispatcher {
         labels: [...new Set(spec.labels ?? [])].sort(),
         priority: (request.runPriority ?? 0) + (spec.priority ?? 0),
         requestedAt: request.requestedAt,
-        sequence: revision,
+        sequence: Number(/-(\d+)$/.exec(request.taskId)?.[1] ?? 0),
         concurrency: spec.concurrency ?? [],
       });
     }

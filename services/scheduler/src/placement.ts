@@ -13,9 +13,10 @@ export interface WaitingTask {
   /** When it was requested: the earlier goes first at one priority. */
   requestedAt: number;
   /**
-   * Orders tasks requested in the same millisecond: the revision of its
-   * entry in the tasks bucket, which grows in the order entries were
-   * written.
+   * Orders a run's tasks requested in the same millisecond: the task's
+   * number within its job (`<job>-<n>`), which counts up in the order the
+   * job asked. Requests reach the scheduler in parallel, so the order
+   * they arrive in is not the order they were made.
    */
   sequence: number;
   concurrency: readonly ConcurrencyLimit[];
@@ -135,13 +136,19 @@ export function placeTasks(
   return { dispatches, holds };
 }
 
-/** Higher priority first, then the earlier request, then the entry's order. */
+/** Higher priority first, then the earlier request, then the job's order. */
 function compareTasks(a: WaitingTask, b: WaitingTask): number {
   return (
     b.priority - a.priority ||
     a.requestedAt - b.requestedAt ||
-    a.sequence - b.sequence
+    compareText(a.runId, b.runId) ||
+    a.sequence - b.sequence ||
+    compareText(a.key, b.key)
   );
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** Each concurrency key's waiters, in the order they may go. */
