@@ -33,8 +33,14 @@ import { TaskStore } from './task-store.js';
 
 /** A day in milliseconds, for the tasks bucket's age limit. */
 const DAY_MS = 24 * 60 * 60 * 1_000;
-/** Requests, and results, handled at once by one scheduler. */
-const CONCURRENCY = 4;
+/**
+ * Requests handled at once by one scheduler. Storing a request is a
+ * round trip to the tasks bucket, and a run of thousands of tasks sends
+ * them all at once: a run submitted after it waits until they are in.
+ */
+const REQUEST_CONCURRENCY = 32;
+/** Results handled at once by one scheduler. */
+const RESULT_CONCURRENCY = 8;
 
 /** A running scheduler. */
 export interface Scheduler {
@@ -111,7 +117,7 @@ export async function startScheduler(
       stream: Streams.taskRequests,
       consumer: Consumers.schedulerRequests,
       kind: 'taskRequest',
-      concurrency: CONCURRENCY,
+      concurrency: REQUEST_CONCURRENCY,
       log,
       handle: createRequestHandler(context),
     }),
@@ -120,7 +126,7 @@ export async function startScheduler(
       stream: Streams.taskResults,
       consumer: Consumers.schedulerResults,
       kind: 'taskResult',
-      concurrency: CONCURRENCY,
+      concurrency: RESULT_CONCURRENCY,
       log,
       handle: createResultHandler(context),
     }),
