@@ -58,13 +58,44 @@ export class MessageDecodeError extends ProtocolError {
   }
 }
 
-/** The NATS server lacks a version or feature River relies on. */
-export class ServerUnsupportedError extends ProtocolError {
-  /** The feature that is missing. */
-  readonly feature: string;
+/** Where and what the server was that {@link ServerUnsupportedError} refused. */
+export interface ServerUnsupportedContext {
+  /** The version the server reported, for example `2.9.10`. */
+  serverVersion?: string;
+  /** Where it was reached, for example `nats://127.0.0.1:4222`. */
+  server?: string;
+  /** The first nats-server release with the feature, when one brings it. */
+  requiredVersion?: string;
+}
 
-  constructor(feature: string, message: string) {
+/**
+ * The NATS server lacks a version, feature or setting River relies on.
+ * The message names it, the version or setting that brings it, and the
+ * server's version and address.
+ */
+export class ServerUnsupportedError extends ProtocolError {
+  /**
+   * The feature that is missing: one of the protocol's server features
+   * (`jetstream`, `direct-get`, …), or `jetstream-account`,
+   * `max-payload` or `clustering`.
+   */
+  readonly feature: string;
+  /** The version the server reported, when it was reached. */
+  readonly serverVersion: string | undefined;
+  /** Where the server was reached. */
+  readonly server: string | undefined;
+  /** The first nats-server release with the feature, when one brings it. */
+  readonly requiredVersion: string | undefined;
+
+  constructor(
+    feature: string,
+    message: string,
+    context: ServerUnsupportedContext = {},
+  ) {
     super(ProtocolErrorCode.serverUnsupported, message);
     this.feature = feature;
+    this.serverVersion = context.serverVersion;
+    this.server = context.server;
+    this.requiredVersion = context.requiredVersion;
   }
 }

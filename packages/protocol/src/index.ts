@@ -40,6 +40,7 @@ export {
 } from './cache-layout.js';
 export type { MessageKind, MessageTypes } from './codec.js';
 export { check, decode, encode, MessageSchemas } from './codec.js';
+export type { ServerUnsupportedContext } from './errors.js';
 export {
   MessageDecodeError,
   ProtocolError,

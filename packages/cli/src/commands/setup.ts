@@ -33,6 +33,9 @@ export async function setupCommand(
     name: 'river-setup',
     maxReconnectAttempts: 0,
     credentials: cliCredentials(),
+    ...(options.replicas === undefined
+      ? {}
+      : { streamReplicas: { count: options.replicas, setting: '--replicas' } }),
   });
   try {
     const names = await setupRiver(connection, {

@@ -51,9 +51,7 @@ export {
   type ConnectOptions,
   connectRiver,
   inboxPrefixOf,
-  MIN_SERVER_VERSION,
   type RiverConnection,
-  versionAtLeast,
 } from './nats.js';
 export {
   describeSubject,
@@ -83,6 +81,17 @@ export {
   sealSecret,
   secretPublicKeyText,
 } from './secrets.js';
+export {
+  checkServer,
+  featuresMissingIn,
+  MIN_SERVER_VERSION,
+  REQUIRED_MAX_PAYLOAD_BYTES,
+  SERVER_FEATURES,
+  type ServerFacts,
+  type ServerFeature,
+  type ServerNeeds,
+  versionAtLeast,
+} from './server-features.js';
 export { runService, type ServiceDefinition } from './service.js';
 export {
   LOG_LEVEL_SETTING,

@@ -14,20 +14,21 @@ import {
   type NatsConnection,
   nkeyAuthenticator,
 } from '@nats-io/transport-node';
-import { ServerUnsupportedError } from '../errors.js';
 import { watchConnection } from './health.js';
 import {
   accessError,
   NatsAccessError,
   permissionViolation,
 } from './nats-access.js';
+import { checkServer, type ServerFacts } from './server-features.js';
 import type { NatsCredentials } from './settings.js';
+import { STREAM_REPLICAS_VARIABLE, streamReplicasFromEnv } from './streams.js';
 
 /** Pause between reconnection attempts. */
 const RECONNECT_WAIT_MS = 250;
 
-/** The oldest nats-server River supports. */
-export const MIN_SERVER_VERSION = '2.9.0';
+/** How long a server may take to say whose account a connection is in. */
+const USER_INFO_TIMEOUT_MS = 1_000;
 
 /** A connection with its JetStream handles, as every service holds. */
 export interface RiverConnection {
@@ -55,6 +56,13 @@ export interface ConnectOptions {
   maxReconnectAttempts?: number;
   /** Who to connect as; without credentials, as nobody in particular. */
   credentials?: NatsCredentials | undefined;
+  /**
+   * Copies of each stream and bucket this connection may create, and the
+   * setting that asked for them, as a refusal names it. More than one
+   * needs a server that is part of a cluster. `RIVER_STREAM_REPLICAS`
+   * (else 1) unless given, as the services' stream set-up reads it.
+   */
+  streamReplicas?: { count: number; setting: string };
 }
 
 /**
@@ -66,24 +74,13 @@ export function inboxPrefixOf(user: string): string {
   return `_INBOX_${user}`;
 }
 
-/** Whether `version` (x.y.z) is at least `minimum`. */
-export function versionAtLeast(version: string, minimum: string): boolean {
-  const have = version.split('.').map((part) => Number.parseInt(part, 10));
-  const want = minimum.split('.').map((part) => Number.parseInt(part, 10));
-  for (let i = 0; i < want.length; i++) {
-    const a = have[i] ?? 0;
-    const b = want[i] ?? 0;
-    if (a !== b) {
-      return a > b;
-    }
-  }
-  return true;
-}
-
 /**
- * Connects to NATS, checks that the server is recent enough and has
- * JetStream, and returns the handles River's services use. The connection
- * reconnects forever, so a restarted server is picked up by itself.
+ * Connects to NATS, checks that the server has every feature and setting
+ * River relies on (see {@link checkServer}: its version, JetStream for
+ * this connection's account, message headers, `max_payload`, and a
+ * cluster when streams are to be replicated), and returns the handles
+ * River's services use. The connection reconnects forever, so a
+ * restarted server is picked up by itself.
  *
  * With credentials, replies come under the user's own inbox prefix
  * ({@link inboxPrefixOf}), and a publish or JetStream call the user's
@@ -91,8 +88,11 @@ export function versionAtLeast(version: string, minimum: string): boolean {
  * user, the subject and the missing permission.
  *
  * @throws NatsAccessError when the server refuses the credentials or a
- *   credentials file cannot be read; ServerUnsupportedError when the
- *   server is too old or lacks JetStream.
+ *   credentials file cannot be read; ServerUnsupportedError naming what
+ *   the server lacks, the version or setting that brings it, and the
+ *   server's version and address; CodedError (code `INVALID_CONFIG`)
+ *   when `streamReplicas` is not given and `RIVER_STREAM_REPLICAS` is
+ *   invalid.
  */
 export async function connectRiver(
   options: ConnectOptions,
@@ -116,26 +116,28 @@ export async function connectRiver(
   });
   explainRefusals(nc, user);
   try {
-    const version = nc.info?.version ?? '0.0.0';
-    if (!versionAtLeast(version, MIN_SERVER_VERSION)) {
-      throw new ServerUnsupportedError(
-        'version',
-        `nats-server ${version} is too old: River needs ` +
-          `${MIN_SERVER_VERSION} or later.`,
-      );
-    }
-    if (nc.info?.jetstream !== true) {
-      throw new ServerUnsupportedError(
-        'jetstream',
-        `nats-server ${version} at ${nc.getServer()} has JetStream ` +
-          'disabled: start it with -js (or jetstream {} in its config).',
-      );
-    }
+    const replicas = options.streamReplicas ?? {
+      count: streamReplicasFromEnv(),
+      setting: STREAM_REPLICAS_VARIABLE,
+    };
+    const needs = {
+      streamReplicas: replicas.count,
+      replicasSetting: replicas.setting,
+    };
+    const facts = serverFacts(nc, user);
+    checkServer(facts, needs);
+
     // Ordered push consumers (key-value watches, object reads) deliver to
     // the watcher prefix, which must also be the user's own.
     const jsOptions =
       inboxPrefix === undefined ? {} : { watcherPrefix: inboxPrefix };
-    const jsm = await jetstreamManager(nc, jsOptions);
+    const jsm = await jetstreamManager(nc, { ...jsOptions, checkAPI: false });
+    facts.accountJetStream = await accountHasJetStream(jsm);
+    if (!facts.accountJetStream) {
+      facts.account = await boundAccount(nc);
+    }
+    checkServer(facts, needs);
+
     const js = jetstream(nc, jsOptions);
     // The health probes, when a service has them, report on it.
     watchConnection(nc);
@@ -143,6 +145,62 @@ export async function connectRiver(
   } catch (error) {
     await nc.close();
     throw error;
+  }
+}
+
+/** What the server's INFO says about it, for {@link checkServer}. */
+function serverFacts(
+  nc: NatsConnection,
+  user: string | undefined,
+): ServerFacts {
+  const info = nc.info;
+  const hostPort = nc.getServer();
+  return {
+    version: info?.version ?? '0.0.0',
+    address: /^\w+:\/\//.test(hostPort) ? hostPort : `nats://${hostPort}`,
+    jetstream: info?.jetstream === true,
+    headers: info?.headers === true,
+    maxPayload: info?.max_payload ?? 0,
+    clustered: (info?.cluster ?? '') !== '',
+    user,
+  };
+}
+
+/**
+ * Whether JetStream answers this connection's account: a server can run
+ * JetStream for some accounts and not others.
+ *
+ * @throws the request's error when it fails for another reason.
+ */
+async function accountHasJetStream(jsm: JetStreamManager): Promise<boolean> {
+  try {
+    await jsm.getAccountInfo();
+    return true;
+  } catch (error) {
+    // The client names both a refusal for the account (code 10039) and a
+    // JetStream that does not answer at all so; it exports no class.
+    if (error instanceof Error && error.name === 'JetStreamNotEnabled') {
+      return false;
+    }
+    throw error;
+  }
+}
+
+/**
+ * The account the server bound this connection to, as nats-server 2.10
+ * and later tell a connection that asks; `undefined` from older servers,
+ * or when the user may not ask.
+ */
+async function boundAccount(nc: NatsConnection): Promise<string | undefined> {
+  try {
+    const reply = await nc.request('$SYS.REQ.USER.INFO', undefined, {
+      timeout: USER_INFO_TIMEOUT_MS,
+    });
+    const body = reply.json<{ data?: { account?: unknown } }>();
+    const account = body.data?.account;
+    return typeof account === 'string' && account !== '' ? account : undefined;
+  } catch {
+    return undefined;
   }
 }
 

@@ -146,9 +146,13 @@ export class RiverClient {
   }
 
   /**
-   * Connects to NATS and checks that the server suits River.
+   * Connects to NATS and checks that the server suits River: its
+   * version, JetStream for this user's account, message headers and
+   * `max_payload`.
    *
-   * @throws ConnectionError when no server answers or it lacks JetStream.
+   * @throws ConnectionError when no server answers, or it lacks what
+   *   River relies on: the message names what, the version or setting
+   *   that brings it, and the server's version and address.
    */
   static async connect(options: ClientOptions): Promise<RiverClient> {
     try {
@@ -157,6 +161,8 @@ export class RiverClient {
         name: options.name ?? 'river-client',
         maxReconnectAttempts: CLIENT_RECONNECT_ATTEMPTS,
         credentials: options.credentials,
+        // The client creates no stream, and buckets with one copy only.
+        streamReplicas: { count: 1, setting: 'replicas' },
       });
       return new RiverClient(connection);
     } catch (error) {
