@@ -42,8 +42,8 @@ export interface LogCollectorOptions {
  * consumer and the log index bucket exist, then indexes every log chunk
  * and answers log queries until closed.
  *
- * @throws ServerUnsupportedError when the server is too old or lacks
- *   JetStream; any connection error when no server answers.
+ * @throws ServerUnsupportedError when the server lacks a feature or
+ *   setting River relies on; any connection error when no server answers.
  *
  * @example
  * ```ts

@@ -59,8 +59,8 @@ export interface SchedulerOptions {
  * consumers and the tasks bucket exist, then places task requests on their
  * pools and handles attempt results until closed.
  *
- * @throws ServerUnsupportedError when the server is too old or lacks
- *   JetStream; any connection error when no server answers.
+ * @throws ServerUnsupportedError when the server lacks a feature or
+ *   setting River relies on; any connection error when no server answers.
  *
  * @example
  * ```ts
