@@ -10,7 +10,13 @@ import {
   startServiceProcess,
   writeRoleFiles,
 } from '@river/cli';
-import { Buckets, Consumers, Streams, Subjects } from '@river/protocol';
+import {
+  Buckets,
+  Consumers,
+  type RunEvent,
+  Streams,
+  Subjects,
+} from '@river/protocol';
 import {
   connectRiver,
   ensureDurable,
@@ -133,6 +139,8 @@ beforeAll(async () => {
       'default',
       '--pool',
       'gpu',
+      '--pool',
+      'gpu:cuda',
       '--listen',
       `127.0.0.1:${port}`,
       '--store',
@@ -237,6 +245,36 @@ describe('each role doing its own job', () => {
         }
       }
       expect(results).toEqual(['hit', 'hit']);
+    } finally {
+      await client.close();
+    }
+    expect(server.log()).not.toContain('Violation');
+  });
+
+  it("runs a task asking for labels on its pool's sandbox that offers them, with nothing refused", async () => {
+    const env = roleEnv.get('sandbox-gpu') as Record<string, string>;
+    const sandbox = await startServiceProcess(
+      'sandbox',
+      {
+        ...TEST_SERVICE_ENV,
+        NATS_URL: natsUrl,
+        ...env,
+        RIVER_POOL: 'gpu',
+        RIVER_LABELS: 'cuda',
+      },
+      dir,
+    );
+    services.push(sandbox);
+    const client = await sdkClient();
+    try {
+      const { runId } = await client.submit('tests/fixtures/fleet-load.ts', {
+        params: { tasks: '2', pool: 'gpu', labels: 'cuda' },
+      });
+      let last: RunEvent | undefined;
+      for await (const event of client.watch(runId)) {
+        last = event;
+      }
+      expect(last).toMatchObject({ type: 'run.finished', status: 'succeeded' });
     } finally {
       await client.close();
     }

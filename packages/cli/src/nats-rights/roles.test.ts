@@ -47,6 +47,32 @@ describe('the rights of River roles', () => {
     ]);
   });
 
+  it('let a pool read the queues of the label sets named for it, and no other', () => {
+    const gpu = rolePermissions('sandbox-gpu', [['cuda'], ['cuda', 'rocm']]);
+    const next = gpu.publish.filter((subject) =>
+      subject.startsWith('$JS.API.CONSUMER.MSG.NEXT.RIVER_DISPATCH'),
+    );
+    expect(next).toEqual([
+      '$JS.API.CONSUMER.MSG.NEXT.RIVER_DISPATCH.sandbox-gpu',
+      '$JS.API.CONSUMER.MSG.NEXT.RIVER_DISPATCH.sandbox-gpu~cuda',
+      '$JS.API.CONSUMER.MSG.NEXT.RIVER_DISPATCH.sandbox-gpu~cuda~rocm',
+    ]);
+    expect(gpu.publish).toContain('$KV.river-sandboxes.gpu.>');
+    expect(gpu.publish.join(' ')).not.toMatch(/river-sandboxes\.default/);
+  });
+
+  it('turn pool:labels specs into one user per pool with its label sets', () => {
+    const users = newRoleUsers(['gpu', 'gpu:rocm,cuda', 'gpu:cuda', 'default']);
+    const gpu = users.find((user) => user.role === 'sandbox-gpu');
+    expect(gpu?.labelSets).toEqual([['cuda', 'rocm'], ['cuda']]);
+    expect(
+      users.filter((user) => user.role.startsWith('sandbox-')),
+    ).toHaveLength(2);
+    expect(() => newRoleUsers(['gpu:cu.da'])).toThrow(
+      /'cu\.da' is not a label/,
+    );
+  });
+
   it('let only the sdk submit and only the controller read bundles', () => {
     expect(publishers(/^river\.v1\.run\.submit$/)).toEqual(['sdk']);
     expect(
