@@ -153,7 +153,7 @@ describe('a fleet on a three-node cluster', () => {
     const [queued] = eventsOf(events, 'task.queued');
     expect(queued).toMatchObject({
       cause: 'no-sandbox',
-      reason: 'no live sandbox of pool default offers labels gpu takes work',
+      reason: 'no live sandbox of pool default offers labels gpu',
     });
     // The dispatcher writes each pool's summary about every second.
     await vi.waitFor(

@@ -113,7 +113,7 @@ describe('placing waiting tasks', () => {
     expect(placed.holds).toMatchObject([
       {
         cause: 'no-sandbox',
-        reason: 'no live sandbox of pool gpu offers labels cuda takes work',
+        reason: 'no live sandbox of pool gpu offers labels cuda',
       },
     ]);
   });

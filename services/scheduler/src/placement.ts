@@ -226,9 +226,10 @@ export function serves(queue: QueueState, task: WaitingTask): boolean {
 }
 
 function noSandbox(task: WaitingTask): string {
-  const labels =
-    task.labels.length === 0 ? '' : ` offers labels ${task.labels.join(', ')}`;
-  return `no live sandbox of pool ${task.pool}${labels} takes work`;
+  return task.labels.length === 0
+    ? `no live sandbox of pool ${task.pool} takes work`
+    : `no live sandbox of pool ${task.pool} offers labels ` +
+        task.labels.join(', ');
 }
 
 /** The first of the task's limits that keeps it waiting, if any. */
