@@ -108,13 +108,21 @@ export async function startLocalStack(
       await rm(logDir, { recursive: true, force: true });
     }
   };
-  try {
-    const names = options.services ?? Object.keys(SERVICE_PACKAGES);
-    const started = await Promise.all((names as ServiceName[]).map(startOne));
-    services.push(...started);
-  } catch (error) {
+  const names = options.services ?? Object.keys(SERVICE_PACKAGES);
+  // Every start is waited for, so that the services that did start are
+  // stopped again when another one failed, not left running.
+  const starts = await Promise.allSettled(
+    (names as ServiceName[]).map(startOne),
+  );
+  for (const start of starts) {
+    if (start.status === 'fulfilled') {
+      services.push(start.value);
+    }
+  }
+  const failed = starts.find((start) => start.status === 'rejected');
+  if (failed !== undefined) {
     await stop();
-    throw error;
+    throw failed.reason;
   }
   const restart = async (name: ServiceName) => {
     if (stopping) {
