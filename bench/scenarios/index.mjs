@@ -1,5 +1,6 @@
 /** Every scenario of the bench, in the order `npm run bench` runs them. */
 import cache from './cache.mjs';
+import fairness from './fairness.mjs';
 import fanOut from './fan-out.mjs';
 import graphs from './graphs.mjs';
 import isolation from './isolation.mjs';
@@ -15,4 +16,5 @@ export const SCENARIOS = [
   scaleOut,
   isolation,
   cache,
+  fairness,
 ];

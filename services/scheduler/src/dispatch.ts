@@ -19,6 +19,11 @@ export interface SchedulerContext {
   caches: CacheStore;
   /** Why the task's run, or the task, was cancelled, if it was. */
   cancelReason(task: { runId: string; taskId: string }): string | undefined;
+  /**
+   * Hands a task that now waits for its dispatch (a new request, a retry)
+   * to this replica's dispatcher at once, ahead of its watch.
+   */
+  queued(key: string, stored: StoredTask<ActiveTaskEntry>): void;
   log: Logger;
 }
 

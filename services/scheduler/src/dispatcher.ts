@@ -107,6 +107,23 @@ export class Dispatcher {
     tick();
   }
 
+  /**
+   * Takes a task that now waits, written by this replica, without
+   * waiting for the watch to bring it (which then changes nothing). Only
+   * while dispatching: another replica's copy comes by the watch anyway.
+   */
+  offer(key: string, stored: StoredTask<ActiveTaskEntry>): void {
+    const known = this.#active.get(key);
+    if (
+      this.#lease?.held() !== true ||
+      (known !== undefined && known.revision >= stored.revision)
+    ) {
+      return;
+    }
+    this.#active.set(key, stored);
+    this.wake();
+  }
+
   /** Asks for a pass soon: something changed. */
   wake(): void {
     if (this.#stopped || this.#lease?.held() !== true) {

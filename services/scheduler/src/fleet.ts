@@ -43,8 +43,9 @@ export class FleetView {
   }
 
   /**
-   * Starts watching the bucket; `onChange` is called on every
-   * announcement, and when a sandbox leaves.
+   * Starts watching the bucket; `onChange` is called when a sandbox
+   * comes, leaves or changes what it offers (pool, labels, slots,
+   * draining), not on each renewal.
    */
   static async start(
     kv: KV,
@@ -69,8 +70,11 @@ export class FleetView {
           );
           continue;
         }
+        const before = view.#seen.get(entry.key)?.presence;
         view.#seen.set(entry.key, { presence, at: Date.now() });
-        onChange();
+        if (before === undefined || offerChanged(before, presence)) {
+          onChange();
+        }
       }
     })();
     return view;
@@ -114,4 +118,14 @@ export class FleetView {
   stop(): void {
     this.#stop();
   }
+}
+
+/** Whether a sandbox now offers something else than it did. */
+function offerChanged(before: SandboxPresence, now: SandboxPresence): boolean {
+  return (
+    before.pool !== now.pool ||
+    before.slots !== now.slots ||
+    before.draining !== now.draining ||
+    before.labels.join() !== now.labels.join()
+  );
 }

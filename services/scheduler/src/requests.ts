@@ -65,10 +65,12 @@ export function createRequestHandler(context: SchedulerContext) {
         dispatched: false,
         ...(traceparent === undefined ? {} : { traceparent }),
       };
-      if ((await store.create(key, entry)) === undefined) {
+      const revision = await store.create(key, entry);
+      if (revision === undefined) {
         continue;
       }
       log.info(fields, 'Accepted task request');
+      context.queued(key, { entry, revision });
       return;
     }
     throw contended(key);

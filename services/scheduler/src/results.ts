@@ -147,6 +147,7 @@ export function createResultHandler(context: SchedulerContext) {
       if (revision === undefined) {
         continue;
       }
+      context.queued(key, { entry: next, revision });
       log.info(
         {
           ...fields,

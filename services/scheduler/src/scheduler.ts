@@ -88,6 +88,8 @@ export async function startScheduler(
   }
 
   const { store, caches, cancels, tasks, sandboxes, schedulers } = buckets;
+  // Made once the context it needs exists; nothing calls it before.
+  let dispatcher: Dispatcher | undefined;
   const context: SchedulerContext = {
     js: connection.js,
     store,
@@ -95,11 +97,11 @@ export async function startScheduler(
     cancelReason: (task) =>
       cancels.reasonFor(task.runId) ??
       cancels.reasonFor(`${task.runId}.${task.taskId}`),
+    queued: (key, stored) => dispatcher?.offer(key, stored),
     log,
   };
   const replica = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   const queueAhead = config.queueAhead ?? DEFAULT_QUEUE_AHEAD;
-  let dispatcher: Dispatcher | undefined;
   const fleet = await FleetView.start(sandboxes, log, () => dispatcher?.wake());
   dispatcher = new Dispatcher(context, {
     tasks,
