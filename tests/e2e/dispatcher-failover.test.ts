@@ -82,8 +82,8 @@ describe('the dispatching scheduler', () => {
     const afterKill = events.find(
       (event) => event.type === 'task.dispatched' && event.at > killedAt + 100,
     );
-    console.info(
-      `dispatcher failover: first dispatch ${(afterKill?.at ?? 0) - killedAt} ms after the kill`,
+    process.stdout.write(
+      `dispatcher failover: first dispatch ${(afterKill?.at ?? 0) - killedAt} ms after the kill\n`,
     );
   });
 });

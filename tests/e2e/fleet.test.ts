@@ -125,7 +125,9 @@ describe('a fleet on a three-node cluster', () => {
       spread[group] ??= {};
       spread[group][sandbox] = (spread[group][sandbox] ?? 0) + 1;
     }
-    console.info(`fleet spread by label set: ${JSON.stringify(spread)}`);
+    process.stdout.write(
+      `fleet spread by label set: ${JSON.stringify(spread)}\n`,
+    );
 
     expect(Object.keys(spread.gcc ?? {}).sort()).toEqual(
       expect.arrayContaining(['sb-both', 'sb-gcc']),
@@ -206,10 +208,10 @@ describe('a fleet on a three-node cluster', () => {
     const requested = eventsOf(smallEvents, 'task.requested').map((e) => e.at);
     const waitedMs =
       Math.max(...startsOf(smallEvents)) - Math.min(...requested);
-    console.info(
+    process.stdout.write(
       `small run: ${aloneMs} ms alone, ${smallMs} ms behind 2,000 queued ` +
         `tasks (${waitedMs} ms from its first request to its last ` +
-        `dispatch); big run took ${endOf(bigEvents) - submittedAt} ms more`,
+        `dispatch); big run took ${endOf(bigEvents) - submittedAt} ms more\n`,
     );
 
     // The small run finished long before the big one.
@@ -253,7 +255,9 @@ describe('a fleet on a three-node cluster', () => {
           spans.filter(([from, to]) => from <= start && start < to).length,
       ),
     );
-    console.info(`concurrency key shared-db (max 2): at most ${most} at once`);
+    process.stdout.write(
+      `concurrency key shared-db (max 2): at most ${most} at once\n`,
+    );
     expect(most).toBeLessThanOrEqual(2);
     expect(most).toBe(2);
   }, 240_000);
@@ -285,8 +289,8 @@ describe('a fleet on a three-node cluster', () => {
       (event) => event.sandboxId === 'late-2',
     );
     const tookMs = (first?.at ?? Number.POSITIVE_INFINITY) - ready;
-    console.info(
-      `added sandbox: started in ${ready - before} ms, first task ${tookMs} ms after`,
+    process.stdout.write(
+      `added sandbox: started in ${ready - before} ms, first task ${tookMs} ms after\n`,
     );
     expect(tookMs).toBeLessThan(1_000);
   }, 120_000);

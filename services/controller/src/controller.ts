@@ -272,6 +272,9 @@ async function recordSubmission(
     ...(submission.untrustedScope === undefined
       ? {}
       : { untrustedScope: submission.untrustedScope }),
+    ...(submission.priority === undefined
+      ? {}
+      : { priority: submission.priority }),
   };
   try {
     const ack = await js.publish(

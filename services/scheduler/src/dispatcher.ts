@@ -82,6 +82,13 @@ export class Dispatcher {
   #again = false;
   #stopped = false;
   #lastSummaryAt = 0;
+  /**
+   * The bucket's last revision when the watch began: until the watch has
+   * brought it, the tasks in memory are not all the tasks in flight, and
+   * placing them could exceed a concurrency limit.
+   */
+  #replayedUpTo = 0;
+  #replayed = false;
 
   constructor(context: SchedulerContext, options: DispatcherOptions) {
     this.#context = context;
@@ -91,10 +98,17 @@ export class Dispatcher {
   /** Starts watching the tasks bucket; places tasks while `lease` is held. */
   async start(lease: Lease): Promise<void> {
     this.#lease = lease;
+    const { state } = (await this.#options.tasks.status()).streamInfo;
+    this.#replayedUpTo = state.messages === 0 ? 0 : state.last_seq;
+    this.#replayed = this.#replayedUpTo === 0;
     const watcher = await this.#options.tasks.watch();
     this.#stopWatch = () => watcher.stop();
     void (async () => {
       for await (const entry of watcher) {
+        // Nothing pending, or the last revision there was: caught up.
+        if (entry.delta === 0 || entry.revision >= this.#replayedUpTo) {
+          this.#replayed = true;
+        }
         this.#take(entry.key, entry.operation, entry.value, entry.revision);
       }
     })();
@@ -126,7 +140,7 @@ export class Dispatcher {
 
   /** Asks for a pass soon: something changed. */
   wake(): void {
-    if (this.#stopped || this.#lease?.held() !== true) {
+    if (this.#stopped || !this.#replayed || this.#lease?.held() !== true) {
       return;
     }
     if (this.#running !== undefined) {

@@ -47,6 +47,8 @@ export const EventSchemas = {
     retryOf: Type.Optional(Token),
     /** Set for an untrusted run: the cache scope it writes to. */
     untrustedScope: Type.Optional(CacheScope),
+    /** The run's priority, when it was given one. */
+    priority: Type.Optional(Type.Integer({ minimum: -1000, maximum: 1000 })),
   }),
   'run.started': event('run.started', {
     project: Type.String(),

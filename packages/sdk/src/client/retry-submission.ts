@@ -152,6 +152,9 @@ async function readRetried(
     ...(submitted.params === undefined ? {} : { params: submitted.params }),
     retryOf: runId,
     ...(untrustedScope === undefined ? {} : { untrustedScope }),
+    ...(submitted.priority === undefined
+      ? {}
+      : { priority: submitted.priority }),
   };
 }
 
