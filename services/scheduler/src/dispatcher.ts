@@ -1,5 +1,6 @@
 import type { KV } from '@nats-io/kv';
 import {
+  Buckets,
   encode,
   type PoolSummary,
   SCHEMA_VERSION,
@@ -8,6 +9,7 @@ import {
 } from '@river/protocol';
 import {
   encodeJsonValue,
+  followBucket,
   notRunOutcome,
   publishEvent,
   publishWithRetry,
@@ -101,17 +103,19 @@ export class Dispatcher {
     const { state } = (await this.#options.tasks.status()).streamInfo;
     this.#replayedUpTo = state.messages === 0 ? 0 : state.last_seq;
     this.#replayed = this.#replayedUpTo === 0;
-    const watcher = await this.#options.tasks.watch();
-    this.#stopWatch = () => watcher.stop();
-    void (async () => {
-      for await (const entry of watcher) {
+    const followed = followBucket(
+      this.#options.tasks,
+      Buckets.tasks,
+      (entry) => {
         // Nothing pending, or the last revision there was: caught up.
         if (entry.delta === 0 || entry.revision >= this.#replayedUpTo) {
           this.#replayed = true;
         }
         this.#take(entry.key, entry.operation, entry.value, entry.revision);
-      }
-    })();
+      },
+      this.#context.log,
+    );
+    this.#stopWatch = () => followed.stop();
     const tick = () => {
       this.wake();
       if (!this.#stopped) {

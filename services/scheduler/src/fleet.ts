@@ -1,6 +1,10 @@
-import type { KV } from '@nats-io/kv';
+import type { KV, KvWatchEntry } from '@nats-io/kv';
 import { Buckets, labelSetKey, SandboxPresence } from '@river/protocol';
-import { type Logger, parseJsonValue } from '@river/protocol/internal';
+import {
+  followBucket,
+  type Logger,
+  parseJsonValue,
+} from '@river/protocol/internal';
 
 /**
  * How long a sandbox may go without renewing its announcement before it
@@ -34,11 +38,10 @@ export function queueId(pool: string, labels: readonly string[]): string {
  */
 export class FleetView {
   readonly #seen = new Map<string, { presence: SandboxPresence; at: number }>();
-  readonly #stop: () => void;
   readonly #goneMs: number;
+  #stop: () => void = () => undefined;
 
-  private constructor(stop: () => void, goneMs: number) {
-    this.#stop = stop;
+  private constructor(goneMs: number) {
     this.#goneMs = goneMs;
   }
 
@@ -47,37 +50,46 @@ export class FleetView {
    * comes, leaves or changes what it offers (pool, labels, slots,
    * draining), not on each renewal.
    */
-  static async start(
+  static start(
     kv: KV,
     log: Logger,
     onChange: () => void,
     goneMs = SANDBOX_GONE_MS,
-  ): Promise<FleetView> {
-    const watcher = await kv.watch();
-    const view = new FleetView(() => watcher.stop(), goneMs);
-    void (async () => {
-      for await (const entry of watcher) {
-        if (entry.operation !== 'PUT') {
-          view.#seen.delete(entry.key);
-          onChange();
-          continue;
-        }
-        const presence = parseJsonValue(entry.value, SandboxPresence);
-        if (presence === undefined) {
-          log.warn(
-            { subject: `${Buckets.sandboxes}.${entry.key}` },
-            'Ignored an unreadable sandbox announcement',
-          );
-          continue;
-        }
-        const before = view.#seen.get(entry.key)?.presence;
-        view.#seen.set(entry.key, { presence, at: Date.now() });
-        if (before === undefined || offerChanged(before, presence)) {
-          onChange();
-        }
-      }
-    })();
+  ): FleetView {
+    const view = new FleetView(goneMs);
+    const followed = followBucket(
+      kv,
+      Buckets.sandboxes,
+      (entry) => view.#take(entry, log, onChange),
+      log,
+    );
+    view.#stop = () => followed.stop();
     return view;
+  }
+
+  #take(entry: KvWatchEntry, log: Logger, onChange: () => void): void {
+    if (entry.operation !== 'PUT') {
+      this.#seen.delete(entry.key);
+      onChange();
+      return;
+    }
+    const presence = parseJsonValue(entry.value, SandboxPresence);
+    if (presence === undefined) {
+      log.warn(
+        { subject: `${Buckets.sandboxes}.${entry.key}` },
+        'Ignored an unreadable sandbox announcement',
+      );
+      return;
+    }
+    // A live update counts from now; a value read again (at start, or
+    // when the watch is replaced) only from when it was written.
+    const now = Date.now();
+    const at = entry.isUpdate ? now : Math.min(now, entry.created.getTime());
+    const before = this.#seen.get(entry.key)?.presence;
+    this.#seen.set(entry.key, { presence, at });
+    if (before === undefined || offerChanged(before, presence)) {
+      onChange();
+    }
   }
 
   /** The sandboxes heard from within the last {@link SANDBOX_GONE_MS}. */

@@ -102,7 +102,7 @@ export async function startScheduler(
   };
   const replica = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   const queueAhead = config.queueAhead ?? DEFAULT_QUEUE_AHEAD;
-  const fleet = await FleetView.start(sandboxes, log, () => dispatcher?.wake());
+  const fleet = FleetView.start(sandboxes, log, () => dispatcher?.wake());
   dispatcher = new Dispatcher(context, {
     tasks,
     schedulers,

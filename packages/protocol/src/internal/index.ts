@@ -27,6 +27,11 @@ export {
   followSubject,
 } from './follow.js';
 export {
+  FOLLOW_CHECK_MS,
+  type FollowedBucket,
+  followBucket,
+} from './follow-bucket.js';
+export {
   HEALTH_SETTINGS,
   type HealthServer,
   type HealthSettings,
