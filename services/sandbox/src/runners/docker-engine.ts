@@ -1,6 +1,7 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { CodedError } from '@river/protocol/internal';
+import { parseJson, readBody } from './http-body.js';
 
 /** How long one API call may take before the engine counts as hung. */
 const API_TIMEOUT_MS = 30_000;
@@ -185,26 +186,6 @@ export class DockerEngine {
         `be reached for ${call}: ${error.message}.`,
       error,
     );
-  }
-}
-
-function readBody(response: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const parts: Buffer[] = [];
-    response.on('data', (part: Buffer) => parts.push(part));
-    response.once('end', () => resolve(Buffer.concat(parts).toString()));
-    response.once('error', reject);
-  });
-}
-
-function parseJson(text: string): unknown {
-  if (text === '') {
-    return undefined;
-  }
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
   }
 }
 

@@ -7,6 +7,7 @@ import {
 } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { CodedError } from '@river/protocol/internal';
+import { parseJson, readBody } from './http-body.js';
 
 /** How long one API call may take before the server counts as hung. */
 const API_TIMEOUT_MS = 30_000;
@@ -202,26 +203,6 @@ export class KubernetesApi {
         `be reached for ${call}: ${error.message}.`,
       error,
     );
-  }
-}
-
-function readBody(response: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const parts: Buffer[] = [];
-    response.on('data', (part: Buffer) => parts.push(part));
-    response.once('end', () => resolve(Buffer.concat(parts).toString()));
-    response.once('error', reject);
-  });
-}
-
-function parseJson(text: string): unknown {
-  if (text === '') {
-    return undefined;
-  }
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
   }
 }
 
