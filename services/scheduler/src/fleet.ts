@@ -33,6 +33,17 @@ export function queueId(pool: string, labels: readonly string[]): string {
 }
 
 /**
+ * Whether an announcement sits under its own pool's keys
+ * (`<pool>.<id>`), the only ones that pool's sandboxes may write.
+ */
+export function announcedUnderItsPool(
+  key: string,
+  presence: Pick<SandboxPresence, 'pool'>,
+): boolean {
+  return key.startsWith(`${presence.pool}.`);
+}
+
+/**
  * The live sandboxes, kept current from the sandboxes bucket: each
  * announcement, and the time it arrived.
  */
@@ -79,6 +90,17 @@ export class FleetView {
         { subject: `${Buckets.sandboxes}.${entry.key}` },
         'Ignored an unreadable sandbox announcement',
       );
+      return;
+    }
+    if (!announcedUnderItsPool(entry.key, presence)) {
+      // A pool's NATS user may write only keys of its pool: taking the
+      // pool from the value would let it fill another pool's placement.
+      log.warn(
+        { subject: `${Buckets.sandboxes}.${entry.key}`, pool: presence.pool },
+        "Ignored a sandbox announcement outside its pool's keys",
+      );
+      this.#seen.delete(entry.key);
+      onChange();
       return;
     }
     // A live update counts from now; a value read again (at start, or

@@ -64,7 +64,10 @@ export async function readFleetStatus(
       parseJsonValue(bytes, SandboxPresence),
     )
   )
-    .filter(({ created }) => now - created < GONE_MS)
+    .filter(
+      ({ key, value, created }) =>
+        now - created < GONE_MS && key.startsWith(`${value.pool}.`),
+    )
     .map(({ value }) => value);
 
   const pools: PoolStatus[] = [];
@@ -98,8 +101,8 @@ async function readValues<T>(
   kv: KV | undefined,
   filter: string,
   parse: (bytes: Uint8Array) => T | undefined,
-): Promise<{ value: T; created: number }[]> {
-  const found: { value: T; created: number }[] = [];
+): Promise<{ key: string; value: T; created: number }[]> {
+  const found: { key: string; value: T; created: number }[] = [];
   if (kv === undefined) {
     return found;
   }
@@ -111,7 +114,7 @@ async function readValues<T>(
     const entry = await kv.get(key);
     const value = entry?.operation === 'PUT' ? parse(entry.value) : undefined;
     if (entry !== null && value !== undefined) {
-      found.push({ value, created: entry.created.getTime() });
+      found.push({ key, value, created: entry.created.getTime() });
     }
   }
   return found;
