@@ -7,6 +7,7 @@ import {
 import { RiverClient } from '@river/sdk/client';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { readFleetStatus } from '../../packages/cli/src/fleet/fleet-status.js';
+import { signalAndWait } from '../helpers/fault-stack.js';
 import {
   eventsOf,
   startNatsCluster,
@@ -261,6 +262,37 @@ describe('a fleet on a three-node cluster', () => {
     expect(most).toBeLessThanOrEqual(2);
     expect(most).toBe(2);
   }, 240_000);
+
+  it('says so when the sandboxes of a queue holding its tasks are gone, and cancels them', async () => {
+    const sandbox = await services.start('sandbox', {
+      RIVER_SANDBOX_ID: 'strand-1',
+      RIVER_POOL: 'strand',
+      RIVER_SLOTS: '1',
+    });
+    const runId = await submit({
+      tasks: '4',
+      command: 'sleep 5',
+      pool: 'strand',
+    });
+    await until(runId, (seen) => eventsOf(seen, 'task.started').length >= 1);
+    await signalAndWait(sandbox, 'SIGKILL');
+
+    const events = await until(runId, (seen) =>
+      eventsOf(seen, 'task.queued').some((e) => /live any more/.test(e.reason)),
+    );
+    const stranded = eventsOf(events, 'task.queued').filter((e) =>
+      /none of which is live any more/.test(e.reason),
+    );
+    expect(stranded.length).toBeGreaterThanOrEqual(1);
+
+    await client.cancel(runId, 'the pool has no sandbox left');
+    const after = await finished(runId, 30_000);
+    expect(runStatus(after)).toBe('cancelled');
+    const ended = new Set(
+      eventsOf(after, 'task.finished').map((e) => e.taskId),
+    );
+    expect(ended.size).toBe(4);
+  }, 90_000);
 
   it('gives work to a sandbox added mid-run within a second', async () => {
     await services.start('sandbox', {

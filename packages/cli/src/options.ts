@@ -152,7 +152,7 @@ export function parseParams(pairs: string[]): Record<string, string> {
 export function parseUsage(argv: string[]) {
   try {
     return parseArgs({
-      args: argv,
+      args: joinNegativeNumbers(argv),
       allowPositionals: true,
       options: {
         json: { type: 'boolean', default: false },
@@ -191,6 +191,28 @@ export function parseUsage(argv: string[]) {
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
+}
+
+/** Options whose value may be a negative number, such as `-50`. */
+const SIGNED_OPTIONS = new Set(['--priority']);
+
+/**
+ * `--priority -50` as `--priority=-50`: the argument parser would read
+ * `-50` as options of its own.
+ */
+function joinNegativeNumbers(argv: readonly string[]): string[] {
+  const joined: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? '';
+    const next = argv[i + 1];
+    if (SIGNED_OPTIONS.has(arg) && next !== undefined && /^-\d+$/.test(next)) {
+      joined.push(`${arg}=${next}`);
+      i++;
+    } else {
+      joined.push(arg);
+    }
+  }
+  return joined;
 }
 
 /** The `--priority` option: a whole number from -1000 to 1000. */

@@ -93,6 +93,8 @@ export {
   AttemptOutcome,
   AttemptReason,
   ConcurrencyLimit,
+  Label,
+  MAX_TASK_LABELS,
   RunnerKind,
   SecretName,
   TaskDispatch,

@@ -1,6 +1,11 @@
 import { hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { DEFAULT_POOL, RunnerKind, TOKEN_PATTERN } from '@river/protocol';
+import {
+  Consumers,
+  DEFAULT_POOL,
+  RunnerKind,
+  TOKEN_PATTERN,
+} from '@river/protocol';
 import {
   LOG_LEVEL_SETTING,
   LogLevel,
@@ -10,6 +15,7 @@ import {
   natsCredentialsOf,
   readSettings,
   type SettingSources,
+  SettingsError,
 } from '@river/protocol/internal';
 import { Type } from '@river/protocol/typebox';
 import type { SandboxLimits } from './runners/limits.js';
@@ -322,8 +328,23 @@ export function loadSandboxConfig(
   const config = readSettings(SandboxConfig, SOURCES, env);
   // Credentials given by halves are refused here rather than at connect.
   natsCredentialsOf(config);
+  const queue = Consumers.sandboxPool(config.pool, sandboxLabels(config));
+  if (queue.length > MAX_QUEUE_NAME) {
+    throw new SettingsError(
+      'RIVER_LABELS',
+      `RIVER_POOL and RIVER_LABELS together name the queue ${queue.slice(0, 40)}…, ` +
+        `${queue.length} characters long; NATS takes at most ` +
+        `${MAX_QUEUE_NAME}: use fewer or shorter labels.`,
+    );
+  }
   return { ...config, workDir: resolve(config.workDir) };
 }
+
+/**
+ * The longest name of a sandbox's queue consumer (`sandbox-<pool>~<labels>`)
+ * accepted, well inside what nats-server takes for a consumer name.
+ */
+const MAX_QUEUE_NAME = 200;
 
 /** The labels a sandbox offers, sorted and without repeats. */
 export function sandboxLabels(config: Pick<SandboxConfig, 'labels'>): string[] {

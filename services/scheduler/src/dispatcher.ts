@@ -84,6 +84,8 @@ export class Dispatcher {
   #again = false;
   #stopped = false;
   #lastSummaryAt = 0;
+  /** The pools whose summaries this replica wrote last time. */
+  #summarised = new Set<string>();
   /**
    * The bucket's last revision when the watch began: until the watch has
    * brought it, the tasks in memory are not all the tasks in flight, and
@@ -276,6 +278,13 @@ export class Dispatcher {
         stranded.set(id, count);
       }
     }
+    for (const [key, { entry }] of this.#active) {
+      const { spec } = entry.request;
+      const id = queueId(spec.pool, entry.queueLabels ?? []);
+      if (entry.dispatched && stranded.has(id)) {
+        void this.#stranded(key, entry);
+      }
+    }
     return { queues, perRun, perKey, waiting, stranded };
   }
 
@@ -336,6 +345,44 @@ export class Dispatcher {
         'Could not finish a cancelled task that waited',
       );
     }
+  }
+
+  /**
+   * A task dispatched to a queue that no live sandbox reads any more (they
+   * stopped or died): it waits there, which its events now say once; when
+   * its run is cancelled, it is finished as cancelled.
+   */
+  async #stranded(key: string, entry: ActiveTaskEntry): Promise<void> {
+    const cancelled = this.#context.cancelReason(entry.request);
+    if (cancelled !== undefined) {
+      if (this.#cancelling.get(key) !== entry.attempt) {
+        await this.#cancel(key, entry, cancelled);
+      }
+      return;
+    }
+    const { attempt, request, queueLabels = [] } = entry;
+    const mark = `${attempt} stranded`;
+    if (this.#reported.get(key) === mark) {
+      return;
+    }
+    this.#reported.set(key, mark);
+    const { runId, taskId } = request;
+    const labels =
+      queueLabels.length === 0 ? '' : ` with labels ${queueLabels.join(', ')}`;
+    const reason =
+      `dispatched to the sandboxes of pool ${request.spec.pool}${labels}, ` +
+      'none of which is live any more: it waits in their queue for one';
+    await publishEvent(
+      this.#context.js,
+      runId,
+      'task.queued',
+      { taskId, attempt, cause: 'no-sandbox', reason },
+      `${runId}.${taskId}.${attempt}.queued.stranded`,
+    );
+    this.#context.log.warn(
+      { ...taskFields({ runId, taskId, attempt }), reason },
+      'Task waits in a queue without sandboxes',
+    );
   }
 
   /** Says in the task's events why it waits, once per attempt and cause. */
@@ -423,15 +470,26 @@ export class Dispatcher {
         summary.limited += 1;
       }
     }
+    const { schedulers, replica } = this.#options;
+    const write = (pool: string, action: Promise<unknown>) =>
+      action.catch((error: unknown) =>
+        this.#context.log.warn(
+          { err: error, pool, replica },
+          'Could not write a pool summary',
+        ),
+      );
     for (const summary of pools.values()) {
-      await this.#options.schedulers
-        .put(`pool.${summary.pool}`, encodeJsonValue(summary))
-        .catch((error: unknown) =>
-          this.#context.log.warn(
-            { err: error, pool: summary.pool },
-            'Could not write a pool summary',
-          ),
-        );
+      await write(
+        summary.pool,
+        schedulers.put(`pool.${summary.pool}`, encodeJsonValue(summary)),
+      );
     }
+    // A pool with no sandbox and no task left is no longer shown.
+    for (const pool of this.#summarised) {
+      if (!pools.has(pool)) {
+        await write(pool, schedulers.delete(`pool.${pool}`));
+      }
+    }
+    this.#summarised = new Set(pools.keys());
   }
 }

@@ -13,7 +13,10 @@ import {
 } from '@river/protocol/internal';
 
 /** A sandbox that has not announced itself for this long is left out. */
-const GONE_MS = 10_000;
+const GONE_MS = 5_000;
+
+/** A pool summary older than this while others are fresh is a leftover. */
+const STALE_AFTER_MS = 10_000;
 
 /** One dispatch queue of a pool, as `river status` shows it. */
 export interface QueueStatus {
@@ -88,12 +91,18 @@ export async function readFleetStatus(
       ageMs: Math.max(0, now - created),
     });
   }
-  pools.sort((a, b) => a.pool.localeCompare(b.pool));
+  // While a dispatcher writes, a pool it no longer writes is gone: its
+  // summary is a leftover of an earlier dispatcher.
+  const freshest = Math.min(...pools.map((pool) => pool.ageMs));
+  const shown = pools.filter(
+    (pool) => freshest > STALE_AFTER_MS || pool.ageMs <= STALE_AFTER_MS,
+  );
+  shown.sort((a, b) => a.pool.localeCompare(b.pool));
   sandboxes.sort(
     (a, b) =>
       a.pool.localeCompare(b.pool) || a.sandboxId.localeCompare(b.sandboxId),
   );
-  return { pools, sandboxes };
+  return { pools: shown, sandboxes };
 }
 
 /** The values under `filter` that parse, with when each was written. */

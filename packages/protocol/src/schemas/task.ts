@@ -44,9 +44,18 @@ export const TaskLimits = Type.Object({
 /** Ceilings a runner enforces on a task. */
 export type TaskLimits = Type.Static<typeof TaskLimits>;
 
+/** The most labels a task may ask for. */
+export const MAX_TASK_LABELS = 16;
+
+/** A label a sandbox offers or a task asks for: a word of up to 64. */
+export const Label = Type.String({
+  pattern: '^[A-Za-z0-9_-]+$',
+  maxLength: 64,
+});
+
 /** At most `max` tasks holding `key` run at once, across every run. */
 export const ConcurrencyLimit = Type.Object({
-  key: Token,
+  key: Type.String({ pattern: '^[A-Za-z0-9_-]+$', maxLength: 128 }),
   max: Type.Integer({ minimum: 1, maximum: 100_000 }),
 });
 
@@ -83,7 +92,7 @@ export const TaskSpec = Type.Object({
   /** Attempts before the task counts as failed, at least one. */
   maxAttempts: Type.Integer({ minimum: 1, maximum: 100 }),
   /** Labels a sandbox must offer to run it, for fleets with many kinds. */
-  labels: Type.Optional(Type.Array(Token)),
+  labels: Type.Optional(Type.Array(Label, { maxItems: MAX_TASK_LABELS })),
   /**
    * Added to its run's priority: among waiting tasks, a higher sum is
    * dispatched first. 0 when left out.

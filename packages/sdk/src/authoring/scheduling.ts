@@ -4,7 +4,51 @@ import { DefinitionError } from './errors.js';
 /** The lowest and highest priority a run or task may have. */
 export const PRIORITY_RANGE = { min: -1000, max: 1000 } as const;
 
-const KEY_PATTERN = /^[A-Za-z0-9_-]+$/;
+const WORD_PATTERN = /^[A-Za-z0-9_-]+$/;
+
+/** The most labels a task may ask for, and the longest label. */
+const MAX_LABELS = 16;
+const MAX_LABEL_LENGTH = 64;
+const MAX_KEY_LENGTH = 128;
+
+/**
+ * The labels a task asks for, checked: a list of words (letters, digits,
+ * `-` and `_`) of up to 64 characters, at most 16.
+ *
+ * @throws DefinitionError naming `where` and the label at fault.
+ */
+export function checkLabels(
+  labels: unknown,
+  where: string,
+): string[] | undefined {
+  if (labels === undefined) {
+    return undefined;
+  }
+  if (!Array.isArray(labels)) {
+    throw new DefinitionError(
+      `${where} labels must be a list such as ['gcc'], not ` +
+        `${JSON.stringify(labels)}.`,
+    );
+  }
+  if (labels.length > MAX_LABELS) {
+    throw new DefinitionError(
+      `${where} asks for ${labels.length} labels; at most ${MAX_LABELS}.`,
+    );
+  }
+  for (const label of labels) {
+    if (
+      typeof label !== 'string' ||
+      !WORD_PATTERN.test(label) ||
+      label.length > MAX_LABEL_LENGTH
+    ) {
+      throw new DefinitionError(
+        `${where} label ${JSON.stringify(label)} must be a word of letters, ` +
+          `digits, '-' and '_', at most ${MAX_LABEL_LENGTH} characters.`,
+      );
+    }
+  }
+  return [...labels];
+}
 
 /**
  * Refuses a priority that is not a whole number in
@@ -53,10 +97,14 @@ export function concurrencyLimits(
         ? { key: item, max: 1 }
         : (item as ConcurrencyLimit);
     const { key, max } = limit ?? {};
-    if (typeof key !== 'string' || !KEY_PATTERN.test(key)) {
+    if (
+      typeof key !== 'string' ||
+      !WORD_PATTERN.test(key) ||
+      key.length > MAX_KEY_LENGTH
+    ) {
       throw new DefinitionError(
         `${where} concurrency key ${JSON.stringify(key)} may only hold ` +
-          "letters, digits, '-' and '_'.",
+          `letters, digits, '-' and '_', at most ${MAX_KEY_LENGTH} of them.`,
       );
     }
     if (typeof max !== 'number' || !Number.isInteger(max) || max < 1) {

@@ -52,12 +52,50 @@ describe('a shell task request', () => {
     ]);
   });
 
-  it('is refused by the protocol when a label is not a single token', () => {
-    const { spec } = shellTaskRequest('true', { labels: ['two words'] });
-
+  it('refuses a label that is not a single word, naming the task and label', () => {
+    expect(() => shellTaskRequest('true', { labels: ['two words'] })).toThrow(
+      /Task true label "two words" must be a word/,
+    );
     expect(() =>
-      check('taskRequest', Subjects.taskRequest, asRequest(spec)),
-    ).toThrow(/\/spec\/labels\/0/);
+      shellTaskRequest('true', { labels: ['x'.repeat(65)] }),
+    ).toThrow(/at most 64 characters/);
+  });
+
+  it('refuses labels given as one string instead of a list', () => {
+    const labels = 'gpu' as unknown as string[];
+    expect(() => shellTaskRequest('true', { labels })).toThrow(
+      /labels must be a list such as \['gcc'\], not "gpu"/,
+    );
+  });
+
+  it('is refused by the protocol when a label is too long, whoever made it', () => {
+    const { spec } = shellTaskRequest('true');
+    const request = asRequest({ ...spec, labels: ['y'.repeat(65)] });
+
+    expect(() => check('taskRequest', Subjects.taskRequest, request)).toThrow(
+      /\/spec\/labels\/0/,
+    );
+  });
+
+  it('carries a priority and concurrency limits, a key alone meaning one at a time', () => {
+    const { spec } = shellTaskRequest('true', {
+      priority: -5,
+      concurrency: ['deploy', { key: 'db', max: 4 }],
+    });
+
+    expect(spec).toMatchObject({
+      priority: -5,
+      concurrency: [
+        { key: 'deploy', max: 1 },
+        { key: 'db', max: 4 },
+      ],
+    });
+    expect(() => shellTaskRequest('true', { priority: 1.5 })).toThrow(
+      /priority must be a whole number from -1000 to 1000; it was 1.5/,
+    );
+    expect(() =>
+      shellTaskRequest('true', { concurrency: { key: 'db', max: 0 } }),
+    ).toThrow(/concurrency limit db needs max/);
   });
 
   it('refuses an env variable name holding = or NUL, naming it', () => {

@@ -12,6 +12,7 @@ import { checkCacheSetting } from './cache.js';
 import { DefinitionError, RiverError, RiverErrorCode } from './errors.js';
 import {
   type ConcurrencySetting,
+  checkLabels,
   checkPriority,
   concurrencyLimits,
 } from './scheduling.js';
@@ -172,6 +173,7 @@ export function shellTaskRequest(
   const name = options.name ?? displayName(command);
   checkPriority(options.priority, `Task ${name} priority`);
   const concurrency = concurrencyLimits(options.concurrency, `Task ${name}`);
+  const labels = checkLabels(options.labels, `Task ${name}`);
   const cache = checkCacheSetting(options.cache, `Task ${name}`);
   return {
     name,
@@ -186,7 +188,7 @@ export function shellTaskRequest(
       pool,
       maxAttempts: retries + 1,
       ...retryPolicy(options),
-      ...(options.labels === undefined ? {} : { labels: [...options.labels] }),
+      ...(labels === undefined ? {} : { labels }),
       ...(options.priority === undefined ? {} : { priority: options.priority }),
       ...(concurrency === undefined ? {} : { concurrency }),
       ...(options.resources === undefined

@@ -356,6 +356,16 @@ export class RiverClient {
         { msgID: submission.runId },
       );
     } catch (error) {
+      if ((error as Error).name === 'JetStreamNotEnabled') {
+        // No stream takes the subject: nothing was stored.
+        throw new ConnectionError(
+          `Could not submit ${file}: no stream on the NATS server takes ` +
+            `${Subjects.submit}, so River is not set up there. Run ` +
+            '`river setup` (or start a controller, or `river dev`) first. ' +
+            'No run was submitted.',
+          error,
+        );
+      }
       if (!UNANSWERED.has((error as Error).name)) {
         // The server answered, refusing: nothing was stored, which the
         // caller's `storing` says.
