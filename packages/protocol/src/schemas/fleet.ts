@@ -12,8 +12,8 @@ export const SandboxPresence = Type.Object({
   pool: Token,
   /** The labels it offers, sorted; tasks asking for others go elsewhere. */
   labels: Type.Array(Token),
-  /** Tasks it runs at once. */
-  slots: Type.Integer({ minimum: 1 }),
+  /** Tasks it runs at once, as many as a sandbox may have. */
+  slots: Type.Integer({ minimum: 1, maximum: 1_024 }),
   /** Tasks it holds now, running or being set up. */
   busy: Type.Integer({ minimum: 0 }),
   /** Set once it stops taking work: it finishes what it holds, then exits. */
