@@ -216,10 +216,12 @@ export function createResultHandler(context: SchedulerContext) {
     };
     const last = entry.endings?.at(-1);
     if (last !== undefined && hasEnding([last], ending)) {
-      if (!entry.dispatched && result.attempt === entry.attempt - 1) {
-        // The retry waits for the dispatcher, which places it again.
+      if (result.attempt === entry.attempt - 1) {
+        // The result that led to the current attempt, come back: the
+        // retry is stored (the dispatcher may have sent it already), and
+        // only the loss, if it was one, may be left to announce. Its
+        // message id makes a repeat a no-op.
         await announceLost(result);
-        return;
       }
       log.debug(fields, 'Ignored repeated result');
       return;
