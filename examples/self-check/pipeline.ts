@@ -57,7 +57,7 @@ const unitTests = job('unit-tests', async (ctx) => {
     ctx,
     'vitest',
     'export PATH="$PATH:/usr/sbin" && npx tsc -b --force && ' +
-      'npm run build:typebox && npx vitest run packages services',
+      'npm run build:typebox && npx vitest run packages',
   );
   const passed = Number(VITEST_SUMMARY.exec(result.stdout)?.[1] ?? 0);
   ctx.log(`${passed} unit tests passed`);

@@ -89,7 +89,15 @@ describe('river sandbox and river status', () => {
     );
     expect(run.code, run.stdout + run.stderr).toBe(0);
 
-    const status = await river(['status'], stack.natsUrl);
+    // The dispatcher writes each pool's summary about every second.
+    let status = await river(['status'], stack.natsUrl);
+    await vi.waitFor(
+      async () => {
+        status = await river(['status'], stack.natsUrl);
+        expect(status.stdout).toMatch(/queue gcc: [^\n]*, 0 dispatched/);
+      },
+      { timeout: 10_000, interval: 500 },
+    );
     expect(status.code, status.stderr).toBe(0);
     expect(status.stdout).toMatch(/pool default: 0 waiting/);
     expect(status.stdout).toMatch(/queue gcc: 1 sandbox, \d\/2 slots in use/);
