@@ -66,7 +66,7 @@ describe('river sandbox and river status', () => {
     expect(result.stderr).toContain("'x.y' is not one");
   });
 
-  it('runs a sandbox offering labels, which takes the tasks asking for them and shows in status', async () => {
+  it('runs a sandbox offering labels that takes their tasks and shows in status', async () => {
     sandbox = startCliSandbox(['--labels', 'gcc', '--slots', '2']);
     await vi.waitFor(() => expect(sandboxOutput).toContain('Sandbox started'), {
       timeout: 30_000,

@@ -108,6 +108,7 @@ export {
   Consumers,
   DEFAULT_POOL,
   isSubjectToken,
+  labelSet,
   labelSetKey,
   Streams,
   SUBJECT_PREFIX,

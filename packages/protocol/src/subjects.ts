@@ -121,7 +121,12 @@ export const TOKEN_PATTERN = /^[A-Za-z0-9_-]+$/;
  * which a label cannot hold. The same set always gives the same token.
  */
 export function labelSetKey(labels: readonly string[]): string {
-  return [...new Set(labels)].sort().join('~');
+  return labelSet(labels).join('~');
+}
+
+/** Labels as a set is compared: sorted, without repeats. */
+export function labelSet(labels: readonly string[]): string[] {
+  return [...new Set(labels)].sort();
 }
 
 /** Whether `value` can stand as one token of a subject. */

@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import {
   Consumers,
   DEFAULT_POOL,
+  labelSet,
   RunnerKind,
   TOKEN_PATTERN,
 } from '@river/protocol';
@@ -352,5 +353,5 @@ export function sandboxLabels(config: Pick<SandboxConfig, 'labels'>): string[] {
     .split(',')
     .map((label) => label.trim())
     .filter((label) => label !== '');
-  return [...new Set(labels)].sort();
+  return labelSet(labels);
 }

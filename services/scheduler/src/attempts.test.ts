@@ -198,7 +198,7 @@ describe('a finished task', () => {
 });
 
 describe('a result that comes back after a crash', () => {
-  it('dispatches the retry that the crashed scheduler had stored but not sent, and announces the loss once', async () => {
+  it('dispatches a retry stored but not sent, and announces the loss once', async () => {
     const request = taskRequest('run-half', 'half', 2);
     const kv = await tasksBucket();
     await publishRequest(h, request);

@@ -2,6 +2,7 @@ import type { KV } from '@nats-io/kv';
 import {
   Buckets,
   encode,
+  labelSet,
   type PoolSummary,
   SCHEMA_VERSION,
   Subjects,
@@ -254,7 +255,7 @@ export class Dispatcher {
         key,
         runId: request.runId,
         pool: spec.pool,
-        labels: [...new Set(spec.labels ?? [])].sort(),
+        labels: labelSet(spec.labels ?? []),
         priority: (request.runPriority ?? 0) + (spec.priority ?? 0),
         requestedAt: request.requestedAt,
         sequence: Number(/-(\d+)$/.exec(request.taskId)?.[1] ?? 0),

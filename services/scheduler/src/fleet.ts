@@ -1,5 +1,10 @@
 import type { KV, KvWatchEntry } from '@nats-io/kv';
-import { Buckets, labelSetKey, SandboxPresence } from '@river/protocol';
+import {
+  Buckets,
+  labelSet,
+  labelSetKey,
+  SandboxPresence,
+} from '@river/protocol';
 import {
   followBucket,
   type Logger,
@@ -131,7 +136,7 @@ export class FleetView {
   queues(now = Date.now()): Map<string, FleetQueue> {
     const queues = new Map<string, FleetQueue>();
     for (const sandbox of this.live(now)) {
-      const labels = [...new Set(sandbox.labels)].sort();
+      const labels = labelSet(sandbox.labels);
       const id = queueId(sandbox.pool, labels);
       const queue = queues.get(id) ?? {
         pool: sandbox.pool,

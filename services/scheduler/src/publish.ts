@@ -9,7 +9,8 @@ import { traceHeaders } from '@river/protocol/internal';
 
 /**
  * Publishes one attempt of a task to the dispatch queue of its pool's
- * sandboxes that offer `labels` and returns the subject, with `traceparent` (the job's trace context) in its headers.
+ * sandboxes that offer `labels` and returns the subject, with
+ * `traceparent` (the job's trace context) in its headers.
  * The message id names the attempt, so a scheduler that
  * repeats itself after a crash does not queue the attempt twice.
  */

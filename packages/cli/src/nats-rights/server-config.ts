@@ -1,7 +1,7 @@
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { nkeys } from '@nats-io/transport-node';
-import { isSubjectToken } from '@river/protocol';
+import { isSubjectToken, labelSet } from '@river/protocol';
 import {
   FIXED_ROLES,
   type LabelSet,
@@ -59,10 +59,12 @@ export function newRoleUsers(pools: readonly string[]): RoleUser[] {
     const [name = '', labelText] = spec.split(':', 2);
     const sets = labelSets.get(name) ?? new Map<string, LabelSet>();
     labelSets.set(name, sets);
-    const labels = [...new Set((labelText ?? '').split(','))]
-      .map((label) => label.trim())
-      .filter((label) => label !== '')
-      .sort();
+    const labels = labelSet(
+      (labelText ?? '')
+        .split(',')
+        .map((label) => label.trim())
+        .filter((label) => label !== ''),
+    );
     const bad = labels.find((label) => !isSubjectToken(label));
     if (bad !== undefined) {
       throw new Error(

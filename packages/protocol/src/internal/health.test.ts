@@ -77,7 +77,7 @@ describe('the health probes', () => {
     }
   });
 
-  it('answer 200 while connected, 503 while the server is stopped and 200 after the reconnect', async () => {
+  it('answer 200 while connected, 503 while the server is down, 200 again after', async () => {
     const health = await startHealthServer({ port: 0, host: '127.0.0.1' });
     const river = await connectRiver({ servers: server.url, name: 'probe' });
     try {

@@ -61,6 +61,7 @@ import {
 } from './run-watch.js';
 import type { SequencedEvent } from './sequenced-event.js';
 import { uploadSources } from './sources.js';
+import { publishFailure, reasonOf, storing } from './submit-errors.js';
 
 export type { LogOptions } from './log-reader.js';
 
@@ -356,29 +357,7 @@ export class RiverClient {
         { msgID: submission.runId },
       );
     } catch (error) {
-      if ((error as Error).name === 'JetStreamNotEnabled') {
-        // No stream takes the subject: nothing was stored.
-        throw new ConnectionError(
-          `Could not submit ${file}: no stream on the NATS server takes ` +
-            `${Subjects.submit}, so River is not set up there. Run ` +
-            '`river setup` (or start a controller, or `river dev`) first. ' +
-            'No run was submitted.',
-          error,
-        );
-      }
-      if (!UNANSWERED.has((error as Error).name)) {
-        // The server answered, refusing: nothing was stored, which the
-        // caller's `storing` says.
-        throw error;
-      }
-      // The server may have stored the submission and lost only its
-      // acknowledgement: the run may exist.
-      throw new ConnectionError(
-        `Could not confirm the submission of ${file} as run ` +
-          `${submission.runId}: ${reasonOf(error)}. The run may or may not ` +
-          `have started; look for it with: river watch ${submission.runId}`,
-        error,
-      );
+      throw publishFailure(error, file, submission.runId);
     }
   }
 
@@ -586,42 +565,5 @@ export class RiverClient {
   /** Closes the connection after flushing what was published. */
   async close(): Promise<void> {
     await this.#connection.nc.drain();
-  }
-}
-
-/**
- * The NATS client's errors for a request that got no answer, as opposed
- * to one the server refused: after them a publish may have been stored.
- */
-const UNANSWERED = new Set([
-  'TimeoutError',
-  'RequestError',
-  'ConnectionError',
-  'ClosedConnectionError',
-  'DrainingConnectionError',
-]);
-
-function reasonOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-/**
- * Runs a step of a submission that talks to NATS, turning its failure
- * into a ConnectionError that says no run was submitted; River's own
- * errors (a missing source, say) pass as they are.
- */
-async function storing<T>(file: string, step: () => Promise<T>): Promise<T> {
-  try {
-    return await step();
-  } catch (error) {
-    if (error instanceof RiverError) {
-      throw error;
-    }
-    throw new ConnectionError(
-      `Could not submit ${file}: NATS failed while storing it ` +
-        `(${reasonOf(error)}). No run was submitted; check the NATS ` +
-        'server and submit again.',
-      error,
-    );
   }
 }

@@ -173,7 +173,7 @@ describe('the kubernetes runner', () => {
     }
   });
 
-  it('builds the Job so that Kubernetes never retries it and the task holds nothing extra', async () => {
+  it('builds a Job that Kubernetes never retries, holding nothing extra', async () => {
     const attempt = request({
       command: ['make', 'all'],
       timeoutMs: 90_500,
@@ -408,7 +408,7 @@ describe('the kubernetes runner', () => {
 });
 
 describe('the kubernetes runner facing API server errors', () => {
-  it('fails the attempt with the server message and the call when a create is refused', async () => {
+  it('fails the attempt with the server message and the refused create', async () => {
     fake.inject({
       method: 'POST',
       path: /\/jobs$/,
@@ -455,7 +455,7 @@ describe('the kubernetes runner facing API server errors', () => {
     ]);
   });
 
-  it('fails the attempt naming the call when the server errs while it runs, and still deletes the Job', async () => {
+  it('names the call when the server errs mid-run, and still deletes the Job', async () => {
     fake.setScript({ hang: true });
     fake.inject({
       method: 'GET',
