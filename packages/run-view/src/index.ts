@@ -1,0 +1,7 @@
+/**
+ * What a run looks like from its events, for the gateway and the web UI
+ * alike: no dependency on Node or on the browser.
+ *
+ * @packageDocumentation
+ */
+export {};

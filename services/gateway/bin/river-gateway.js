@@ -1,0 +1,3 @@
+#!/usr/bin/env node
+// Committed so that npm links the command before the first build.
+import '../dist/bin.js';
