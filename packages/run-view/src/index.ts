@@ -4,4 +4,15 @@
  *
  * @packageDocumentation
  */
-export {};
+export type {
+  AttemptState,
+  EventRecord,
+  JobState,
+  JobStatus,
+  RunDetail,
+  RunStatus,
+  RunSummary,
+  SequencedRecord,
+  TaskState,
+  TaskStatus,
+} from './run-state.js';
