@@ -4,6 +4,18 @@
  *
  * @packageDocumentation
  */
+
+export type {
+  GraphEdge,
+  GraphJobInput,
+  GraphLayout,
+  GraphLayoutOptions,
+  GraphNode,
+  GraphNodeKind,
+  GraphPoint,
+} from './graph-layout.js';
+export { DEFAULT_GROUP_THRESHOLD, layoutJobGraph } from './graph-layout.js';
+export { graphShapeKey } from './graph-shape-key.js';
 export type {
   AttemptState,
   EventRecord,
