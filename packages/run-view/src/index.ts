@@ -16,15 +16,18 @@ export type {
 } from './graph-layout.js';
 export { DEFAULT_GROUP_THRESHOLD, layoutJobGraph } from './graph-layout.js';
 export { graphShapeKey } from './graph-shape-key.js';
-export type {
-  AttemptState,
-  EventRecord,
-  JobState,
-  JobStatus,
-  RunDetail,
-  RunStatus,
-  RunSummary,
-  SequencedRecord,
-  TaskState,
-  TaskStatus,
+export {
+  type AttemptState,
+  type EventRecord,
+  foldRun,
+  foldSummary,
+  isRunFinished,
+  type JobState,
+  type JobStatus,
+  type RunDetail,
+  type RunStatus,
+  type RunSummary,
+  type SequencedRecord,
+  type TaskState,
+  type TaskStatus,
 } from './run-state.js';
