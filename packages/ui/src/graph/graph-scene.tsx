@@ -1,0 +1,167 @@
+/**
+ * The SVG content of the graph for one area of the layout: only the nodes
+ * and edges that overlap it, so a frame costs the same at 20 or 2,000 jobs.
+ */
+import type { GraphEdge, GraphNode } from '@river/run-view';
+import { memo } from 'preact/compat';
+import {
+  countStatuses,
+  describeCounts,
+  type FailedPaths,
+  type JobStatuses,
+  nodeStatus,
+  STATUS_SYMBOL,
+} from './job-status.js';
+import type { LayoutIndex, Rect } from './layout-index.js';
+
+/** What to draw and how. */
+export interface SceneProps {
+  index: LayoutIndex;
+  /** The area to draw: the screen and a margin around it. */
+  area: Rect;
+  /** Boxes without text, for views zoomed too far out to read. */
+  outline: boolean;
+  statuses: JobStatuses;
+  /** When set, everything off these paths is dimmed. */
+  paths: FailedPaths | null;
+  selectedNode: string | undefined;
+  openGroup: string | undefined;
+  /** A node drawn even outside the area: the one holding the focus. */
+  keep: { current: string | undefined };
+}
+
+/** Average width of a character of a node's name, for cutting long names. */
+const CHARACTER_WIDTH = 7.4;
+const TEXT_INSET = 12;
+const ARROW_SIZE = 5;
+
+function SceneView(props: SceneProps) {
+  const { index, area, paths } = props;
+  const nodes = index.nodesIn(area);
+  const kept = props.keep.current && index.nodeById.get(props.keep.current);
+  if (kept && !nodes.includes(kept)) nodes.push(kept);
+
+  const normal: string[] = [];
+  const dimmed: string[] = [];
+  const highlighted: string[] = [];
+  for (const edgeIndex of index.edgesIn(area)) {
+    const edge = index.layout.edges[edgeIndex] as GraphEdge;
+    const path = edgePath(edge);
+    if (
+      props.selectedNode &&
+      (edge.from === props.selectedNode || edge.to === props.selectedNode)
+    ) {
+      highlighted.push(path);
+    } else if (paths && !paths.edges.has(edgeIndex)) dimmed.push(path);
+    else normal.push(path);
+  }
+
+  return (
+    <>
+      <g>
+        <path class="job-graph-edge is-dimmed" d={dimmed.join('')} />
+        <path
+          class={`job-graph-edge${paths ? ' is-failed-path' : ''}`}
+          d={normal.join('')}
+        />
+        <path class="job-graph-edge is-selected" d={highlighted.join('')} />
+      </g>
+      <g>{nodes.map((node) => nodeView(node, props))}</g>
+    </>
+  );
+}
+
+/** The scene; it redraws only when one of its props changes. */
+export const GraphScene = memo(SceneView);
+
+function nodeView(node: GraphNode, props: SceneProps) {
+  const status = nodeStatus(node, props.statuses);
+  const isGroup = node.kind === 'group';
+  const counts = isGroup ? countStatuses(node, props.statuses) : undefined;
+  const detail = counts ? describeCounts(counts) : status;
+  const dimmed = props.paths !== null && !props.paths.nodes.has(node.id);
+  const selected = props.selectedNode === node.id;
+  const classes = [
+    'job-graph-node',
+    `is-${status}`,
+    isGroup ? 'is-group' : '',
+    dimmed ? 'is-dimmed' : '',
+    selected ? 'is-selected' : '',
+  ].join(' ');
+  const label = counts
+    ? `${node.label}: ${describeCounts(counts, false)}. Lists its jobs.`
+    : `${node.label}, ${status}`;
+  const fits = Math.floor((node.width - 2 * TEXT_INSET) / CHARACTER_WIDTH);
+  const name = cut(`${STATUS_SYMBOL[status]} ${node.label}`, fits);
+
+  return (
+    // biome-ignore lint/a11y/useSemanticElements: SVG has no button element
+    <g
+      key={node.id}
+      class={classes}
+      transform={`translate(${node.x} ${node.y})`}
+      role="button"
+      tabindex={0}
+      aria-label={label}
+      aria-current={selected ? 'true' : undefined}
+      aria-expanded={isGroup ? props.openGroup === node.id : undefined}
+      data-node={node.id}
+    >
+      {isGroup && (
+        <rect
+          class="job-graph-stack"
+          x={4}
+          y={-4}
+          width={node.width}
+          height={node.height}
+          rx={6}
+        />
+      )}
+      <rect
+        class="job-graph-box"
+        width={node.width}
+        height={node.height}
+        rx={6}
+      />
+      {!props.outline && (
+        <>
+          <text class="job-graph-name" x={TEXT_INSET} y={18}>
+            {name}
+            {name.length < node.label.length + 2 && <title>{node.label}</title>}
+          </text>
+          <text class="job-graph-detail" x={TEXT_INSET} y={node.height - 10}>
+            {cut(detail, Math.floor(fits * 1.1))}
+          </text>
+        </>
+      )}
+    </g>
+  );
+}
+
+function cut(text: string, characters: number): string {
+  return text.length <= characters
+    ? text
+    : `${text.slice(0, Math.max(1, characters - 1))}…`;
+}
+
+/**
+ * An edge as SVG path data: curves between columns, straight runs through
+ * them, and an open arrowhead at the end.
+ */
+function edgePath(edge: GraphEdge): string {
+  const [first, ...rest] = edge.points;
+  if (!first) return '';
+  let path = `M${first.x} ${first.y}`;
+  let previous = first;
+  for (const point of rest) {
+    if (point.y === previous.y) {
+      path += `L${point.x} ${point.y}`;
+    } else {
+      const middle = (previous.x + point.x) / 2;
+      path += `C${middle} ${previous.y} ${middle} ${point.y} ${point.x} ${point.y}`;
+    }
+    previous = point;
+  }
+  const { x, y } = previous;
+  return `${path}M${x - ARROW_SIZE} ${y - ARROW_SIZE}L${x} ${y}L${x - ARROW_SIZE} ${y + ARROW_SIZE}`;
+}
