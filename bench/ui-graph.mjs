@@ -92,9 +92,33 @@ async function measure(shape) {
           window.longTasks.push(Math.round(entry.duration));
         }
       }).observe({ type: 'longtask', buffered: true });
+      // Frames that took over 50 ms, rendering included (Chromium 123+).
+      window.slowFrames = [];
+      new PerformanceObserver((list) => {
+        for (const entry of list.getEntries()) {
+          window.slowFrames.push(Math.round(entry.duration));
+          window.slowFrameParts ??= [];
+          window.slowFrameParts.push({
+            duration: Math.round(entry.duration),
+            beforeRender: Math.round(
+              (entry.renderStart || entry.startTime + entry.duration) -
+                entry.startTime,
+            ),
+            styleAndLayout: Math.round(
+              entry.renderStart
+                ? entry.startTime + entry.duration - entry.styleAndLayoutStart
+                : 0,
+            ),
+            scripts: entry.scripts.map(
+              (script) => `${script.invoker}:${Math.round(script.duration)}`,
+            ),
+          });
+        }
+      }).observe({ type: 'long-animation-frame', buffered: true });
     });
     await page.goto(`${base}?shape=${shape}`);
     await page.waitForSelector('.job-graph[data-ready] .job-graph-node');
+    await page.waitForFunction(() => window.graphDemo);
     loads.push(
       await page.evaluate(async () => {
         await new Promise((done) =>
@@ -103,6 +127,7 @@ async function measure(shape) {
         return {
           drawnMs: Math.round(performance.now()),
           layoutMs: Math.round(window.graphDemo.layoutMs),
+          firstRenderMs: Math.round(window.graphDemo.firstRenderMs),
           nodes: window.graphDemo.nodes,
           drawnNodes: document.querySelectorAll('.job-graph-node').length,
           longTasks: [...window.longTasks],
@@ -127,7 +152,8 @@ async function measure(shape) {
 
   return {
     nodes: loads[0].nodes,
-    layoutMsInBrowser: loads.map((load) => load.layoutMs),
+    layoutMsInWorker: loads.map((load) => load.layoutMs),
+    firstRenderMs: loads.map((load) => load.firstRenderMs),
     drawnMs: drawn,
     drawnMedianMs: drawn[Math.floor(drawn.length / 2)],
     nodesDrawnFirst: loads[0].drawnNodes,
@@ -155,6 +181,8 @@ async function pan(page) {
     };
     window.frameLoop = requestAnimationFrame(tick);
     window.longTasks = [];
+    window.slowFrames = [];
+    window.slowFrameParts = [];
   });
   await page.mouse.move(1000, 500);
   await page.mouse.down();
@@ -162,9 +190,16 @@ async function pan(page) {
     await page.mouse.move(1000 - step * 20, 500 - (step % 40) * 5);
   }
   await page.mouse.up();
-  const { frames, longTasks } = await page.evaluate(() => {
+  const { frames, longTasks, slowFrames, parts } = await page.evaluate(() => {
     cancelAnimationFrame(window.frameLoop);
-    return { frames: window.frames.slice(1), longTasks: window.longTasks };
+    return {
+      frames: window.frames.slice(1),
+      longTasks: window.longTasks,
+      slowFrames: window.slowFrames,
+      parts: window.slowFrameParts
+        ?.sort((a, b) => b.duration - a.duration)
+        .slice(0, 3),
+    };
   });
   const sorted = frames.sort((a, b) => a - b);
   const at = (share) =>
@@ -175,6 +210,9 @@ async function pan(page) {
     frameP95Ms: at(0.95),
     frameMaxMs: Math.round(sorted.at(-1)),
     longestTaskMs: Math.max(0, ...longTasks),
+    framesOver50Ms: slowFrames.length,
+    longestFrameMs: Math.max(0, ...slowFrames),
+    slowestFrames: parts,
   };
 }
 

@@ -148,10 +148,17 @@ export function JobGraph(props: JobGraphProps) {
             if (!panZoom.wasDragged()) activate(nodeOf(event.target));
           }}
         >
-          <svg class="job-graph-canvas" width="100%" height="100%">
+          <svg
+            ref={panZoom.canvasRef}
+            class={`job-graph-canvas${scene?.outline ? ' is-outline' : ''}`}
+            width={scene ? drawnSize(scene).width : 0}
+            height={scene ? drawnSize(scene).height : 0}
+          >
             <title>Jobs and the jobs they need</title>
-            <g ref={panZoom.sceneRef}>
-              {scene && (
+            {scene && (
+              <g
+                transform={`scale(${scene.scale}) translate(${-scene.area.left} ${-scene.area.top})`}
+              >
                 <GraphScene
                   index={index}
                   area={scene.area}
@@ -162,8 +169,8 @@ export function JobGraph(props: JobGraphProps) {
                   openGroup={openGroup}
                   keep={focused}
                 />
-              )}
-            </g>
+              </g>
+            )}
           </svg>
         </div>
         {group && (
@@ -179,4 +186,13 @@ export function JobGraph(props: JobGraphProps) {
       </div>
     </div>
   );
+}
+
+/** The drawn area's size on screen at the scale it is drawn with. */
+function drawnSize(scene: SceneArea): { width: number; height: number } {
+  const { area, scale } = scene;
+  return {
+    width: Math.ceil((area.right - area.left) * scale),
+    height: Math.ceil((area.bottom - area.top) * scale),
+  };
 }

@@ -1,7 +1,9 @@
 /**
- * Pan and zoom without re-rendering: a move only rewrites one transform
- * attribute; the drawn area is recomputed (a Preact render) only when the
- * screen leaves it, when the detail changes, or when it became too large.
+ * Pan and zoom without re-rendering: the SVG holds a drawn area (the screen
+ * and half a screen around it) and sits on a compositor layer, so a move only
+ * changes that layer's CSS transform and costs no paint. The area is drawn
+ * again (a Preact render) when the screen leaves it, when the level of
+ * detail changes, and shortly after a zoom, to sharpen the scaled layer.
  */
 import type { GraphNode } from '@river/run-view';
 import { useEffect, useLayoutEffect, useState } from 'preact/hooks';
@@ -33,6 +35,10 @@ const WHEEL_ZOOM_PER_PX = 0.0015;
 const WHEEL_ZOOM_PER_LINE = 0.05;
 /** Space kept between a node brought into view and the screen's edge. */
 const REVEAL_PADDING_PX = 24;
+/** How long a zoom must rest before the area is drawn at the new scale. */
+const ZOOM_SETTLE_MS = 150;
+/** Beyond this stretch of the drawn layer, drawing again cannot wait. */
+const MAX_STRETCH = 2;
 
 interface Drag {
   pointerId: number;
@@ -48,10 +54,11 @@ export class PanZoom {
   private size: Size = { width: 0, height: 0 };
   private area: SceneArea | null = null;
   private frame = 0;
+  private settle: ReturnType<typeof setTimeout> | undefined;
   private drag: Drag | undefined;
   private dragged = false;
   private viewport: HTMLDivElement | null = null;
-  private sceneGroup: SVGGElement | null = null;
+  private canvas: SVGSVGElement | null = null;
 
   constructor(
     private index: LayoutIndex,
@@ -63,9 +70,9 @@ export class PanZoom {
     this.viewport = element;
   };
 
-  /** Ref for the SVG group that carries the transform. */
-  readonly sceneRef = (element: SVGGElement | null) => {
-    this.sceneGroup = element;
+  /** Ref for the SVG element, whose CSS transform follows the view. */
+  readonly canvasRef = (element: SVGSVGElement | null) => {
+    this.canvas = element;
     this.writeTransform();
   };
 
@@ -93,10 +100,15 @@ export class PanZoom {
     this.apply();
   }
 
-  /** Brings a node on screen: centred, or by the shortest move. */
+  /**
+   * Brings a node on screen, readable: centred (zoomed in if needed), or by
+   * the shortest move.
+   */
   reveal(node: GraphNode, { centre = true } = {}): void {
     const view = this.view;
-    if (!view || isOnScreen(node, view, this.size)) return;
+    if (!view) return;
+    const readable = view.scale >= OUTLINE_SCALE;
+    if (isOnScreen(node, view, this.size) && (readable || !centre)) return;
     if (centre) {
       this.setView(centreOn(node, view, this.size));
       return;
@@ -189,6 +201,7 @@ export class PanZoom {
   /** Stops listening and drops a pending frame. */
   close(): void {
     cancelAnimationFrame(this.frame);
+    clearTimeout(this.settle);
     this.stopDrag();
   }
 
@@ -238,29 +251,48 @@ export class PanZoom {
   private apply(): void {
     const view = this.view;
     if (!view) return;
-    this.writeTransform();
 
     const outline = view.scale < OUTLINE_SCALE;
     const current = this.area;
+    const stretch = current ? view.scale / current.scale : 1;
     const stale =
       !current ||
       current.outline !== outline ||
-      view.scale > current.scale * 2 ||
+      stretch > MAX_STRETCH ||
+      stretch < 1 / MAX_STRETCH ||
       !contains(current.area, visibleArea(view, this.size));
-    if (stale) {
-      const area = visibleArea(view, this.size, OVERSCAN);
-      this.area = { area, outline, scale: view.scale };
-      this.showArea(this.area);
-    }
+    if (stale) this.redraw();
+    else if (stretch !== 1) this.redrawWhenZoomRests();
+    this.writeTransform();
   }
 
+  private redraw(): void {
+    const view = this.view;
+    if (!view) return;
+    clearTimeout(this.settle);
+    const area = visibleArea(view, this.size, OVERSCAN);
+    const outline = view.scale < OUTLINE_SCALE;
+    this.area = { area, outline, scale: view.scale };
+    this.showArea(this.area);
+  }
+
+  private redrawWhenZoomRests(): void {
+    clearTimeout(this.settle);
+    this.settle = setTimeout(() => {
+      this.redraw();
+      this.writeTransform();
+    }, ZOOM_SETTLE_MS);
+  }
+
+  /** Places the drawn area: its corner on screen, stretched to the zoom. */
   private writeTransform(): void {
     const view = this.view;
-    if (!view || !this.sceneGroup) return;
-    this.sceneGroup.setAttribute(
-      'transform',
-      `translate(${view.x} ${view.y}) scale(${view.scale})`,
-    );
+    const drawn = this.area;
+    if (!view || !drawn || !this.canvas) return;
+    const x = Math.round(view.x + drawn.area.left * view.scale);
+    const y = Math.round(view.y + drawn.area.top * view.scale);
+    const stretch = view.scale / drawn.scale;
+    this.canvas.style.transform = `translate(${x}px, ${y}px) scale(${stretch})`;
   }
 }
 
