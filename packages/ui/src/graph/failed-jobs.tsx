@@ -31,7 +31,23 @@ export function FailedJobs(props: FailedJobsProps) {
 
   const next = failed[(failed.indexOf(selected ?? '') + 1) % failed.length];
   return (
-    <div class="job-graph-failed">
+    // biome-ignore lint/a11y/useSemanticElements: a toolbar group, not a form
+    <div
+      class="job-graph-failed"
+      role="group"
+      aria-label="Failed jobs"
+      onKeyDown={(event) => {
+        if (event.key === 'Escape' && open) {
+          event.stopPropagation();
+          setOpen(false);
+        }
+      }}
+      onFocusOut={(event) => {
+        // Closes when the focus leaves the menu, not when it moves inside.
+        const next = event.relatedTarget as Node | null;
+        if (!next || !event.currentTarget.contains(next)) setOpen(false);
+      }}
+    >
       <button
         type="button"
         class="job-graph-failed-toggle"

@@ -26,11 +26,13 @@ export interface SceneProps {
   paths: FailedPaths | null;
   selectedNode: string | undefined;
   openGroup: string | undefined;
+  /** The id of the clip path that keeps a long name inside its box. */
+  clipId: string;
   /** A node drawn even outside the area: the one holding the focus. */
   keep: { current: string | undefined };
 }
 
-/** Average width of a character of a node's name, for cutting long names. */
+/** Average width of a character of a node's name, to tell a long name. */
 const CHARACTER_WIDTH = 7.4;
 const TEXT_INSET = 12;
 const ARROW_SIZE = 5;
@@ -92,7 +94,7 @@ function nodeView(node: GraphNode, props: SceneProps) {
     ? `${node.label}: ${describeCounts(counts, false)}. Lists its jobs.`
     : `${node.label}, ${status}`;
   const fits = Math.floor((node.width - 2 * TEXT_INSET) / CHARACTER_WIDTH);
-  const name = cut(`${STATUS_SYMBOL[status]} ${node.label}`, fits);
+  const clip = `url(#${props.clipId})`;
 
   return (
     // biome-ignore lint/a11y/useSemanticElements: SVG has no button element
@@ -125,23 +127,22 @@ function nodeView(node: GraphNode, props: SceneProps) {
       />
       {!props.outline && (
         <>
-          <text class="job-graph-name" x={TEXT_INSET} y={18}>
-            {name}
-            {name.length < node.label.length + 2 && <title>{node.label}</title>}
-          </text>
-          <text class="job-graph-detail" x={TEXT_INSET} y={node.height - 10}>
-            {cut(detail, Math.floor(fits * 1.1))}
+          <text class="job-graph-name" x={TEXT_INSET} y={18} clip-path={clip}>
+            {`${STATUS_SYMBOL[status]} ${node.label}`}
+            {node.label.length + 2 > fits && <title>{node.label}</title>}
+          </text>{' '}
+          <text
+            class="job-graph-detail"
+            x={TEXT_INSET}
+            y={node.height - 10}
+            clip-path={clip}
+          >
+            {detail}
           </text>
         </>
       )}
     </g>
   );
-}
-
-function cut(text: string, characters: number): string {
-  return text.length <= characters
-    ? text
-    : `${text.slice(0, Math.max(1, characters - 1))}…`;
 }
 
 /**

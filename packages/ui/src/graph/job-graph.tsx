@@ -4,7 +4,7 @@
  * jobs. Only what is on screen is drawn.
  */
 import type { GraphLayout, GraphNode, JobStatus } from '@river/run-view';
-import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { useEffect, useId, useMemo, useRef, useState } from 'preact/hooks';
 import { FailedJobs } from './failed-jobs.js';
 import { GraphScene } from './graph-scene.js';
 import { GroupMembers } from './group-members.js';
@@ -12,6 +12,9 @@ import { failedPaths, STATUS_ORDER, STATUS_SYMBOL } from './job-status.js';
 import { LayoutIndex, type Rect } from './layout-index.js';
 import { usePanZoom } from './pan-zoom.js';
 import './job-graph.css';
+
+/** Space between a node's text and its right edge. */
+const TEXT_INSET_PX = 12;
 
 /** What the graph shows and whom it tells about a click. */
 export interface JobGraphProps {
@@ -43,6 +46,8 @@ export function JobGraph(props: JobGraphProps) {
   const [openGroup, setOpenGroup] = useState<string | undefined>();
   const focused = useRef<string | undefined>(undefined);
   const [panZoom, scene] = usePanZoom(index);
+  const clipId = useId();
+  const textWidth = (layout.nodes[0]?.width ?? 0) - TEXT_INSET_PX;
 
   const paths = useMemo(
     () => (failedOnly ? failedPaths(layout, statuses) : null),
@@ -155,6 +160,13 @@ export function JobGraph(props: JobGraphProps) {
             height={scene ? drawnSize(scene).height : 0}
           >
             <title>Jobs and the jobs they need</title>
+            <defs>
+              {/* Names run past no box: clipped, not cut, so screen readers
+                  and voice control get the same words as the eye. */}
+              <clipPath id={clipId}>
+                <rect width={textWidth} height={1000} />
+              </clipPath>
+            </defs>
             {scene && (
               <g
                 transform={`scale(${scene.scale}) translate(${-scene.area.left} ${-scene.area.top})`}
@@ -168,6 +180,7 @@ export function JobGraph(props: JobGraphProps) {
                   selectedNode={selectedNode?.id}
                   openGroup={openGroup}
                   keep={focused}
+                  clipId={clipId}
                 />
               </g>
             )}
