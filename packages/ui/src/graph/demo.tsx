@@ -1,7 +1,7 @@
 /**
  * A page for trying and measuring the job graph alone (graph-demo.html, not
  * part of the production build): a generated graph of 2,000 jobs by default.
- * Query string: `shape=random|mixed|chains|fanout`, `jobs=<count>`,
+ * Query string: `shape=random|mixed|chains|fanout|pipeline`, `jobs=<count>`,
  * `failedOnly=1`, `seed=<n>`.
  */
 import type { GraphJobInput, GraphLayout, JobStatus } from '@river/run-view';
@@ -36,7 +36,32 @@ function localRandom(count: number, prefix = 'job-'): GraphJobInput[] {
   });
 }
 
+/** A small build: four platforms, their tests, a package, docs and lint. */
+function pipeline(): GraphJobInput[] {
+  const platforms = ['linux', 'macos', 'windows', 'wasm'];
+  const jobs: GraphJobInput[] = [
+    { name: 'checkout', needs: [] },
+    { name: 'configure', needs: ['checkout'] },
+    { name: 'lint', needs: ['checkout'] },
+    { name: 'docs', needs: ['configure'] },
+  ];
+  const tests: string[] = [];
+  for (const platform of platforms) {
+    jobs.push({ name: `build-${platform}`, needs: ['configure'] });
+    const count = platform === 'linux' ? 30 : 3;
+    for (let index = 0; index < count; index++) {
+      const name = `test-${platform}-${index}`;
+      jobs.push({ name, needs: [`build-${platform}`] });
+      tests.push(name);
+    }
+  }
+  jobs.push({ name: 'package', needs: [...tests, 'lint'] });
+  jobs.push({ name: 'publish', needs: ['package', 'docs'] });
+  return jobs;
+}
+
 function generate(): GraphJobInput[] {
+  if (shape === 'pipeline') return pipeline();
   if (shape === 'chains') {
     return Array.from({ length: jobCount }, (_, index) => {
       const [chain, step] = [Math.floor(index / 100), index % 100];

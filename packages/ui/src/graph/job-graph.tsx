@@ -47,7 +47,7 @@ export function JobGraph(props: JobGraphProps) {
   const focused = useRef<string | undefined>(undefined);
   const [panZoom, scene] = usePanZoom(index);
   const clipId = useId();
-  const textWidth = (layout.nodes[0]?.width ?? 0) - TEXT_INSET_PX;
+  const textWidth = Math.max(0, (layout.nodes[0]?.width ?? 0) - TEXT_INSET_PX);
 
   const paths = useMemo(
     () => (failedOnly ? failedPaths(layout, statuses) : null),
