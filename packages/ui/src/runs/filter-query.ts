@@ -1,0 +1,68 @@
+/**
+ * The runs list's filter and page as they live in the URL's query, and
+ * whether a run matches the filter (for runs that arrive live).
+ */
+import type { RunStatus, RunSummary } from '@river/run-view';
+import type { RunFilter } from '../api/runs.js';
+
+/** Every run status, in the order the filter offers them. */
+export const RUN_STATUSES: readonly RunStatus[] = [
+  'submitted',
+  'running',
+  'succeeded',
+  'failed',
+  'cancelled',
+];
+
+/** The filter and the page cursor a URL query names. */
+export function filterFromQuery(query: URLSearchParams): {
+  filter: RunFilter;
+  cursor: string | undefined;
+} {
+  const statuses = query
+    .getAll('status')
+    .filter((status): status is RunStatus =>
+      RUN_STATUSES.includes(status as RunStatus),
+    );
+  const filter: RunFilter = { statuses };
+  const project = query.get('project');
+  if (project) filter.project = project;
+  const text = query.get('q');
+  if (text) filter.text = text;
+  const from = Number(query.get('from'));
+  if (query.get('from') && Number.isFinite(from)) filter.from = from;
+  const to = Number(query.get('to'));
+  if (query.get('to') && Number.isFinite(to)) filter.to = to;
+  return { filter, cursor: query.get('cursor') ?? undefined };
+}
+
+/** The URL of the runs list for a filter and a page cursor. */
+export function runsListHref(filter: RunFilter, cursor?: string): string {
+  const query = new URLSearchParams();
+  for (const status of filter.statuses) query.append('status', status);
+  if (filter.project) query.set('project', filter.project);
+  if (filter.text) query.set('q', filter.text);
+  if (filter.from !== undefined) query.set('from', String(filter.from));
+  if (filter.to !== undefined) query.set('to', String(filter.to));
+  if (cursor) query.set('cursor', cursor);
+  const text = query.toString();
+  return text ? `/?${text}` : '/';
+}
+
+/** Whether a run belongs in the list the filter selects. */
+export function matchesFilter(filter: RunFilter, run: RunSummary): boolean {
+  if (filter.statuses.length > 0 && !filter.statuses.includes(run.status)) {
+    return false;
+  }
+  if (filter.project && run.project !== filter.project) return false;
+  if (filter.from !== undefined && run.submittedAt < filter.from) return false;
+  if (filter.to !== undefined && run.submittedAt > filter.to) return false;
+  if (filter.text) {
+    const needle = filter.text.toLowerCase();
+    const haystack = [run.runId, run.project ?? '', run.file];
+    if (!haystack.some((field) => field.toLowerCase().includes(needle))) {
+      return false;
+    }
+  }
+  return true;
+}
