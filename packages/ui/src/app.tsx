@@ -64,9 +64,17 @@ export function App() {
       live.close();
       setSession({ state: 'signed-out', message: 'Your session ended.' });
     });
-    startSession().then(setSession, (failure: Error) =>
-      setSession({ state: 'signed-out', message: failure.message }),
-    );
+    const start = () =>
+      startSession().then(setSession, (failure: Error) =>
+        setSession({ state: 'signed-out', message: failure.message }),
+      );
+    void start();
+    // A link with a token opened in a tab that shows the app already.
+    const onHash = () => {
+      if (TOKEN_HASH.test(window.location.hash)) void start();
+    };
+    window.addEventListener('hashchange', onHash);
+    return () => window.removeEventListener('hashchange', onHash);
   }, []);
 
   const leave = async () => {

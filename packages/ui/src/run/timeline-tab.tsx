@@ -27,7 +27,12 @@ export interface TimelineTabProps {
   version: number;
 }
 
+function rowKey(row: TimelineRow): string {
+  return `${row.kind}\u0000${row.job}\u0000${row.taskId}\u0000${row.attempt}`;
+}
+
 interface Hover {
+  key: string;
   row: TimelineRow;
   x: number;
   y: number;
@@ -69,7 +74,7 @@ export function TimelineTab({ detail, version }: TimelineTabProps) {
 
   const show = (row: TimelineRow, target: EventTarget | null) => {
     const rect = (target as Element).getBoundingClientRect();
-    setHover({ row, x: rect.left, y: rect.bottom + 4 });
+    setHover({ key: rowKey(row), row, x: rect.left, y: rect.bottom + 4 });
   };
   const hide = () => setHover(undefined);
 
@@ -78,7 +83,7 @@ export function TimelineTab({ detail, version }: TimelineTabProps) {
     if (!row) return null;
     const place = position(row);
     const tone = statusTone(row.status);
-    const active = hover?.row === row;
+    const active = hover?.key === rowKey(row);
     const handlers = {
       onMouseEnter: (event: MouseEvent) => show(row, event.currentTarget),
       onMouseLeave: hide,
