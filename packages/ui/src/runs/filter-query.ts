@@ -14,9 +14,15 @@ export const RUN_STATUSES: readonly RunStatus[] = [
   'cancelled',
 ];
 
-/** The filter and the page cursor a URL query names. */
+/** Runs per page unless the URL's `limit` says otherwise. */
+export const DEFAULT_PAGE_SIZE = 50;
+/** The most runs a page may ask the gateway for. */
+const MAX_PAGE_SIZE = 200;
+
+/** The filter, page size and page cursor a URL query names. */
 export function filterFromQuery(query: URLSearchParams): {
   filter: RunFilter;
+  limit: number;
   cursor: string | undefined;
 } {
   const statuses = query
@@ -33,18 +39,29 @@ export function filterFromQuery(query: URLSearchParams): {
   if (query.get('from') && Number.isFinite(from)) filter.from = from;
   const to = Number(query.get('to'));
   if (query.get('to') && Number.isFinite(to)) filter.to = to;
-  return { filter, cursor: query.get('cursor') ?? undefined };
+  const asked = Number(query.get('limit'));
+  const limit =
+    Number.isInteger(asked) && asked >= 1
+      ? Math.min(asked, MAX_PAGE_SIZE)
+      : DEFAULT_PAGE_SIZE;
+  return { filter, limit, cursor: query.get('cursor') ?? undefined };
 }
 
-/** The URL of the runs list for a filter and a page cursor. */
-export function runsListHref(filter: RunFilter, cursor?: string): string {
+/** The URL of the runs list for a filter, a page size and a cursor. */
+export function runsListHref(
+  filter: RunFilter,
+  page: { limit?: number; cursor?: string | undefined } = {},
+): string {
   const query = new URLSearchParams();
   for (const status of filter.statuses) query.append('status', status);
   if (filter.project) query.set('project', filter.project);
   if (filter.text) query.set('q', filter.text);
   if (filter.from !== undefined) query.set('from', String(filter.from));
   if (filter.to !== undefined) query.set('to', String(filter.to));
-  if (cursor) query.set('cursor', cursor);
+  if (page.limit !== undefined && page.limit !== DEFAULT_PAGE_SIZE) {
+    query.set('limit', String(page.limit));
+  }
+  if (page.cursor) query.set('cursor', page.cursor);
   const text = query.toString();
   return text ? `/?${text}` : '/';
 }

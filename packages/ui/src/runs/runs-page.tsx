@@ -22,9 +22,6 @@ import {
 import { RunsFilters } from './runs-filters.js';
 import { RunsTable } from './runs-table.js';
 
-/** Runs per page. */
-const PAGE_SIZE = 50;
-
 /** Props of {@link RunsPage}. */
 export interface RunsPageProps {
   query: URLSearchParams;
@@ -32,7 +29,7 @@ export interface RunsPageProps {
 
 /** The runs list page. */
 export function RunsPage({ query }: RunsPageProps) {
-  const { filter, cursor } = filterFromQuery(query);
+  const { filter, limit, cursor } = filterFromQuery(query);
   const queryKey = query.toString();
 
   const [page, setPage] = useState<RunPage | undefined>(undefined);
@@ -56,7 +53,7 @@ export function RunsPage({ query }: RunsPageProps) {
     waiting.current = [];
     newcomers.current.clear();
     setError(undefined);
-    fetchRuns(filter, { limit: PAGE_SIZE, cursor }, controller.signal).then(
+    fetchRuns(filter, { limit, cursor }, controller.signal).then(
       (loaded) => {
         const held = waiting.current ?? [];
         waiting.current = undefined;
@@ -112,17 +109,17 @@ export function RunsPage({ query }: RunsPageProps) {
 
   const changeFilter = (next: typeof filter) => {
     setPreviousCursors([]);
-    navigate(runsListHref(next));
+    navigate(runsListHref(next, { limit }));
   };
   const nextPage = () => {
     if (!page?.cursor) return;
     setPreviousCursors([...previousCursors, cursor ?? '']);
-    navigate(runsListHref(filter, page.cursor));
+    navigate(runsListHref(filter, { limit, cursor: page.cursor }));
   };
   const previousPage = () => {
     const back = previousCursors.at(-1);
     setPreviousCursors(previousCursors.slice(0, -1));
-    navigate(runsListHref(filter, back || undefined));
+    navigate(runsListHref(filter, { limit, cursor: back || undefined }));
   };
 
   return (
