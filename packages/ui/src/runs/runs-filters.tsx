@@ -70,9 +70,10 @@ export function RunsFilters({ filter, projects, onChange }: RunsFiltersProps) {
           </label>
         ))}
       </fieldset>
-      <label class="field">
-        <span>Project</span>
+      <div class="field">
+        <label for="filter-project">Project</label>
         <select
+          id="filter-project"
           name="project"
           value={filter.project ?? ''}
           onChange={(event) =>
@@ -86,38 +87,41 @@ export function RunsFilters({ filter, projects, onChange }: RunsFiltersProps) {
             </option>
           ))}
         </select>
-      </label>
-      <label class="field">
-        <span>Submitted from</span>
+      </div>
+      <div class="field">
+        <label for="filter-from">Submitted from</label>
         <input
           type="datetime-local"
+          id="filter-from"
           name="from"
           value={toLocalInput(filter.from)}
           onChange={(event) =>
             setField('from', fromLocalInput(event.currentTarget.value))
           }
         />
-      </label>
-      <label class="field">
-        <span>Submitted to</span>
+      </div>
+      <div class="field">
+        <label for="filter-to">Submitted to</label>
         <input
           type="datetime-local"
+          id="filter-to"
           name="to"
           value={toLocalInput(filter.to)}
           onChange={(event) =>
             setField('to', fromLocalInput(event.currentTarget.value))
           }
         />
-      </label>
-      <label class="field field-grow">
-        <span>Text in id, project or file</span>
+      </div>
+      <div class="field field-grow">
+        <label for="filter-text">Text in id, project or file</label>
         <input
           type="search"
+          id="filter-text"
           name="q"
           value={text}
           onInput={(event) => setText(event.currentTarget.value)}
         />
-      </label>
+      </div>
       <button type="submit">Search</button>
     </form>
   );
