@@ -15,12 +15,13 @@ import {
   api,
   launchBrowser,
   openSignedIn,
+  publishRunEvent,
+  seriousAxeFindings,
   startUiStack,
   type UiStack,
 } from '../helpers/ui-stack.js';
 
 const SCREENSHOTS = join(REPO_ROOT, 'docs/ui');
-const AXE = join(REPO_ROOT, 'node_modules/axe-core/axe.min.js');
 /** Runs made of events this test publishes: inert, but listed. */
 const PAGING_PROJECT = 'ui-paging';
 const PAGING_RUNS = 5;
@@ -38,11 +39,7 @@ let failingRunId: string;
 async function publishEvent(
   fields: { type: string; runId: string } & Record<string, unknown>,
 ): Promise<void> {
-  const event = { schema: SCHEMA_VERSION, at: Date.now(), ...fields };
-  await raw.js.publish(
-    Subjects.event(fields.runId, fields.type),
-    encode('event', event as RunEvent),
-  );
+  await publishRunEvent(raw, fields);
 }
 
 /** Submits a project file and waits for its run to end. */
@@ -52,22 +49,6 @@ async function runToTheEnd(file: string): Promise<string> {
     if (event.type === 'run.finished') break;
   }
   return run.runId;
-}
-
-/** Serious and critical findings of axe on the page as it is. */
-async function seriousAxeFindings(): Promise<string[]> {
-  await page.addScriptTag({ path: AXE });
-  // Runs in the page, whose DOM types this file does not include.
-  const violations = (await page.evaluate(`axe.run().then((result) =>
-    result.violations.map(({ id, impact, nodes }) =>
-      ({ id, impact, count: nodes.length })))`)) as {
-    id: string;
-    impact: string;
-    count: number;
-  }[];
-  return violations
-    .filter(({ impact }) => impact === 'serious' || impact === 'critical')
-    .map(({ id, impact, count }) => `${id} (${impact}, ${count})`);
 }
 
 function row(runId: string) {
@@ -144,7 +125,7 @@ describe('the web UI', () => {
     expect(await row('ui-paging-1').textContent()).toMatch(/cancelled/);
 
     await page.screenshot({ path: join(SCREENSHOTS, 'runs.png') });
-    expect(await seriousAxeFindings()).toEqual([]);
+    expect(await seriousAxeFindings(page)).toEqual([]);
   });
 
   it('filters by status, project and text, and pages with the cursor', async () => {
@@ -237,7 +218,7 @@ describe('the web UI', () => {
       .first()
       .waitFor();
     await page.screenshot({ path: join(SCREENSHOTS, 'run-graph.png') });
-    expect(await seriousAxeFindings()).toEqual([]);
+    expect(await seriousAxeFindings(page)).toEqual([]);
 
     await page.getByRole('tab', { name: 'Timeline' }).click();
     await page.waitForURL(/tab=timeline/);
@@ -248,7 +229,7 @@ describe('the web UI', () => {
     await page.locator('.timeline-attempt .bar').first().hover();
     await page.getByRole('tooltip').waitFor();
     await page.screenshot({ path: join(SCREENSHOTS, 'run-timeline.png') });
-    expect(await seriousAxeFindings()).toEqual([]);
+    expect(await seriousAxeFindings(page)).toEqual([]);
 
     await page.getByRole('tab', { name: 'Events' }).click();
     await page.locator('.event-row').first().waitFor();
@@ -264,7 +245,7 @@ describe('the web UI', () => {
       `"runId": "${helloRunId}"`,
     );
     await page.screenshot({ path: join(SCREENSHOTS, 'run-events.png') });
-    expect(await seriousAxeFindings()).toEqual([]);
+    expect(await seriousAxeFindings(page)).toEqual([]);
   });
 
   it('lets an operator cancel a running run: pending, then confirmed', async () => {
