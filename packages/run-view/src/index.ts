@@ -16,3 +16,5 @@ export type {
   TaskState,
   TaskStatus,
 } from './run-state.js';
+export type { StyledSpan, TextStyle } from './terminal-text.js';
+export { styledSpans, visibleText } from './terminal-text.js';

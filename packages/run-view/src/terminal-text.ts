@@ -1,0 +1,362 @@
+/**
+ * What a terminal shows of one line of raw output: the text with its
+ * escape sequences applied and removed, and carriage returns acting as
+ * they do on a terminal (what follows overwrites the line from its
+ * start). Pure string work, for the log-collector's search and the web
+ * UI's log viewer alike.
+ */
+import { paletteColour, rgbColour } from './terminal-colors.js';
+
+/** The look of a run of text, as the SGR sequences before it set it. */
+export interface TextStyle {
+  /** Foreground colour, a CSS colour; the viewer's own when absent. */
+  fg?: string;
+  /** Background colour, a CSS colour; none when absent. */
+  bg?: string;
+  bold?: boolean;
+  dim?: boolean;
+  italic?: boolean;
+  underline?: boolean;
+  /** Swap foreground and background (SGR 7). */
+  inverse?: boolean;
+  strike?: boolean;
+}
+
+/** A run of visible text in one style. */
+export interface StyledSpan extends TextStyle {
+  text: string;
+}
+
+const ESC = 0x1b;
+const BEL = 0x07;
+const CR = 0x0d;
+const TAB = 0x09;
+
+/** C0 controls but tab: a line without any shows as it is. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: they are the point
+const CONTROLS = /[\u0000-\u0008\u000a-\u001f]/;
+
+/**
+ * The text a terminal shows for `line`: every escape sequence (CSI,
+ * private modes included; OSC ending in BEL or ESC \; any other ESC
+ * sequence) and C0 control but tab removed, carriage returns collapsed
+ * (`"abcdef\rXY"` shows `"XYcdef"`, `"10%\r20%\r100%"` shows `"100%"`,
+ * a trailing `"\r"` changes nothing) and erase-in-line (`ESC [ K`)
+ * applied.
+ *
+ * @example
+ * ```ts
+ * visibleText('\x1b[32mok\x1b[0m 10%\r\x1b[Kdone'); // 'done'
+ * ```
+ */
+export function visibleText(line: string): string {
+  if (!CONTROLS.test(line)) {
+    return line;
+  }
+  const canvas = new LineCanvas();
+  render(line, canvas);
+  return canvas.chars.join('');
+}
+
+/**
+ * The visible text of `line` (see {@link visibleText}) cut into spans of
+ * one style each, as SGR sequences set it: bold, dim, italic, underline,
+ * inverse, strike-through, the 16 colours, the 256-colour palette and
+ * 24-bit colours, as CSS colours that read well on a dark background.
+ * Every line starts unstyled.
+ *
+ * @example
+ * ```ts
+ * styledSpans('\x1b[1;31mFAIL\x1b[0m test');
+ * // [{ text: 'FAIL', fg: '#e06c75', bold: true }, { text: ' test' }]
+ * ```
+ */
+export function styledSpans(line: string): StyledSpan[] {
+  if (!CONTROLS.test(line)) {
+    return line === '' ? [] : [{ text: line }];
+  }
+  const canvas = new LineCanvas();
+  render(line, canvas);
+
+  const spans: StyledSpan[] = [];
+  let start = 0;
+  for (let at = 1; at <= canvas.chars.length; at++) {
+    const style = canvas.styles[start] ?? UNSTYLED;
+    if (
+      at === canvas.chars.length ||
+      !sameStyle(style, canvas.styles[at] ?? UNSTYLED)
+    ) {
+      spans.push({ text: canvas.chars.slice(start, at).join(''), ...style });
+      start = at;
+    }
+  }
+  return spans;
+}
+
+const UNSTYLED: TextStyle = Object.freeze({});
+
+/** One terminal line: a character and its style per column, a cursor. */
+class LineCanvas {
+  readonly chars: string[] = [];
+  readonly styles: TextStyle[] = [];
+  style: TextStyle = UNSTYLED;
+  column = 0;
+
+  write(text: string): void {
+    for (const char of text) {
+      this.chars[this.column] = char;
+      this.styles[this.column] = this.style;
+      this.column++;
+    }
+  }
+
+  /** Erase in line: 0 from the cursor on, 1 up to it, 2 all of it. */
+  erase(mode: number): void {
+    if (mode === 0) {
+      this.chars.length = Math.min(this.chars.length, this.column);
+      this.styles.length = this.chars.length;
+      return;
+    }
+    const end =
+      mode === 1
+        ? Math.min(this.chars.length, this.column + 1)
+        : this.chars.length;
+    for (let at = 0; at < end; at++) {
+      this.chars[at] = ' ';
+      this.styles[at] = UNSTYLED;
+    }
+  }
+}
+
+/** Plays `line` onto `canvas`. */
+function render(line: string, canvas: LineCanvas): void {
+  let at = 0;
+  while (at < line.length) {
+    const code = line.charCodeAt(at);
+    if (code === ESC) {
+      at = playEscape(line, at, canvas);
+    } else if (code === CR) {
+      canvas.column = 0;
+      at++;
+    } else if (code < 0x20 && code !== TAB) {
+      at++;
+    } else {
+      let end = at + 1;
+      while (end < line.length && !isControl(line.charCodeAt(end))) {
+        end++;
+      }
+      canvas.write(line.slice(at, end));
+      at = end;
+    }
+  }
+}
+
+function isControl(code: number): boolean {
+  return code < 0x20 && code !== TAB;
+}
+
+/**
+ * Applies the escape sequence that starts at `at` (an ESC) and returns
+ * where the text after it starts; a sequence cut off by the line's end
+ * takes the rest of the line.
+ */
+function playEscape(line: string, at: number, canvas: LineCanvas): number {
+  const kind = line.charCodeAt(at + 1);
+  if (Number.isNaN(kind)) {
+    return line.length;
+  }
+  if (kind === 0x5b) {
+    return playCsi(line, at + 2, canvas);
+  }
+  // OSC, DCS, SOS, PM and APC carry a string up to BEL or ESC \.
+  if (
+    kind === 0x5d ||
+    kind === 0x50 ||
+    kind === 0x58 ||
+    kind === 0x5e ||
+    kind === 0x5f
+  ) {
+    return stringEnd(line, at + 2);
+  }
+  // Others: intermediate bytes, then one final byte (ESC ( B, ESC 7…).
+  let end = at + 1;
+  while (end < line.length && isIntermediate(line.charCodeAt(end))) {
+    end++;
+  }
+  return Math.min(end + 1, line.length);
+}
+
+function isIntermediate(code: number): boolean {
+  return code >= 0x20 && code <= 0x2f;
+}
+
+/** Where an OSC-like string that starts at `from` ends. */
+function stringEnd(line: string, from: number): number {
+  for (let at = from; at < line.length; at++) {
+    const code = line.charCodeAt(at);
+    if (code === BEL) {
+      return at + 1;
+    }
+    if (code === ESC) {
+      // ESC \ ends the string; another ESC aborts it and starts anew.
+      return line.charCodeAt(at + 1) === 0x5c ? at + 2 : at;
+    }
+  }
+  return line.length;
+}
+
+/** Applies the CSI sequence whose parameters start at `from`. */
+function playCsi(line: string, from: number, canvas: LineCanvas): number {
+  let at = from;
+  while (at < line.length) {
+    const code = line.charCodeAt(at);
+    if (code >= 0x40 && code <= 0x7e) {
+      const params = line.slice(from, at);
+      const privateMode = /^[<=>?]/.test(params);
+      if (code === 0x6d && !privateMode) {
+        canvas.style = applySgr(canvas.style, params);
+      } else if (code === 0x4b && !privateMode) {
+        canvas.erase(Number(params) || 0);
+      }
+      return at + 1;
+    }
+    if (code < 0x20 || code > 0x3f) {
+      // Not a CSI byte: the sequence is broken off here.
+      return at;
+    }
+    at++;
+  }
+  return line.length;
+}
+
+/** The style after the SGR sequence with `params` (`"1;31"`). */
+function applySgr(style: TextStyle, params: string): TextStyle {
+  const parts = params === '' ? ['0'] : params.split(';');
+  let next: TextStyle = { ...style };
+  for (let index = 0; index < parts.length; index++) {
+    const part = parts[index] ?? '';
+    if (part.includes(':')) {
+      // ITU form: 38:5:n, 38:2::r:g:b or 38:2:r:g:b, 4:3 (curly).
+      const sub = part.split(':').map((value) => Number(value) || 0);
+      const code = sub[0] ?? 0;
+      if (code === 38 || code === 48) {
+        const rgb = sub.length >= 6 ? sub.slice(3) : sub.slice(2);
+        setColour(next, code, sub[1], sub[2], rgb);
+      } else if (code === 4) {
+        next = withFlag(next, 'underline', sub[1] !== 0);
+      }
+      continue;
+    }
+    const code = part === '' ? 0 : Number(part);
+    if (code === 38 || code === 48) {
+      const mode = Number(parts[index + 1]);
+      if (mode === 5) {
+        setColour(next, code, 5, Number(parts[index + 2]), []);
+        index += 2;
+      } else if (mode === 2) {
+        const rgb = parts.slice(index + 2, index + 5).map(Number);
+        setColour(next, code, 2, undefined, rgb);
+        index += 4;
+      } else {
+        index += 1;
+      }
+      continue;
+    }
+    next = applyCode(next, code);
+  }
+  return next;
+}
+
+/** Sets the extended colour of SGR 38 or 48. */
+function setColour(
+  style: TextStyle,
+  code: number,
+  mode: number | undefined,
+  index: number | undefined,
+  rgb: readonly number[],
+): void {
+  let colour: string | undefined;
+  if (mode === 5 && index !== undefined) {
+    colour = paletteColour(index);
+  } else if (mode === 2 && rgb.length >= 3) {
+    colour = rgbColour(rgb[0] ?? 0, rgb[1] ?? 0, rgb[2] ?? 0);
+  }
+  if (colour !== undefined) {
+    style[code === 38 ? 'fg' : 'bg'] = colour;
+  }
+}
+
+/** The style after one plain SGR code. */
+function applyCode(style: TextStyle, code: number): TextStyle {
+  if (code === 0) {
+    return {};
+  }
+  if ((code >= 30 && code <= 37) || (code >= 90 && code <= 97)) {
+    const colour = paletteColour(code >= 90 ? code - 82 : code - 30);
+    return colour === undefined ? style : { ...style, fg: colour };
+  }
+  if ((code >= 40 && code <= 47) || (code >= 100 && code <= 107)) {
+    const colour = paletteColour(code >= 100 ? code - 92 : code - 40);
+    return colour === undefined ? style : { ...style, bg: colour };
+  }
+  switch (code) {
+    case 1:
+      return withFlag(style, 'bold', true);
+    case 2:
+      return withFlag(style, 'dim', true);
+    case 3:
+      return withFlag(style, 'italic', true);
+    case 4:
+      return withFlag(style, 'underline', true);
+    case 7:
+      return withFlag(style, 'inverse', true);
+    case 9:
+      return withFlag(style, 'strike', true);
+    case 22:
+      return withFlag(withFlag(style, 'bold', false), 'dim', false);
+    case 23:
+      return withFlag(style, 'italic', false);
+    case 24:
+      return withFlag(style, 'underline', false);
+    case 27:
+      return withFlag(style, 'inverse', false);
+    case 29:
+      return withFlag(style, 'strike', false);
+    case 39:
+      return without(style, 'fg');
+    case 49:
+      return without(style, 'bg');
+    default:
+      // Blink, conceal, fonts, overline…: not shown.
+      return style;
+  }
+}
+
+type Flag = 'bold' | 'dim' | 'italic' | 'underline' | 'inverse' | 'strike';
+
+function withFlag(style: TextStyle, flag: Flag, on: boolean): TextStyle {
+  return on ? { ...style, [flag]: true } : without(style, flag);
+}
+
+function without(style: TextStyle, key: keyof TextStyle): TextStyle {
+  if (style[key] === undefined) {
+    return style;
+  }
+  const { [key]: _removed, ...rest } = style;
+  return rest;
+}
+
+const STYLE_KEYS: ReadonlyArray<keyof TextStyle> = [
+  'fg',
+  'bg',
+  'bold',
+  'dim',
+  'italic',
+  'underline',
+  'inverse',
+  'strike',
+];
+
+function sameStyle(a: TextStyle, b: TextStyle): boolean {
+  return a === b || STYLE_KEYS.every((key) => a[key] === b[key]);
+}
