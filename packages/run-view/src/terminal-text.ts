@@ -53,6 +53,14 @@ export function visibleText(line: string): string {
   if (!CONTROLS.test(line)) {
     return line;
   }
+  // A line of a CRLF log: the "\r" at its end overwrites nothing.
+  const lastIndex = line.length - 1;
+  if (line.indexOf('\r') === lastIndex) {
+    const text = line.slice(0, lastIndex);
+    if (!CONTROLS.test(text)) {
+      return text;
+    }
+  }
   const canvas = new LineCanvas();
   render(line, canvas);
   return canvas.chars.join('');
