@@ -112,20 +112,12 @@ export class LineSearch {
     if (this.#needle.includes('\n')) {
       return;
     }
-    const text = block.toString('utf8');
-
-    if (CONTROLS.test(text)) {
-      let start = 0;
-      for (let line = firstLine; start < text.length; line++) {
-        const end = text.indexOf('\n', start);
-        this.#searchLine(text.slice(start, end), line);
-        start = end + 1;
-      }
-      return;
-    }
-
-    // Nothing to remove or overwrite: the lines show as they are, and
-    // one search over the block finds every line's occurrences.
+    const raw = block.toString('utf8');
+    // The block as it shows, line for line: one search over it finds
+    // every line's occurrences, and none spans lines.
+    const text = CONTROLS.test(raw)
+      ? raw.split('\n').map(visibleText).join('\n')
+      : raw;
     const haystack = this.#options.caseSensitive ? text : text.toLowerCase();
     let found = haystack.indexOf(this.#needle);
     let line = firstLine;

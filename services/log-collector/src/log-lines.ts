@@ -13,7 +13,7 @@ export const DEFAULT_LINES = 1_000;
  * Chunks asked of the stream at first by a line read: a few chunks hold
  * the lines of one reply; the batches grow when they do not.
  */
-const LINE_READ_FIRST_BATCH = 4;
+const LINE_READ_FIRST_BATCH = 2;
 
 /** Lines of one attempt's output, as a line or tail reply holds them. */
 export interface LogLines {
