@@ -42,6 +42,10 @@ describe('visibleText', () => {
     expect(visibleText('done\r')).toBe('done');
     expect(visibleText('\x1b[32m50%\x1b[0m\r\x1b[32m100%\x1b[0m')).toBe('100%');
     expect(visibleText('漢字🚀\rx')).toBe('x字🚀');
+    expect(visibleText('\x1b[32mok\x1b[0m done\r')).toBe('ok done');
+    expect(visibleText('ab\r\r')).toBe('ab');
+    expect(visibleText('\x1b[1mabc\x1b[0m\r\x1b[31mX\x1b[0m')).toBe('Xbc');
+    expect(visibleText('a\rbc\rd')).toBe('dc');
   });
 
   it('applies erase in line', () => {
