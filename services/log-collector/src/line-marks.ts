@@ -80,13 +80,19 @@ export function addLineMark(
 
 /**
  * Where a read of line `line` (from 1) starts: the last mark whose chunk
- * starts at or before that line, or `undefined` when none does.
+ * starts before that line does, or `undefined` when no mark does.
+ *
+ * A chunk after `mark.line` newlines starts somewhere in line
+ * `mark.line + 1`, maybe in its middle, so only a chunk that starts in
+ * an earlier line is sure to hold that line's start. The first mark, the
+ * attempt's first chunk, starts line 1 and so precedes every line.
  */
 export function lineMarkBefore(
   marks: readonly LineMark[],
   line: number,
 ): LineMark | undefined {
-  return marks.findLast((mark) => mark.line < line);
+  const found = marks.findLast((mark) => mark.line + 1 < line);
+  return found ?? marks[0];
 }
 
 /** The lines of an output whose newlines and open line the entry counts. */

@@ -144,6 +144,25 @@ describe('log lines', () => {
     expect(byDefault.lines).toHaveLength(1_000);
   });
 
+  it('reads a line whole when a marked chunk starts in its middle', async () => {
+    const entry = await indexEntryWhen(
+      river,
+      'run-lines.build-0.1',
+      () => true,
+    );
+    for (const mark of entry?.lineMarks ?? []) {
+      for (const line of [mark.line, mark.line + 1, mark.line + 2]) {
+        const reply = await lineQuery('run-lines', 'build-0', {
+          line: Math.max(line, 1),
+          lines: 2,
+        });
+        expect(reply.lines).toEqual(
+          lines.slice(Math.max(line, 1) - 1, Math.max(line, 1) + 1),
+        );
+      }
+    }
+  });
+
   it('reads the last lines with tail', async () => {
     const tail = await lineQuery('run-lines', 'build-0', { tail: 25 });
     expect(tail.firstLine).toBe(4_976);
@@ -208,10 +227,14 @@ describe('log lines', () => {
 
   it('keeps a reply under 512 KiB of text and lets the client ask on', async () => {
     const long = `${'y'.repeat(99_999)}\n`;
+    // Line 9 takes 11 chunks, each of them marked.
+    const wide = Array.from({ length: 11 }, (_, seq) =>
+      chunk('run-wide', 'task-0', seq + 1, encoder.encode('z'.repeat(65_536))),
+    );
     await publishChunks(river, [
       chunk('run-wide', 'task-0', 0, encoder.encode(long.repeat(8))),
-      chunk('run-wide', 'task-0', 1, encoder.encode('z'.repeat(700_000))),
-      chunk('run-wide', 'task-0', 2, encoder.encode('\nend'), { last: true }),
+      ...wide,
+      chunk('run-wide', 'task-0', 12, encoder.encode('\nend'), { last: true }),
     ]);
     await indexEntryWhen(river, 'run-wide.task-0.1', (e) => e.complete);
     const first = await lineQuery('run-wide', 'task-0', { line: 1 });
@@ -220,9 +243,9 @@ describe('log lines', () => {
     const next = await lineQuery('run-wide', 'task-0', { line: 6 });
     expect(next.lines).toHaveLength(3);
     // A line longer than a reply is cut to fit.
-    const wide = await lineQuery('run-wide', 'task-0', { line: 9 });
-    expect(wide.lines?.[0]).toBe('z'.repeat(512 * 1024));
-    expect(wide.lines).toHaveLength(1);
+    const cut = await lineQuery('run-wide', 'task-0', { line: 9 });
+    expect(cut.lines?.[0]).toBe('z'.repeat(512 * 1024));
+    expect(cut.lines).toHaveLength(1);
     const tail = await lineQuery('run-wide', 'task-0', { tail: 3 });
     expect(tail).toMatchObject({ firstLine: 10, lines: ['end'] });
   });
