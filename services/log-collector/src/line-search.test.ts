@@ -71,6 +71,27 @@ describe('lines of output pushed in pieces', () => {
     }
   });
 
+  it('find a text that colours split, in blocks with and without carriage returns', () => {
+    const coloured = Buffer.from(
+      'a nee\x1b[1;31mdle\x1b[0m\nplain needle\n\x1b[2Kno\x1b[0m\n',
+    );
+    const withReturns = Buffer.concat([
+      coloured,
+      Buffer.from('needle 10%\rneedle 100%\n'),
+    ]);
+    for (const [bytes, hits] of [
+      [coloured, 2],
+      [withReturns, 3],
+    ] as const) {
+      const search = new LineSearch('needle', {
+        caseSensitive: true,
+        maxHits: 10,
+      });
+      search.push(bytes);
+      expect(search.finish().hits).toBe(hits);
+    }
+  });
+
   it('count lines after the window without keeping them', () => {
     const collector = new LineCollector({
       first: 11,
