@@ -5,6 +5,7 @@ import fanOut from './fan-out.mjs';
 import graphs from './graphs.mjs';
 import isolation from './isolation.mjs';
 import latency from './latency.mjs';
+import logView from './log-view.mjs';
 import logs from './logs.mjs';
 import scaleOut from './scale-out.mjs';
 
@@ -17,4 +18,5 @@ export const SCENARIOS = [
   isolation,
   cache,
   fairness,
+  logView,
 ];
