@@ -10,6 +10,7 @@ import {
 import { RiverClient } from '@river/sdk/client';
 import type { GatewayConfig } from './config.js';
 import { EventHub } from './event-hub.js';
+import { LayoutCache } from './http/graph-api.js';
 import { createGatewayServer } from './http/server.js';
 import { defaultUiDir } from './http/static-files.js';
 import { RunSnapshots } from './run-snapshots.js';
@@ -78,6 +79,7 @@ export async function startGateway(
     index,
     connection,
     snapshots: new RunSnapshots(connection),
+    layouts: new LayoutCache(),
     client,
     heartbeatMs: config.heartbeatMs,
   });

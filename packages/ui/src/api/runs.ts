@@ -1,5 +1,6 @@
 /** The gateway's run routes, typed. */
 import type {
+  GraphLayout,
   RunDetail,
   RunStatus,
   RunSummary,
@@ -109,8 +110,8 @@ export function fetchRunEvents(
 export async function fetchRunGraph(
   runId: string,
   signal?: AbortSignal,
-): Promise<unknown> {
-  const answer = await requestJson<{ layout: unknown }>(
+): Promise<GraphLayout> {
+  const answer = await requestJson<{ layout: GraphLayout }>(
     'GET',
     runUrl(runId, '/graph'),
     undefined,

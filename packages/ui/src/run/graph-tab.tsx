@@ -2,7 +2,7 @@
  * The Graph tab: the job graph (laid out by the gateway), a "Failed only"
  * filter, and the panel of the job clicked (`?job=` in the URL).
  */
-import type { RunDetail } from '@river/run-view';
+import type { GraphLayout, RunDetail } from '@river/run-view';
 import { useEffect, useState } from 'preact/hooks';
 import { fetchRunGraph } from '../api/runs.js';
 import { JobGraphView } from './job-graph-view.js';
@@ -21,7 +21,7 @@ export interface GraphTabProps {
 export function GraphTab(props: GraphTabProps) {
   const { detail, selectedJob, onSelectJob } = props;
   const runId = detail.summary.runId;
-  const [layout, setLayout] = useState<unknown>(undefined);
+  const [layout, setLayout] = useState<GraphLayout | undefined>(undefined);
   const [error, setError] = useState<string | undefined>(undefined);
   const [failedOnly, setFailedOnly] = useState(false);
   const jobCount = detail.jobs.length;

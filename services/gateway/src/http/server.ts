@@ -6,6 +6,7 @@ import {
 } from 'node:http';
 import type { Logger } from '@river/protocol/internal';
 import type { TokenTable } from '../tokens.js';
+import { type GraphSources, getRunGraph } from './graph-api.js';
 import { type LiveStreamSources, serveLiveStream } from './live-stream.js';
 import { handleLogRequest, type LogApiSources } from './log-api.js';
 import { idParam } from './params.js';
@@ -25,7 +26,8 @@ import { serveUi } from './static-files.js';
 export interface ServerSources
   extends RunsApiSources,
     LiveStreamSources,
-    LogApiSources {
+    LogApiSources,
+    GraphSources {
   tokens: TokenTable;
   uiDir: string;
   log: Logger;
@@ -84,6 +86,10 @@ async function handle(
     }
     if (rest === 'events' && get) {
       await getRunEvents(res, url, runId, sources);
+      return;
+    }
+    if (rest === 'graph' && get) {
+      await getRunGraph(res, runId, sources);
       return;
     }
     if (rest === 'cancel' && method === 'POST') {

@@ -1,0 +1,48 @@
+import type { ServerResponse } from 'node:http';
+import {
+  type GraphLayout,
+  graphShapeKey,
+  layoutJobGraph,
+} from '@river/run-view';
+import { sendJson } from './respond.js';
+import type { RunsApiSources } from './runs-api.js';
+import { requireRun } from './runs-api.js';
+
+/** Graph shapes whose layout stays in memory. */
+const CACHED_LAYOUTS = 32;
+
+/** Layouts by graph shape, the most recently used last. */
+export class LayoutCache {
+  readonly #layouts = new Map<string, GraphLayout>();
+
+  /** The layout of `jobs`' graph, computed once per shape. */
+  layout(jobs: ReadonlyArray<{ name: string; needs: readonly string[] }>) {
+    const key = graphShapeKey(jobs);
+    let layout = this.#layouts.get(key);
+    this.#layouts.delete(key);
+    layout ??= layoutJobGraph(jobs);
+    this.#layouts.set(key, layout);
+    if (this.#layouts.size > CACHED_LAYOUTS) {
+      const oldest = this.#layouts.keys().next().value;
+      if (oldest !== undefined) {
+        this.#layouts.delete(oldest);
+      }
+    }
+    return layout;
+  }
+}
+
+/** What the graph route reads. */
+export interface GraphSources extends RunsApiSources {
+  layouts: LayoutCache;
+}
+
+/** `GET /api/runs/<id>/graph`: the laid-out job graph of the run. */
+export async function getRunGraph(
+  res: ServerResponse,
+  runId: string,
+  sources: GraphSources,
+): Promise<void> {
+  const run = await requireRun(runId, sources);
+  sendJson(res, 200, { layout: sources.layouts.layout(run.jobs) });
+}
