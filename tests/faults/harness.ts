@@ -26,8 +26,8 @@ export const FAULT_KINDS: readonly FaultKind[] = [
   'nats-server',
 ];
 
-/** How many of each service the stack runs. */
-const REPLICAS: Record<ServiceName, number> = {
+/** How many of each service the stack runs; the gateway plays no part. */
+const REPLICAS: Partial<Record<ServiceName, number>> = {
   controller: 2,
   scheduler: 1,
   sandbox: 2,

@@ -1,6 +1,11 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { embeddedRoleEnv, type LocalStack, startLocalStack } from '@river/cli';
+import {
+  embeddedRoleEnv,
+  type LocalStack,
+  type ServiceName,
+  startLocalStack,
+} from '@river/cli';
 
 /** The repository's root directory. */
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -41,7 +46,11 @@ export const TEST_SERVICE_ENV = {
  * tests can look at everything, while {@link river} runs as `sdk`.
  */
 export async function startTestStack(
-  options: { storeDir?: string; env?: NodeJS.ProcessEnv } = {},
+  options: {
+    storeDir?: string;
+    env?: NodeJS.ProcessEnv;
+    services?: readonly ServiceName[];
+  } = {},
 ): Promise<LocalStack> {
   return startLocalStack({
     ...options,

@@ -18,6 +18,7 @@ export {
   startEmbeddedNats,
 } from './embedded-nats.js';
 export { describeEvent } from './format.js';
+export type { GatewayAccess } from './gateway-access.js';
 export type { RoleName, RolePermissions } from './nats-rights/roles.js';
 export {
   FIXED_ROLES,
@@ -38,6 +39,7 @@ export {
 } from './nats-rights/server-config.js';
 export type { ServiceName, ServiceProcess } from './services.js';
 export {
+  CORE_SERVICES,
   SERVICE_PACKAGES,
   serviceBin,
   startServiceProcess,

@@ -48,7 +48,7 @@ Commands:
   retry <runId> [--untrusted scope] [--json] [--quiet]
                                      run a run again, reusing the tasks
                                      that succeeded; follow it as run does
-  dev [--store <dir>]                run NATS and the four services
+  dev [--store <dir>]                run NATS, the services and the web UI
   status [--json]                    each pool's waiting tasks, queues,
                                      slots in use and live sandboxes
   sandbox [--pool p] [--labels a,b] [--slots n]

@@ -12,16 +12,25 @@ const SERVICE_DRAIN_MS = 3_000;
 /** How long a hurried service may take before it is killed. */
 const SERVICE_HURRIED_MS = 7_000;
 
-/** The four services, by name, with the package holding each bin. */
+/** River's services, by name, with the package holding each bin. */
 export const SERVICE_PACKAGES = {
   controller: '@river/controller',
   scheduler: '@river/scheduler',
   sandbox: '@river/sandbox',
   'log-collector': '@river/log-collector',
+  gateway: '@river/gateway',
 } as const;
 
 /** One of River's services. */
 export type ServiceName = keyof typeof SERVICE_PACKAGES;
+
+/** The services that run tasks; the gateway only serves the web UI. */
+export const CORE_SERVICES: readonly ServiceName[] = [
+  'controller',
+  'scheduler',
+  'sandbox',
+  'log-collector',
+];
 
 /** A service running as its own process. */
 export interface ServiceProcess {

@@ -7,9 +7,10 @@ import {
   type EmbeddedNatsOptions,
   startEmbeddedNats,
 } from './embedded-nats.js';
+import { type GatewayAccess, localGatewayAccess } from './gateway-access.js';
 import type { RoleName } from './nats-rights/roles.js';
 import {
-  SERVICE_PACKAGES,
+  CORE_SERVICES,
   type ServiceName,
   type ServiceProcess,
   startServiceProcess,
@@ -18,6 +19,8 @@ import {
 /** NATS plus the four services, started on this machine. */
 export interface LocalStack {
   natsUrl: string;
+  /** Set when the gateway was among the services: the UI's address. */
+  gateway: GatewayAccess | undefined;
   /** Set when River started its own nats-server. */
   embedded: EmbeddedNats | undefined;
   services: ServiceProcess[];
@@ -43,7 +46,10 @@ export interface LocalStackOptions {
   storeDir?: string;
   /** Extra environment for the services, for example RIVER_SLOTS. */
   env?: NodeJS.ProcessEnv;
-  /** Services to start; all four unless named. */
+  /**
+   * Services to start; the four that run tasks unless named. Name
+   * `gateway` too for the web UI.
+   */
   services?: readonly ServiceName[];
   /** Keep the services' log directory after `stop()` (default false). */
   keepLogs?: boolean;
@@ -96,9 +102,17 @@ export async function startLocalStack(
   const logDir = await mkdtemp(join(tmpdir(), 'river-logs-'));
   await mkdir(logDir, { recursive: true });
 
+  const names = options.services ?? CORE_SERVICES;
+  const gateway = names.includes('gateway')
+    ? await localGatewayAccess({ ...process.env, ...options.env })
+    : undefined;
   const services: ServiceProcess[] = [];
   const startOne = (name: ServiceName) =>
-    startServiceProcess(name, { ...options.env, NATS_URL: natsUrl }, logDir);
+    startServiceProcess(
+      name,
+      { ...options.env, ...gateway?.env, NATS_URL: natsUrl },
+      logDir,
+    );
   let stopping = false;
   const stop = async () => {
     stopping = true;
@@ -108,12 +122,9 @@ export async function startLocalStack(
       await rm(logDir, { recursive: true, force: true });
     }
   };
-  const names = options.services ?? Object.keys(SERVICE_PACKAGES);
   // Every start is waited for, so that the services that did start are
   // stopped again when another one failed, not left running.
-  const starts = await Promise.allSettled(
-    (names as ServiceName[]).map(startOne),
-  );
+  const starts = await Promise.allSettled(names.map(startOne));
   for (const start of starts) {
     if (start.status === 'fulfilled') {
       services.push(start.value);
@@ -136,5 +147,5 @@ export async function startLocalStack(
     }
     return fresh;
   };
-  return { natsUrl, embedded, services, logDir, restart, stop };
+  return { natsUrl, gateway, embedded, services, logDir, restart, stop };
 }

@@ -4,15 +4,18 @@
  *
  * @packageDocumentation
  */
-export type {
-  AttemptState,
-  EventRecord,
-  JobState,
-  JobStatus,
-  RunDetail,
-  RunStatus,
-  RunSummary,
-  SequencedRecord,
-  TaskState,
-  TaskStatus,
+export {
+  type AttemptState,
+  type EventRecord,
+  foldRun,
+  foldSummary,
+  isRunFinished,
+  type JobState,
+  type JobStatus,
+  type RunDetail,
+  type RunStatus,
+  type RunSummary,
+  type SequencedRecord,
+  type TaskState,
+  type TaskStatus,
 } from './run-state.js';

@@ -26,6 +26,7 @@ export const FIXED_ROLES = [
   'controller',
   'scheduler',
   'log-collector',
+  'gateway',
   'sdk',
 ] as const;
 
@@ -44,7 +45,7 @@ export function sandboxRole(pool: string): RoleName {
 
 /** The role a service runs as; a sandbox's depends on its pool. */
 export function serviceRole(
-  service: 'controller' | 'scheduler' | 'sandbox' | 'log-collector',
+  service: 'controller' | 'scheduler' | 'sandbox' | 'log-collector' | 'gateway',
   pool = 'default',
 ): RoleName {
   return service === 'sandbox' ? sandboxRole(pool) : service;
@@ -338,6 +339,30 @@ function sdk(): string[] {
 }
 
 /**
+ * The web UI's gateway reads every event and asks the log-collector; an
+ * operator's cancel writes the cancels bucket, and a retry submits the
+ * retried run's bundle again, after checking that it is still stored.
+ */
+function gateway(): string[] {
+  const { submissions, events: eventStream } = Streams;
+  return [
+    ...lookUp(
+      submissions,
+      eventStream,
+      `OBJ_${Buckets.bundles}`,
+      `OBJ_${Buckets.artifacts}`,
+      `KV_${Buckets.cancels}`,
+    ),
+    Subjects.submit,
+    Subjects.logQuery,
+    ...follow(eventStream, Subjects.allEvents),
+    `${API}.DIRECT.GET.OBJ_${Buckets.bundles}.$O.${Buckets.bundles}.M.*`,
+    `${API}.DIRECT.GET.OBJ_${Buckets.artifacts}.$O.${Buckets.artifacts}.M.*`,
+    ...kvWrite(Buckets.cancels),
+  ];
+}
+
+/**
  * The NATS permissions of a River role: what each service and client does,
  * and nothing more. Everything a role's lists do not name is refused. A
  * sandbox role pulls its pool's queue without labels and the queue of
@@ -365,6 +390,8 @@ export function rolePermissions(
         ...add(logCollector(), [Subjects.logQuery]),
         allowResponses: true,
       };
+    case 'gateway':
+      return add(gateway());
     case 'sdk':
       return add(sdk());
     default:

@@ -1,0 +1,154 @@
+import { once } from 'node:events';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Subjects, TOKEN_PATTERN } from '@river/protocol';
+import type { Logger, RiverConnection } from '@river/protocol/internal';
+import type { SequencedRecord } from '@river/run-view';
+import type { EventHub } from '../event-hub.js';
+import { readEventRange } from '../event-reader.js';
+import { HttpError, SAFETY_HEADERS } from './respond.js';
+
+/** Events sent per pass before the stream looks at the socket again. */
+const BATCH = 500;
+/** How long a browser waits before it reconnects a dropped stream. */
+const RETRY_MS = 1_000;
+
+/** What a live stream reads from. */
+export interface LiveStreamSources {
+  hub: EventHub;
+  connection: RiverConnection;
+  heartbeatMs: number;
+  log: Logger;
+}
+
+/** A whole number 0 or more from a query or header, or undefined. */
+function sequenceOf(text: string | null | undefined, name: string) {
+  if (text === null || text === undefined || text === '') {
+    return undefined;
+  }
+  if (!/^\d{1,15}$/.test(text)) {
+    throw new HttpError(
+      400,
+      `${name} must be an event sequence (a whole number); it was ` +
+        `${JSON.stringify(text.slice(0, 40))}.`,
+    );
+  }
+  return Number(text);
+}
+
+/**
+ * `/api/stream`: a Server-Sent Events stream of every `run.*` event, and
+ * with `?run=` every event of that run too, each with its stream sequence
+ * as its id. It starts after `?after=` or, on a reconnect, after the
+ * browser's `Last-Event-ID`, so nothing is missed or sent twice. Recent
+ * events come from the shared hub; older ones are read from the stream.
+ *
+ * @throws HttpError 400 for a malformed `run`, `after` or `Last-Event-ID`.
+ */
+export function serveLiveStream(
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  sources: LiveStreamSources,
+): void {
+  const runId = url.searchParams.get('run') ?? undefined;
+  if (runId !== undefined && !TOKEN_PATTERN.test(runId)) {
+    throw new HttpError(400, `run must be a run id; it was ${runId}.`);
+  }
+  const lastEventId = req.headers['last-event-id'];
+  const after =
+    sequenceOf(
+      Array.isArray(lastEventId) ? lastEventId[0] : lastEventId,
+      'Last-Event-ID',
+    ) ??
+    sequenceOf(url.searchParams.get('after'), 'after') ??
+    sources.hub.latestSeq;
+
+  const subject =
+    runId === undefined
+      ? Subjects.event('*', 'run.>')
+      : Subjects.runEvents(runId);
+  const fields = { subject, ...(runId === undefined ? {} : { runId }) };
+  const inScope = (record: SequencedRecord) =>
+    record.event.type.startsWith('run.') || record.event.runId === runId;
+
+  res.writeHead(200, {
+    ...SAFETY_HEADERS,
+    'Content-Type': 'text/event-stream; charset=utf-8',
+    'Cache-Control': 'no-cache, no-transform',
+    Connection: 'keep-alive',
+    // Tells nginx and its kin to pass each event on at once.
+    'X-Accel-Buffering': 'no',
+  });
+  req.socket.setNoDelay(true);
+  res.write(`retry: ${RETRY_MS}\n\n`);
+
+  const closed = new AbortController();
+  req.on('close', () => closed.abort());
+  sources.log.info({ ...fields, after }, 'Live stream opened');
+
+  void pump(res, after, inScope, sources, closed.signal)
+    .then((sent) => sources.log.info({ ...fields, sent }, 'Live stream closed'))
+    .catch((error: unknown) => {
+      sources.log.warn({ ...fields, err: error }, 'Live stream failed');
+      res.destroy();
+    });
+}
+
+async function pump(
+  res: ServerResponse,
+  after: number,
+  inScope: (record: SequencedRecord) => boolean,
+  { hub, connection, heartbeatMs }: LiveStreamSources,
+  closed: AbortSignal,
+): Promise<number> {
+  let cursor = after;
+  let sent = 0;
+  while (!closed.aborted) {
+    let batch = hub.after(cursor, BATCH);
+    if (batch === undefined) {
+      // Behind what memory holds: catch up from the stream itself.
+      const range = await readEventRange(
+        connection,
+        Subjects.allEvents,
+        cursor,
+        BATCH,
+      );
+      batch = range.records;
+      if (batch.length === 0) {
+        cursor = Math.max(range.lastSeq, hub.coveredFrom - 1);
+        continue;
+      }
+    }
+    if (batch.length === 0) {
+      const arrived = await hub.next(heartbeatMs, closed);
+      if (!arrived && !closed.aborted) {
+        await write(res, ': keep-alive\n\n', closed);
+      }
+      continue;
+    }
+    for (const record of batch) {
+      cursor = record.seq;
+      if (inScope(record)) {
+        await write(
+          res,
+          `id: ${record.seq}\nevent: river\ndata: ${JSON.stringify(record.event)}\n\n`,
+          closed,
+        );
+        sent++;
+      }
+    }
+  }
+  return sent;
+}
+
+/** Writes, and waits while the socket's buffer is full. */
+async function write(
+  res: ServerResponse,
+  text: string,
+  closed: AbortSignal,
+): Promise<void> {
+  if (closed.aborted || res.write(text)) {
+    return;
+  }
+  await once(res, 'drain', { signal: closed }).catch(() => undefined);
+}
