@@ -133,6 +133,7 @@ export class LogSession {
       if (!controller.signal.aborted) {
         this.failedAt.set(block, Date.now());
         this.fail(error);
+        this.retryFirstAnswer(first);
       }
     } finally {
       if (this.inFlight.get(block) === controller) {
@@ -142,6 +143,21 @@ export class LogSession {
     if (!this.closed) {
       this.onChange();
     }
+  }
+
+  /**
+   * Nothing shows until a first answer tells the log's size, so a failed
+   * first fetch (the attempt has not written yet) is tried again.
+   */
+  private retryFirstAnswer(first: number): void {
+    if (this.totalLines !== undefined) {
+      return;
+    }
+    setTimeout(() => {
+      if (!this.closed && this.totalLines === undefined) {
+        this.show(first, first + this.store.blockLines - 1);
+      }
+    }, RETRY_FAILED_BLOCK_MS + 50);
   }
 
   private async poll(): Promise<void> {
