@@ -178,6 +178,34 @@ describe('output that is large, long-lined or not UTF-8', () => {
     expect(read?.fromStreamSeq).toBeGreaterThan(70);
   });
 
+  it('serves lines and counts text by lines, both outputs interleaved', async () => {
+    const after = await client.logLines(runId, 'after-1');
+    expect(after).toEqual({
+      lines: ['pr\uFFFD\uFFFDef'],
+      firstLine: 1,
+      totalLines: 1,
+      attempt: 1,
+      complete: true,
+    });
+
+    // The 5 MB line comes cut to what one reply holds; the last line
+    // has no newline and is counted. The stderr bytes, without newline,
+    // fall into whichever line was being written when they were stored
+    // (and take 600 KB as replacement characters, so that line is cut).
+    const loud = await client.logLines(runId, 'loud-1', { tail: 1 });
+    expect(loud).toMatchObject({ firstLine: 2, totalLines: 2 });
+    expect(loud.lines).toHaveLength(1);
+    const first = await client.logLines(runId, 'loud-1', { count: 1 });
+    expect(first.lines[0]?.startsWith('a'.repeat(1_000))).toBe(true);
+    expect(Buffer.byteLength(first.lines[0] ?? '')).toBeGreaterThan(500_000);
+
+    const found = await client.searchLog(runId, 'loud-1', 'TAIL WITHOUT');
+    expect(found).toMatchObject({ hits: 1, matchingLines: 1, hitLines: [2] });
+    await expect(
+      client.logLines(runId, 'loud-1', { tail: 1, count: 5 }),
+    ).rejects.toThrow(/lines applies only to a line query/);
+  });
+
   it('reports the storage the logs take, in all and for the run', async () => {
     const usage = await client.logUsage(runId);
     const output = LONG_LINE.length + LAST_LINE.length + 200_000 + 7 + 300_000;

@@ -1,7 +1,18 @@
+import { join } from 'node:path';
 import type { GatewayAccess, LocalStack } from '@river/cli';
 import { CORE_SERVICES } from '@river/cli';
+import {
+  encode,
+  type RunEvent,
+  SCHEMA_VERSION,
+  Subjects,
+} from '@river/protocol';
+import type { RiverConnection } from '@river/protocol/internal';
 import { type Browser, chromium, type Page } from 'playwright-core';
-import { startTestStack } from './river.js';
+import { REPO_ROOT, startTestStack } from './river.js';
+
+/** axe-core's bundle, injected into pages for accessibility scans. */
+const AXE = join(REPO_ROOT, 'node_modules/axe-core/axe.min.js');
 
 /** Debian's Chromium, which `.ci/run` installs when it is missing. */
 export const CHROMIUM_PATH = process.env.RIVER_CHROMIUM ?? '/usr/bin/chromium';
@@ -88,4 +99,40 @@ export async function api(
       ...init.headers,
     },
   });
+}
+
+/**
+ * Publishes one event of a run as a service would, and returns its
+ * stream sequence. `at` is now unless given.
+ */
+export async function publishRunEvent(
+  connection: RiverConnection,
+  fields: { type: string; runId: string } & Record<string, unknown>,
+): Promise<number> {
+  const event = { schema: SCHEMA_VERSION, at: Date.now(), ...fields };
+  const ack = await connection.js.publish(
+    Subjects.event(fields.runId, fields.type),
+    encode('event', event as RunEvent),
+  );
+  return ack.seq;
+}
+
+/**
+ * axe-core's serious and critical findings on the page as it is, as
+ * `rule (impact, nodes)`. The page's context must bypass its content
+ * security policy, which refuses injected scripts.
+ */
+export async function seriousAxeFindings(page: Page): Promise<string[]> {
+  await page.addScriptTag({ path: AXE });
+  // Runs in the page, whose DOM types the tests do not include.
+  const violations = (await page.evaluate(`axe.run().then((result) =>
+    result.violations.map(({ id, impact, nodes }) =>
+      ({ id, impact, count: nodes.length })))`)) as {
+    id: string;
+    impact: string;
+    count: number;
+  }[];
+  return violations
+    .filter(({ impact }) => impact === 'serious' || impact === 'critical')
+    .map(({ id, impact, count }) => `${id} (${impact}, ${count})`);
 }

@@ -40,6 +40,7 @@ const ROLES = [
   'controller',
   'scheduler',
   'log-collector',
+  'gateway',
   'sdk',
   'sandbox-default',
   'sandbox-gpu',

@@ -78,6 +78,7 @@ export {
   SandboxPresence,
 } from './schemas/fleet.js';
 export {
+  LineMark,
   LogChunk,
   LogIndexEntry,
   LogMark,

@@ -19,3 +19,5 @@ export {
   type TaskState,
   type TaskStatus,
 } from './run-state.js';
+export type { StyledSpan, TextStyle } from './terminal-text.js';
+export { styledSpans, visibleText } from './terminal-text.js';

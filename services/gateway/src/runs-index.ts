@@ -170,6 +170,9 @@ export class RunsIndex {
 }
 
 function newestFirst(a: RunSummary, b: RunSummary): number {
+  // The same run compares equal, so that a page after a cursor starts
+  // after the cursor's own run.
+  if (a.runId === b.runId) return b.submittedAt - a.submittedAt;
   return b.submittedAt - a.submittedAt || (a.runId < b.runId ? -1 : 1);
 }
 

@@ -1,7 +1,8 @@
 /**
  * River's log-collector: indexes the log chunks that sandboxes store in the
  * logs stream (counts, gaps, completion per task attempt) and answers log
- * queries with pages of chunks read back from that stream.
+ * queries with pages of chunks, lines or search counts read back from that
+ * stream.
  *
  * @example
  * ```ts
@@ -23,7 +24,10 @@ export {
   LogCollectorError,
   LogCollectorErrorCode,
 } from './errors.js';
+export { MAX_LINES_TEXT_BYTES } from './line-collector.js';
+export { DEFAULT_MAX_HITS } from './line-search.js';
 export type { LogCollector, LogCollectorOptions } from './log-collector.js';
 export { startLogCollector } from './log-collector.js';
+export { DEFAULT_LINES } from './log-lines.js';
 export { DEFAULT_PAGE_BYTES, MAX_PAGE_BYTES } from './log-page.js';
 export { QUERY_QUEUE_GROUP } from './query-server.js';

@@ -205,6 +205,9 @@ describe('log-collector', () => {
       complete: true,
       streamBytes: { stdout: 12, stderr: 0 },
       marks: [{ stream: 'stdout', streamSeq: expect.any(Number), offset: 0 }],
+      lines: 0,
+      openLine: true,
+      lineMarks: [{ streamSeq: expect.any(Number), line: 0 }],
     });
     expect(lines).toContainEqual(
       expect.objectContaining({

@@ -56,6 +56,8 @@ describe('log index', () => {
       missing: [],
       complete: true,
       streamBytes: { stdout: 12, stderr: 0 },
+      lines: 0,
+      openLine: true,
     });
   });
 

@@ -4,6 +4,7 @@ import {
   type LogMark,
   SCHEMA_VERSION,
 } from '@river/protocol';
+import { countLines } from './line-marks.js';
 
 /**
  * The most chunk sequences one entry lists as missing. A sandbox that jumps
@@ -140,6 +141,7 @@ export function applyChunk(
         [chunk.stream]: offset + chunk.data.length,
       },
       ...(marks === undefined ? {} : { marks }),
+      ...countLines(entry, chunk.data, streamSeq),
     },
     effect,
     missed,

@@ -10,8 +10,11 @@ import {
 } from '@river/protocol';
 import type { Logger } from '@river/protocol/internal';
 import type { LogIndexStore } from './index-store.js';
+import { LineQueryError, lineQueryKind } from './line-query.js';
+import { readLogLines } from './log-lines.js';
 import { readLogPage } from './log-page.js';
 import { RangeQueryError, readLogRange } from './log-range.js';
+import { searchLog } from './log-search.js';
 import { readLogUsage } from './log-usage.js';
 import type { StreamReader } from './stream-reader.js';
 
@@ -25,8 +28,9 @@ export interface QueryServer {
 
 /**
  * Answers log queries on core NATS. Every query gets a reply: a page of
- * chunks, a byte range (`offset`), the storage used (`usage`), or an
- * `error` that says what was wrong with the query.
+ * chunks, a byte range (`offset`), lines (`line`, `tail`), a search's
+ * count (`search`), the storage used (`usage`), or an `error` that says
+ * what was wrong with the query.
  */
 export function serveLogQueries(
   nc: NatsConnection,
@@ -95,7 +99,7 @@ export function serveLogQueries(
         'Answered log query',
       );
     } catch (error) {
-      if (error instanceof RangeQueryError) {
+      if (error instanceof RangeQueryError || error instanceof LineQueryError) {
         reply(msg, { chunks: [], error: error.message });
         return;
       }
@@ -113,6 +117,21 @@ export function serveLogQueries(
   async function readReply(
     query: LogQuery,
   ): Promise<Omit<LogQueryReply, 'schema'>> {
+    const kind = lineQueryKind(query);
+    const taskId = query.taskId ?? '';
+    if (kind === 'search') {
+      const search = query.search ?? '';
+      return {
+        chunks: [],
+        ...(await searchLog(reader, store, { ...query, taskId, search }, log)),
+      };
+    }
+    if (kind !== undefined) {
+      return {
+        chunks: [],
+        ...(await readLogLines(reader, store, { ...query, taskId }, log)),
+      };
+    }
     if (query.usage === true) {
       return {
         chunks: [],

@@ -82,12 +82,18 @@ export class StreamReader {
    * matches `filter`, in order, as many as the caller takes: through an
    * ordered consumer, or one by one from the leader when none can be had
    * or it stops delivering. Ends with the last message stored now.
+   *
+   * The first fetch asks for `firstBatch` messages, each next one for
+   * twice as many up to 256: a caller that takes a few messages of large
+   * chunks does not pull megabytes it leaves unread.
    */
   async *scan(
     stream: string,
     filter: string,
     fromSeq: number,
+    firstBatch = SCAN_BATCH,
   ): AsyncGenerator<ScannedMessage> {
+    let batchSize = Math.max(1, Math.min(firstBatch, SCAN_BATCH));
     let next = fromSeq;
     let consumer: Consumer | undefined;
     try {
@@ -103,9 +109,10 @@ export class StreamReader {
         let pending = (await consumer.info(true)).num_pending;
         while (pending > 0) {
           const batch = await consumer.fetch({
-            max_messages: Math.min(pending, SCAN_BATCH),
+            max_messages: Math.min(pending, batchSize),
             expires: SCAN_FETCH_EXPIRES_MS,
           });
+          batchSize = Math.min(batchSize * 2, SCAN_BATCH);
           let received = 0;
           for await (const msg of batch) {
             received++;

@@ -57,6 +57,30 @@ export const LogQuery = Type.Object({
   waitMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 8_000 })),
   /** Answer with the storage that logs use instead of chunks. */
   usage: Type.Optional(Type.Boolean()),
+  /**
+   * Lines instead of chunks: the lines of one attempt's output (stdout and
+   * stderr interleaved in stored order, split at "\n") from this line on,
+   * counting from 1; needs `taskId`. The task's last attempt unless
+   * `attempt` is given.
+   */
+  line: Type.Optional(Type.Integer({ minimum: 1 })),
+  /** With `line`: how many lines, 1,000 when absent. */
+  lines: Type.Optional(Type.Integer({ minimum: 1, maximum: 5_000 })),
+  /**
+   * The last this many lines of one attempt's output instead of chunks
+   * (following a log by lines); needs `taskId`.
+   */
+  tail: Type.Optional(Type.Integer({ minimum: 1, maximum: 5_000 })),
+  /**
+   * Count the occurrences of this text in one attempt's output instead of
+   * reading chunks; needs `taskId`. It matches the text a terminal shows
+   * (escape sequences removed, carriage returns applied), within a line.
+   */
+  search: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+  /** With `search`: match case exactly; ignored case when absent. */
+  caseSensitive: Type.Optional(Type.Boolean()),
+  /** With `search`: how many line numbers the reply lists, 1,000 when absent. */
+  maxHits: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000 })),
 });
 
 /** Client to log-collector: read stored log chunks. */
@@ -90,6 +114,17 @@ export const LogMark = Type.Object({
 /** A chunk of an attempt's output: its stream sequence and its offset. */
 export type LogMark = Type.Static<typeof LogMark>;
 
+/** A chunk of an attempt's output: its stream sequence and its line. */
+export const LineMark = Type.Object({
+  /** The chunk's sequence in the logs stream. */
+  streamSeq: Type.Integer({ minimum: 1 }),
+  /** Newlines in the attempt's output (both streams) before the chunk. */
+  line: Type.Integer({ minimum: 0 }),
+});
+
+/** A chunk of an attempt's output: its stream sequence and its line. */
+export type LineMark = Type.Static<typeof LineMark>;
+
 /** What the collector knows of one task attempt's log. */
 export const LogIndexEntry = Type.Object({
   schema: SchemaVersion,
@@ -115,6 +150,18 @@ export const LogIndexEntry = Type.Object({
    * of chunks with their stream sequence and their data's offset.
    */
   marks: Type.Optional(Type.Array(LogMark)),
+  /**
+   * Newlines in the output so far, both streams in stored order. Absent
+   * in entries written before lines were counted.
+   */
+  lines: Type.Optional(Type.Integer({ minimum: 0 })),
+  /** Whether the output so far ends in a line without its "\n". */
+  openLine: Type.Optional(Type.Boolean()),
+  /**
+   * Where reading the output from a line may start: a sparse list of
+   * chunks with their stream sequence and the lines before them.
+   */
+  lineMarks: Type.Optional(Type.Array(LineMark)),
 });
 
 /** What the collector knows of one task attempt's log. */
@@ -164,6 +211,30 @@ export const LogQueryReply = Type.Object({
   complete: Type.Optional(Type.Boolean()),
   /** In a usage reply: what the logs take on the server. */
   usage: Type.Optional(LogUsage),
+  /**
+   * In a line or tail reply: the lines, UTF-8 decoded (a byte that is not
+   * UTF-8 becomes U+FFFD), raw otherwise: escape sequences and "\r" kept,
+   * the "\n" that ends each line removed. A last line without "\n" is
+   * returned too. Fewer lines than asked when the rest would take more
+   * than 512 KiB, or the output ends: ask again from the next line.
+   */
+  lines: Type.Optional(Type.Array(Type.String())),
+  /** In a line or tail reply: the number of the first of `lines`. */
+  firstLine: Type.Optional(Type.Integer({ minimum: 1 })),
+  /**
+   * In a line, tail or search reply: the lines of the output as far as
+   * known, a last line without "\n" included.
+   */
+  totalLines: Type.Optional(Type.Integer({ minimum: 0 })),
+  /** In a search reply: every occurrence, counted without overlaps. */
+  hits: Type.Optional(Type.Integer({ minimum: 0 })),
+  /** In a search reply: the lines holding at least one occurrence. */
+  matchingLines: Type.Optional(Type.Integer({ minimum: 0 })),
+  /**
+   * In a search reply: the numbers of the lines holding an occurrence, in
+   * ascending order, the first `maxHits` of them.
+   */
+  hitLines: Type.Optional(Type.Array(Type.Integer({ minimum: 1 }))),
   /** Set when the query itself was refused. */
   error: Type.Optional(Type.String()),
 });

@@ -38,6 +38,14 @@ import { type EventsOptions, streamEvents } from './event-stream.js';
 import { filesInUse } from './files-in-use.js';
 import { jobLocations } from './locations.js';
 import {
+  type LogLines,
+  type LogLinesOptions,
+  type LogSearchOptions,
+  type LogSearchResult,
+  readLogLines,
+  searchLogText,
+} from './log-lines.js';
+import {
   type LogOptions,
   type LogRange,
   type LogRangeOptions,
@@ -462,6 +470,50 @@ export class RiverClient {
   ): Promise<LogRange> {
     checkRunId(runId);
     return readLogRange(this.#connection, runId, taskId, options);
+  }
+
+  /**
+   * Reads lines of one task attempt's output, stdout and stderr as they
+   * were stored (the last attempt unless `attempt` is given): `count`
+   * lines from line `from`, or the last `tail` lines. The collector finds
+   * them through its index, without reading the log before them.
+   *
+   * @example
+   * ```ts
+   * const { lines, firstLine } = await client.logLines(runId, 'test-1', {
+   *   tail: 50,
+   * });
+   * ```
+   *
+   * @throws RiverError when the run has no events on the server, no
+   *   log-collector answers, or it refuses the options.
+   */
+  logLines(
+    runId: string,
+    taskId: string,
+    options: LogLinesOptions = {},
+  ): Promise<LogLines> {
+    checkRunId(runId);
+    return readLogLines(this.#connection, runId, taskId, options);
+  }
+
+  /**
+   * Counts the occurrences of `text` in one task attempt's output as a
+   * terminal shows it (escape sequences removed, carriage returns
+   * applied), ignoring case unless `caseSensitive`, and lists the lines
+   * that hold them.
+   *
+   * @throws RiverError when the run has no events on the server, no
+   *   log-collector answers, or it refuses the options.
+   */
+  searchLog(
+    runId: string,
+    taskId: string,
+    text: string,
+    options: LogSearchOptions = {},
+  ): Promise<LogSearchResult> {
+    checkRunId(runId);
+    return searchLogText(this.#connection, runId, taskId, text, options);
   }
 
   /**

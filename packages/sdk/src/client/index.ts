@@ -27,6 +27,12 @@ export { RiverClient } from './client.js';
 export { BundleError, ConnectionError, RetryError } from './errors.js';
 export type { EventsOptions } from './event-stream.js';
 export type {
+  LogLines,
+  LogLinesOptions,
+  LogSearchOptions,
+  LogSearchResult,
+} from './log-lines.js';
+export type {
   LogOptions,
   LogRange,
   LogRangeOptions,

@@ -75,7 +75,7 @@ const RUN_APPEAR_WAIT_MS = 2_000;
 const RUN_APPEAR_POLL_MS = 200;
 
 /** Throws a clear error when the server has no event of the run. */
-async function requireRun(
+export async function requireRun(
   connection: RiverConnection,
   runId: string,
 ): Promise<void> {
@@ -109,7 +109,7 @@ async function runFinished(
 }
 
 /** Asks the log-collector; its refusal becomes a RiverError. */
-async function queryLogs(
+export async function queryLogs(
   connection: RiverConnection,
   query: Omit<LogQuery, 'schema'>,
 ): Promise<LogQueryReply> {

@@ -1,0 +1,132 @@
+/**
+ * The tab's one Server-Sent Events connection to `/api/stream`: pages say
+ * what they watch (every run's lifecycle, or one run in full) and listen;
+ * the header shows whether it is live.
+ */
+import type { EventRecord, SequencedRecord } from '@river/run-view';
+
+/** Whether live updates arrive. */
+export type ConnectionState = 'idle' | 'connecting' | 'live' | 'reconnecting';
+
+/** What the stream follows: `runId` adds that run's every event. */
+export interface WatchTarget {
+  runId?: string | undefined;
+  /** Start after this sequence: the snapshot's `seq`. */
+  after?: number | undefined;
+}
+
+type RecordListener = (record: SequencedRecord) => void;
+type StateListener = (state: ConnectionState) => void;
+
+/** How long to wait before opening again a stream the browser gave up. */
+const REOPEN_DELAY_MS = 2_000;
+
+/**
+ * One EventSource at a time, re-opened when the watched run changes.
+ * The browser reconnects by itself with `Last-Event-ID`; when it gives
+ * up (the gateway answered with an error), the stream opens again after
+ * the last sequence it saw, so nothing is missed or repeated.
+ */
+export class LiveStream {
+  private source: EventSource | undefined;
+  private watchedRunId: string | undefined;
+  private lastSeq: number | undefined;
+  private reopenTimer: ReturnType<typeof setTimeout> | undefined;
+  private currentState: ConnectionState = 'idle';
+  private readonly recordListeners = new Set<RecordListener>();
+  private readonly stateListeners = new Set<StateListener>();
+
+  /** Whether live updates arrive now. */
+  get state(): ConnectionState {
+    return this.currentState;
+  }
+
+  /**
+   * Follows `target`. The same run (or none) as now keeps the open
+   * connection, since a page's snapshot older than the stream's position
+   * loses nothing: folds ignore what they have seen.
+   */
+  watch(target: WatchTarget): void {
+    if (this.source && target.runId === this.watchedRunId) return;
+    this.close();
+    this.watchedRunId = target.runId;
+    this.lastSeq = target.after;
+    this.open();
+  }
+
+  /** Closes the connection, for sign-out or a page that waits. */
+  close(): void {
+    clearTimeout(this.reopenTimer);
+    this.reopenTimer = undefined;
+    this.source?.close();
+    this.source = undefined;
+    this.setState('idle');
+  }
+
+  /** Calls `listener` with every event; returns the unsubscribe. */
+  subscribe(listener: RecordListener): () => void {
+    this.recordListeners.add(listener);
+    return () => {
+      this.recordListeners.delete(listener);
+    };
+  }
+
+  /** Calls `listener` on every change of state; returns the unsubscribe. */
+  onState(listener: StateListener): () => void {
+    this.stateListeners.add(listener);
+    return () => {
+      this.stateListeners.delete(listener);
+    };
+  }
+
+  private open(): void {
+    const params = new URLSearchParams();
+    if (this.watchedRunId !== undefined) params.set('run', this.watchedRunId);
+    if (this.lastSeq !== undefined) params.set('after', String(this.lastSeq));
+    const query = params.toString();
+    const source = new EventSource(`/api/stream${query ? `?${query}` : ''}`);
+    this.source = source;
+    this.setState('connecting');
+
+    source.onopen = () => this.setState('live');
+    source.addEventListener('river', (message) => this.receive(message));
+    source.onerror = () => {
+      if (source.readyState === EventSource.CLOSED) {
+        source.close();
+        if (this.source === source) this.scheduleReopen();
+      } else {
+        this.setState('reconnecting');
+      }
+    };
+  }
+
+  private scheduleReopen(): void {
+    this.source = undefined;
+    this.setState('reconnecting');
+    clearTimeout(this.reopenTimer);
+    this.reopenTimer = setTimeout(() => this.open(), REOPEN_DELAY_MS);
+  }
+
+  private receive(message: MessageEvent<string>): void {
+    const seq = Number(message.lastEventId);
+    let event: EventRecord;
+    try {
+      event = JSON.parse(message.data) as EventRecord;
+    } catch {
+      return;
+    }
+    if (Number.isFinite(seq)) this.lastSeq = seq;
+    if (this.currentState !== 'live') this.setState('live');
+    const record: SequencedRecord = { seq, event };
+    for (const listener of this.recordListeners) listener(record);
+  }
+
+  private setState(state: ConnectionState): void {
+    if (state === this.currentState) return;
+    this.currentState = state;
+    for (const listener of this.stateListeners) listener(state);
+  }
+}
+
+/** The tab's stream. */
+export const live = new LiveStream();
