@@ -2,8 +2,9 @@
  * One line of the log: its number in the gutter (a link to the line) and
  * its text in terminal colours, with the search's matches marked.
  */
+
+import { type StyledSpan, styledSpans } from '@river/run-view';
 import { Component, type JSX } from 'preact';
-import { type StyledSpan, styledSpans } from './terminal-spans.js';
 
 /** Props of {@link LogRow}. */
 export interface LogRowProps {

@@ -11,6 +11,7 @@ import {
   useRef,
   useState,
 } from 'preact/hooks';
+import { navigate } from '../router.js';
 import './log-viewer.css';
 import { AttemptPicker } from './attempt-picker.js';
 import { copyText } from './copy-text.js';
@@ -31,7 +32,7 @@ export interface LogViewerProps {
   runId: string;
   taskId: string;
   /** The attempt to show; the task's last when absent. */
-  attempt?: number;
+  attempt?: number | undefined;
 }
 
 /** Lines fetched around a linked line before the view knows its size. */
@@ -194,7 +195,7 @@ export function LogViewer(props: LogViewerProps): JSX.Element {
               setAttempt(next);
               setSelection(undefined);
               setFollowing(true);
-              history.pushState(null, '', attemptUrl(next));
+              navigate(attemptUrl(next));
             }}
           />
           <button type="button" onClick={copyLink} disabled={!selection}>
