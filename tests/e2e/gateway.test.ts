@@ -167,6 +167,41 @@ describe('the gateway', () => {
     expect(missing.status).toBe(404);
   });
 
+  it("reads a task's log by lines, searches it and downloads it", async () => {
+    const body = await read(api(ui, 'viewer', `api/runs/${failedRun}`));
+    const [taskId] = Object.keys(body.run.tasks);
+    const log = `api/runs/${failedRun}/tasks/${taskId}/log`;
+    expect(await read(api(ui, 'viewer', `${log}?from=1&count=10`))).toEqual({
+      firstLine: 1,
+      lines: ['preparing', 'something broke'],
+      totalLines: 2,
+      complete: true,
+      attempt: 1,
+    });
+    expect((await read(api(ui, 'viewer', `${log}?tail=1`))).lines).toEqual([
+      'something broke',
+    ]);
+    expect(await read(api(ui, 'viewer', `${log}/search?q=BROKE`))).toEqual({
+      hits: 1,
+      matchingLines: 1,
+      lines: [2],
+      complete: true,
+      attempt: 1,
+    });
+    const raw = await api(ui, 'viewer', `${log}/raw`);
+    expect(raw.headers.get('content-disposition')).toMatch(/attachment/);
+    expect(await raw.text()).toBe('preparing\nsomething broke\n');
+    const bad = await api(ui, 'viewer', `${log}?from=0`);
+    expect(bad.status).toBe(400);
+    expect((await read(bad)).error).toMatch(/from must be a whole number/);
+    const noTask = await api(
+      ui,
+      'viewer',
+      `api/runs/${failedRun}/tasks/none/log/raw`,
+    );
+    expect(noTask.status).toBe(404);
+  });
+
   it('lets a viewer read but not cancel or retry', async () => {
     const cancel = await api(ui, 'viewer', `api/runs/${failedRun}/cancel`, {
       method: 'POST',

@@ -1,3 +1,5 @@
+import { mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { GatewayAccess, LocalStack } from '@river/cli';
 import { CORE_SERVICES } from '@river/cli';
@@ -135,4 +137,18 @@ export async function seriousAxeFindings(page: Page): Promise<string[]> {
   return violations
     .filter(({ impact }) => impact === 'serious' || impact === 'critical')
     .map(({ id, impact, count }) => `${id} (${impact}, ${count})`);
+}
+
+/**
+ * Saves a screenshot of the page as `<name>.png`: into `docs/ui` when
+ * RIVER_UI_SCREENSHOTS is set (to refresh the docs), else into a
+ * temporary folder, so that a test run leaves the repository as it was.
+ */
+export async function saveScreenshot(page: Page, name: string): Promise<void> {
+  const dir =
+    process.env.RIVER_UI_SCREENSHOTS === undefined
+      ? join(tmpdir(), 'river-ui-screenshots')
+      : join(REPO_ROOT, 'docs/ui');
+  mkdirSync(dir, { recursive: true });
+  await page.screenshot({ path: join(dir, `${name}.png`) });
 }

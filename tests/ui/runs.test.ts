@@ -1,27 +1,18 @@
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import {
-  encode,
-  type RunEvent,
-  SCHEMA_VERSION,
-  Subjects,
-} from '@river/protocol';
 import { connectRiver, type RiverConnection } from '@river/protocol/internal';
 import { RiverClient } from '@river/sdk/client';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../helpers/river.js';
 import {
   api,
   launchBrowser,
   openSignedIn,
   publishRunEvent,
+  saveScreenshot,
   seriousAxeFindings,
   startUiStack,
   type UiStack,
 } from '../helpers/ui-stack.js';
 
-const SCREENSHOTS = join(REPO_ROOT, 'docs/ui');
 /** Runs made of events this test publishes: inert, but listed. */
 const PAGING_PROJECT = 'ui-paging';
 const PAGING_RUNS = 5;
@@ -68,7 +59,6 @@ beforeAll(async () => {
     viewport: { width: 1280, height: 860 },
   });
   page = await context.newPage();
-  mkdirSync(SCREENSHOTS, { recursive: true });
 
   const start = Date.now() - 60_000;
   for (let index = 0; index < PAGING_RUNS; index++) {
@@ -124,7 +114,7 @@ describe('the web UI', () => {
     expect(await row(failingRunId).textContent()).toMatch(/failing.*✕.*failed/);
     expect(await row('ui-paging-1').textContent()).toMatch(/cancelled/);
 
-    await page.screenshot({ path: join(SCREENSHOTS, 'runs.png') });
+    await saveScreenshot(page, 'runs');
     expect(await seriousAxeFindings(page)).toEqual([]);
   });
 
@@ -217,7 +207,7 @@ describe('the web UI', () => {
       .getByRole('link', { name: /Attempt 1 log/ })
       .first()
       .waitFor();
-    await page.screenshot({ path: join(SCREENSHOTS, 'run-graph.png') });
+    await saveScreenshot(page, 'run-graph');
     expect(await seriousAxeFindings(page)).toEqual([]);
 
     await page.getByRole('tab', { name: 'Timeline' }).click();
@@ -228,7 +218,7 @@ describe('the web UI', () => {
     expect(timeline).toMatch(/shout/);
     await page.locator('.timeline-attempt .bar').first().hover();
     await page.getByRole('tooltip').waitFor();
-    await page.screenshot({ path: join(SCREENSHOTS, 'run-timeline.png') });
+    await saveScreenshot(page, 'run-timeline');
     expect(await seriousAxeFindings(page)).toEqual([]);
 
     await page.getByRole('tab', { name: 'Events' }).click();
@@ -244,7 +234,7 @@ describe('the web UI', () => {
     expect(await page.locator('.event-json').textContent()).toContain(
       `"runId": "${helloRunId}"`,
     );
-    await page.screenshot({ path: join(SCREENSHOTS, 'run-events.png') });
+    await saveScreenshot(page, 'run-events');
     expect(await seriousAxeFindings(page)).toEqual([]);
   });
 

@@ -170,3 +170,30 @@ describe('the run fold', () => {
     expect(summary.project).toBe('demo');
   });
 });
+
+describe('the run fold, with events out of order', () => {
+  it('fills a task in from its request stored after its dispatch', () => {
+    const records = history(
+      { type: 'task.dispatched', at: 5, taskId: 't1', attempt: 1, pool: 'gpu' },
+      {
+        type: 'task.requested',
+        at: 4,
+        job: 'build',
+        taskId: 't1',
+        name: 'make',
+        command: 'make all',
+        pool: 'gpu',
+      },
+    );
+    let detail: RunDetail | undefined;
+    for (const record of records) detail = foldRun(detail, record);
+    expect(detail?.tasks.t1).toMatchObject({
+      job: 'build',
+      name: 'make',
+      command: 'make all',
+      status: 'dispatched',
+      requestedAt: 4,
+    });
+    expect(detail?.jobs.map((job) => job.taskIds)).toEqual([['t1']]);
+  });
+});

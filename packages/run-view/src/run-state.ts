@@ -244,24 +244,31 @@ function foldTask(detail: RunDetail, event: EventRecord): void {
     return;
   }
   let task = detail.tasks[taskId];
-  if (event.type === 'task.requested' || task === undefined) {
-    const job = text(event.job) ?? '';
-    task ??= {
+  if (task === undefined) {
+    task = {
       taskId,
-      job,
-      name: text(event.name) ?? taskId,
-      command: text(event.command) ?? '',
-      pool: text(event.pool) ?? 'default',
+      job: '',
+      name: taskId,
+      command: '',
+      pool: 'default',
       status: 'requested',
       requestedAt: event.at,
       attempts: [],
     };
     detail.tasks[taskId] = task;
-    if (job !== '') {
-      const owner = jobOf(detail, job);
-      if (!owner.taskIds.includes(taskId)) owner.taskIds.push(taskId);
-    }
-    if (event.type === 'task.requested') return;
+  }
+  if (event.type === 'task.requested') {
+    // The scheduler's events may be stored before the controller's
+    // request: the request fills in what they could not tell.
+    task.name = text(event.name) ?? task.name;
+    task.command = text(event.command) ?? task.command;
+    task.pool = text(event.pool) ?? task.pool;
+    task.requestedAt = Math.min(task.requestedAt, event.at);
+  }
+  const job = text(event.job);
+  if (task.job === '' && job !== undefined && job !== '') {
+    task.job = job;
+    jobOf(detail, job).taskIds.push(taskId);
   }
   switch (event.type) {
     case 'task.queued':

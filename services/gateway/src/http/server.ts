@@ -7,6 +7,7 @@ import {
 import type { Logger } from '@river/protocol/internal';
 import type { TokenTable } from '../tokens.js';
 import { type LiveStreamSources, serveLiveStream } from './live-stream.js';
+import { handleLogRequest, type LogApiSources } from './log-api.js';
 import { idParam } from './params.js';
 import { HttpError, sendJson } from './respond.js';
 import {
@@ -21,13 +22,17 @@ import { handleSession, requireRole } from './session.js';
 import { serveUi } from './static-files.js';
 
 /** Everything the HTTP server answers from. */
-export interface ServerSources extends RunsApiSources, LiveStreamSources {
+export interface ServerSources
+  extends RunsApiSources,
+    LiveStreamSources,
+    LogApiSources {
   tokens: TokenTable;
   uiDir: string;
   log: Logger;
 }
 
 const RUN_PATH = /^\/api\/runs\/([^/]+)(?:\/(.*))?$/;
+const TASK_LOG_PATH = /^tasks\/([^/]+)\/log(?:\/(search|raw))?$/;
 
 /** The gateway's HTTP server: the API, the live streams and the UI. */
 export function createGatewayServer(sources: ServerSources): Server {
@@ -87,6 +92,12 @@ async function handle(
     }
     if (rest === 'retry' && method === 'POST') {
       await retryRun(req, res, runId, role, sources);
+      return;
+    }
+    const log = TASK_LOG_PATH.exec(rest);
+    if (log !== null && get) {
+      const taskId = idParam(log[1] as string, 'task');
+      await handleLogRequest(res, url, runId, taskId, log[2], sources);
       return;
     }
   }
