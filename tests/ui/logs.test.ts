@@ -6,6 +6,7 @@ import { REPO_ROOT, river, runIdOf, spawnRiver } from '../helpers/river.js';
 import {
   api,
   launchBrowser,
+  saveScreenshot,
   seriousAxeFindings,
   startUiStack,
   type UiStack,
@@ -58,6 +59,13 @@ async function waitForLine(line: number): Promise<void> {
     { line, scroller: await page.$('.log-scroller') },
     { polling: 'raf' },
   );
+}
+
+/** Puts the mouse over the middle of the log's rows. */
+async function pointAtLog(): Promise<void> {
+  const box = await page.locator('.log-scroller').boundingBox();
+  if (!box) throw new Error('The log is not on the page');
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
 }
 
 /** The number of the last loaded row wholly in view. */
@@ -153,7 +161,7 @@ describe('the log viewer', () => {
 
   it('scrolls with frames under 20 ms at the 95th percentile', async () => {
     await page.focus('.log-scroller');
-    await page.mouse.move(640, 500);
+    await pointAtLog();
     const p95 = await frameTimeWhile(async () => {
       for (let step = 0; step < 120; step++) {
         await page.mouse.wheel(0, step < 80 ? 240 : -240);
@@ -178,10 +186,10 @@ describe('the log viewer', () => {
     await page.goto(`${ui.url}${logPath(bigRun, bigTask)}#L97`);
     await waitForLine(97);
     const progress = await page.textContent(
-      '.log-row[data-line="97"] .log-text',
+      '.log-row[data-line="97"] .log-line-text',
     );
     expect(progress).toBe('progress 100% at line 97');
-    const pass = page.locator('.log-row[data-line="91"] .log-text span', {
+    const pass = page.locator('.log-row[data-line="91"] .log-line-text span', {
       hasText: 'PASS',
     });
     await expect
@@ -217,13 +225,14 @@ describe('the log viewer', () => {
   });
 
   it('passes an axe-core scan and is pictured in the docs', async () => {
+    await page.goto(`${ui.url}${logPath(bigRun, bigTask)}`);
     await page.fill('input[type=search]', 'needle');
     await page.press('input[type=search]', 'Enter');
     await page.goto(`${ui.url}${logPath(bigRun, bigTask)}#L4996-L5000`);
     await waitForLine(5_000);
     const violations = await seriousAxeFindings(page);
     expect(violations).toEqual([]);
-    await page.screenshot({ path: join(REPO_ROOT, 'docs/ui/log.png') });
+    await saveScreenshot(page, 'log');
   });
 
   it('follows a fast log to its end and pauses when scrolled up', async () => {
@@ -251,7 +260,7 @@ describe('the log viewer', () => {
       // 25,000 lines a second: half a second behind at most.
       expect(Math.min(...lags), `lags ${lags}`).toBeLessThan(12_500);
 
-      await page.mouse.move(640, 500);
+      await pointAtLog();
       await page.mouse.wheel(0, -800);
       await page.waitForSelector('.log-resume');
       const pausedAt = await lastVisibleLine();

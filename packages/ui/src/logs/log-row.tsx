@@ -45,7 +45,7 @@ export class LogRow extends Component<LogRowProps> {
         {text === undefined ? (
           <span class="log-placeholder" />
         ) : (
-          <span class="log-text">{renderSpans(text, highlight)}</span>
+          <span class="log-line-text">{renderSpans(text, highlight)}</span>
         )}
       </div>
     );

@@ -100,6 +100,15 @@ export function LogViewer(props: LogViewerProps): JSX.Element {
 
   const known = session.totalLines !== undefined;
   const isFollowing = following && !session.complete;
+  // A log followed until it completes stays at its end (its last lines
+  // come with the answer that says complete); one opened complete starts
+  // at its top.
+  const followedLive = useRef<LogSession | undefined>(undefined);
+  if (known && isFollowing) {
+    followedLive.current = session;
+  }
+  const pinnedToEnd =
+    known && following && (isFollowing || followedLive.current === session);
   useEffect(() => {
     if (known) {
       session.follow(isFollowing ? rowsInView + 64 : 1);
@@ -229,7 +238,7 @@ export function LogViewer(props: LogViewerProps): JSX.Element {
           selection={selection}
           currentLine={currentLine}
           highlight={search.highlight}
-          pinnedToEnd={isFollowing && known}
+          pinnedToEnd={pinnedToEnd}
           scrollTarget={scrollTarget}
           onRowsShown={onRowsShown}
           onViewport={onViewport}
