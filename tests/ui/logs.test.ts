@@ -1,8 +1,7 @@
 import { stat } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT, river, runIdOf, spawnRiver } from '../helpers/river.js';
+import { river, runIdOf, spawnRiver } from '../helpers/river.js';
 import {
   api,
   launchBrowser,
