@@ -4,6 +4,8 @@ import { river, runIdOf } from '../helpers/river.js';
 import {
   launchBrowser,
   openSignedIn,
+  saveScreenshot,
+  seriousAxeFindings,
   startUiStack,
   type UiStack,
 } from '../helpers/ui-stack.js';
@@ -133,8 +135,12 @@ describe('the job graph of a run of 2,000 jobs', () => {
     await context.close();
   });
 
-  it("opens a job's panel when its node is clicked", async () => {
-    const context = await browser.newContext();
+  it("opens a job's panel when its node is clicked, and passes an axe scan", async () => {
+    // axe-core is injected, which the UI's content security policy refuses.
+    const context = await browser.newContext({
+      bypassCSP: true,
+      viewport: { width: 1280, height: 800 },
+    });
     const page = await context.newPage();
     await openGraph(page);
 
@@ -146,6 +152,8 @@ describe('the job graph of a run of 2,000 jobs', () => {
     await expect
       .poll(() => page.getByRole('heading', { name: 'checkout' }).count())
       .toBeGreaterThan(0);
+    expect(await seriousAxeFindings(page)).toEqual([]);
+    await saveScreenshot(page, 'run-graph-2000');
     await context.close();
   });
 

@@ -98,7 +98,7 @@ export function placeLayers(
     return {
       from: graph.units[edge.from]?.id as string,
       to: graph.units[edge.to]?.id as string,
-      points: withoutStraightJoints(points),
+      points: withoutStraightJoints(points).flatMap(({ x, y }) => [x, y]),
     };
   });
 

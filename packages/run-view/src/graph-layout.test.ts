@@ -26,6 +26,15 @@ function fanOut(name: string, count: number, ...needs: string[]) {
   );
 }
 
+/** An edge's flat `x, y, x, y…` as points. */
+function pointsOf(flat: number[]): { x: number; y: number }[] {
+  const points: { x: number; y: number }[] = [];
+  for (let index = 0; index < flat.length; index += 2) {
+    points.push({ x: flat[index] as number, y: flat[index + 1] as number });
+  }
+  return points;
+}
+
 function nodeById(layout: GraphLayout, id: string) {
   const node = layout.nodes.find((candidate) => candidate.id === id);
   if (!node) throw new Error(`no node ${id}`);
@@ -42,8 +51,8 @@ function expectWellFormed(layout: GraphLayout, jobs: GraphJobInput[]) {
     const from = byId.get(edge.from);
     const to = byId.get(edge.to);
     expect(from && to && from.layer < to.layer).toBe(true);
-    expect(edge.points[0]?.x).toBe((from?.x ?? 0) + (from?.width ?? 0));
-    expect(edge.points.at(-1)?.x).toBe(to?.x);
+    expect(edge.points[0]).toBe((from?.x ?? 0) + (from?.width ?? 0));
+    expect(edge.points.at(-2)).toBe(to?.x);
   }
 
   for (let index = 1; index < layout.nodes.length; index++) {
@@ -80,34 +89,22 @@ describe('layoutJobGraph', () => {
       {
         from: 'checkout',
         to: 'build',
-        points: [
-          { x: 224, y: 76 },
-          { x: 296, y: 46 },
-        ],
+        points: [224, 76, 296, 46],
       },
       {
         from: 'checkout',
         to: 'lint',
-        points: [
-          { x: 224, y: 76 },
-          { x: 296, y: 106 },
-        ],
+        points: [224, 76, 296, 106],
       },
       {
         from: 'build',
         to: 'release',
-        points: [
-          { x: 496, y: 46 },
-          { x: 568, y: 76 },
-        ],
+        points: [496, 46, 568, 76],
       },
       {
         from: 'lint',
         to: 'release',
-        points: [
-          { x: 496, y: 106 },
-          { x: 568, y: 76 },
-        ],
+        points: [496, 106, 568, 76],
       },
     ]);
     expect(layout.width).toBe(792);
@@ -129,8 +126,9 @@ describe('layoutJobGraph', () => {
     ]);
     const skip = layout.edges.find((e) => e.from === 'a' && e.to === 'd');
     // The edge passes the two layers it skips beside their jobs, not on them.
-    expect(skip?.points.length).toBeGreaterThan(2);
-    for (const point of skip?.points.slice(1, -1) ?? []) {
+    const points = pointsOf(skip?.points ?? []);
+    expect(points.length).toBeGreaterThan(2);
+    for (const point of points.slice(1, -1)) {
       const hit = layout.nodes.filter(
         (node) =>
           point.x >= node.x &&

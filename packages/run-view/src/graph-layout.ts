@@ -45,8 +45,12 @@ export interface GraphNode {
 export interface GraphEdge {
   from: string;
   to: string;
-  /** A polyline from the right side of `from` to the left side of `to`. */
-  points: GraphPoint[];
+  /**
+   * A polyline from the right side of `from` to the left side of `to`, as
+   * `x0, y0, x1, y1, …`: flat numbers keep a big graph's layout a fraction
+   * of the size of one object per point, for the page to read.
+   */
+  points: number[];
 }
 
 /**

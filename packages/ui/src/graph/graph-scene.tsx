@@ -150,19 +150,22 @@ function nodeView(node: GraphNode, props: SceneProps) {
  * them, and an open arrowhead at the end.
  */
 function edgePath(edge: GraphEdge): string {
-  const [first, ...rest] = edge.points;
-  if (!first) return '';
-  let path = `M${first.x} ${first.y}`;
-  let previous = first;
-  for (const point of rest) {
-    if (point.y === previous.y) {
-      path += `L${point.x} ${point.y}`;
+  const { points } = edge;
+  if (points.length < 2) return '';
+  let x = points[0] as number;
+  let y = points[1] as number;
+  let path = `M${x} ${y}`;
+  for (let index = 2; index < points.length; index += 2) {
+    const nextX = points[index] as number;
+    const nextY = points[index + 1] as number;
+    if (nextY === y) {
+      path += `L${nextX} ${nextY}`;
     } else {
-      const middle = (previous.x + point.x) / 2;
-      path += `C${middle} ${previous.y} ${middle} ${point.y} ${point.x} ${point.y}`;
+      const middle = (x + nextX) / 2;
+      path += `C${middle} ${y} ${middle} ${nextY} ${nextX} ${nextY}`;
     }
-    previous = point;
+    x = nextX;
+    y = nextY;
   }
-  const { x, y } = previous;
   return `${path}M${x - ARROW_SIZE} ${y - ARROW_SIZE}L${x} ${y}L${x - ARROW_SIZE} ${y + ARROW_SIZE}`;
 }

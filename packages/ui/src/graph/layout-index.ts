@@ -100,11 +100,14 @@ function boundsOf(edge: GraphEdge): Rect {
     right: Number.NEGATIVE_INFINITY,
     bottom: Number.NEGATIVE_INFINITY,
   };
-  for (const point of edge.points) {
-    box.left = Math.min(box.left, point.x);
-    box.right = Math.max(box.right, point.x);
-    box.top = Math.min(box.top, point.y);
-    box.bottom = Math.max(box.bottom, point.y);
+  const { points } = edge;
+  for (let index = 0; index < points.length; index += 2) {
+    const x = points[index] as number;
+    const y = points[index + 1] as number;
+    box.left = Math.min(box.left, x);
+    box.right = Math.max(box.right, x);
+    box.top = Math.min(box.top, y);
+    box.bottom = Math.max(box.bottom, y);
   }
   return box;
 }

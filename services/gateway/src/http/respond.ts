@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { constants, gzipSync } from 'node:zlib';
 
 /** The largest request body the API reads. */
 const MAX_BODY_BYTES = 16 * 1024;
@@ -26,22 +27,35 @@ export const SAFETY_HEADERS = {
     "object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
 } as const;
 
-/** Sends `body` as JSON, never cached. */
+/**
+ * Bodies from this size on are compressed for a browser that takes gzip:
+ * a big graph's layout shrinks about five times, at a few milliseconds'
+ * work on the fastest level.
+ */
+const COMPRESS_FROM_BYTES = 32 * 1024;
+
+/** Sends `body` as JSON, never cached; gzipped when large and accepted. */
 export function sendJson(
   res: ServerResponse,
   status: number,
   body: unknown,
   headers: Record<string, string | string[]> = {},
 ): void {
-  const text = JSON.stringify(body);
+  const text = Buffer.from(JSON.stringify(body));
+  const gzip =
+    text.length >= COMPRESS_FROM_BYTES &&
+    /\bgzip\b/.test(String(res.req.headers['accept-encoding'] ?? ''));
+  const sent = gzip ? gzipSync(text, { level: constants.Z_BEST_SPEED }) : text;
   res.writeHead(status, {
     ...SAFETY_HEADERS,
     'Content-Type': 'application/json; charset=utf-8',
-    'Content-Length': Buffer.byteLength(text),
+    'Content-Length': sent.length,
     'Cache-Control': 'no-store',
+    Vary: 'Accept-Encoding',
+    ...(gzip ? { 'Content-Encoding': 'gzip' } : {}),
     ...headers,
   });
-  res.end(text);
+  res.end(sent);
 }
 
 /**
