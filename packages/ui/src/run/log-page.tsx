@@ -2,6 +2,8 @@
  * A task attempt's log page at `/runs/<id>/tasks/<taskId>/log`. The log
  * viewer reads the URL's hash (selected lines) itself.
  */
+import { useEffect } from 'preact/hooks';
+import { live } from '../api/live.js';
 import { Link, runPath } from '../router.js';
 import { LogView } from './log-view.js';
 
@@ -14,6 +16,9 @@ export interface LogPageProps {
 
 /** The log page: where it belongs, then the viewer. */
 export function LogPage({ runId, taskId, query }: LogPageProps) {
+  // The viewer polls the log itself; the run's stream keeps the header's
+  // word on live updates true, and the tab's stream on the right run.
+  useEffect(() => live.watch({ runId }), [runId]);
   const asked = Number(query.get('attempt'));
   const attempt =
     query.get('attempt') && Number.isInteger(asked) && asked > 0
