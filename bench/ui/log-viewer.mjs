@@ -14,8 +14,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { chromium } from 'playwright-core';
 import { build } from 'vite';
+import { launchChromium } from './browser.mjs';
 import { startFakeLogServer } from './fake-log-server.mjs';
 import { generateLog } from './generated-log.mjs';
 
@@ -53,18 +53,7 @@ try {
     `generated ${big.lines.length} lines, ${(big.bytes / 1e6).toFixed(1)} MB in ${Math.round(performance.now() - started)} ms`,
   );
   server = await startFakeLogServer(out, logs);
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
+  browser = await launchChromium();
   const context = await browser.newContext({
     viewport: { width: 1280, height: 800 },
   });

@@ -2,6 +2,7 @@ import { Subjects } from '@river/protocol';
 import type { RiverConnection } from '@river/protocol/internal';
 import { foldRun, type RunDetail, type SequencedRecord } from '@river/run-view';
 import { readEventRange } from './event-reader.js';
+import { LruMap } from './lru-map.js';
 
 /** Runs whose state stays in memory, the most recently asked for. */
 const CACHED_RUNS = 64;
@@ -22,7 +23,7 @@ export interface EventsPage {
  */
 export class RunSnapshots {
   readonly #connection: RiverConnection;
-  readonly #cache = new Map<string, RunDetail>();
+  readonly #cache = new LruMap<string, RunDetail>(CACHED_RUNS);
 
   constructor(connection: RiverConnection) {
     this.#connection = connection;
@@ -31,8 +32,6 @@ export class RunSnapshots {
   /** A run's state now, or undefined for a run with no events. */
   async get(runId: string): Promise<RunDetail | undefined> {
     let detail = this.#cache.get(runId);
-    // Most recently used last, so the first entry is the one to drop.
-    this.#cache.delete(runId);
     let more = true;
     let seq = detail?.summary.seq ?? 0;
     while (more) {
@@ -52,12 +51,6 @@ export class RunSnapshots {
       return undefined;
     }
     this.#cache.set(runId, detail);
-    if (this.#cache.size > CACHED_RUNS) {
-      const oldest = this.#cache.keys().next().value;
-      if (oldest !== undefined) {
-        this.#cache.delete(oldest);
-      }
-    }
     return detail;
   }
 

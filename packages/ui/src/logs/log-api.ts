@@ -2,6 +2,8 @@
  * The gateway's log routes for one task attempt: ranges of lines, the
  * tail, the search and the raw download.
  */
+import { requestJson } from '../api/http.js';
+import { fetchRun } from '../api/runs.js';
 
 /** Which log: a task of a run, and its attempt (the last one if absent). */
 export interface LogTarget {
@@ -28,17 +30,6 @@ export interface LogSearchResult {
   /** The first line numbers with a hit, ascending, at most the limit. */
   lines: number[];
   complete: boolean;
-}
-
-/** A log request the gateway refused or could not answer. */
-export class LogRequestError extends Error {
-  readonly status: number;
-
-  constructor(message: string, status: number) {
-    super(message);
-    this.name = 'LogRequestError';
-    this.status = status;
-  }
 }
 
 /** The most lines one request may ask for. */
@@ -108,36 +99,10 @@ export async function fetchTaskAttempts(
   taskId: string,
   signal?: AbortSignal,
 ): Promise<number[]> {
-  const url = `/api/runs/${encodeURIComponent(runId)}`;
-  const body = await getJson<RunResponse>(url, signal);
-  const attempts = body.run?.tasks?.[taskId]?.attempts ?? [];
-  return attempts.map((attempt) => attempt.attempt);
+  const { run } = await fetchRun(runId, signal);
+  return (run.tasks[taskId]?.attempts ?? []).map(({ attempt }) => attempt);
 }
 
-/** The part of `GET /api/runs/<id>` the attempt picker reads. */
-interface RunResponse {
-  run?: { tasks?: Record<string, { attempts?: { attempt: number }[] }> };
-}
-
-async function getJson<T>(url: string, signal?: AbortSignal): Promise<T> {
-  const response = await fetch(url, {
-    headers: { accept: 'application/json' },
-    ...(signal ? { signal } : {}),
-  });
-  if (!response.ok) {
-    throw new LogRequestError(await errorText(response), response.status);
-  }
-  return (await response.json()) as T;
-}
-
-async function errorText(response: Response): Promise<string> {
-  try {
-    const body = (await response.json()) as { error?: unknown };
-    if (typeof body.error === 'string') {
-      return body.error;
-    }
-  } catch {
-    // Not JSON: the status says enough.
-  }
-  return `The server answered ${response.status} ${response.statusText}`;
+function getJson<T>(url: string, signal?: AbortSignal): Promise<T> {
+  return requestJson<T>('GET', url, undefined, signal);
 }

@@ -4,6 +4,7 @@ import {
   graphShapeKey,
   layoutJobGraph,
 } from '@river/run-view';
+import { LruMap } from '../lru-map.js';
 import { sendJson } from './respond.js';
 import type { RunsApiSources } from './runs-api.js';
 import { requireRun } from './runs-api.js';
@@ -11,22 +12,17 @@ import { requireRun } from './runs-api.js';
 /** Graph shapes whose layout stays in memory. */
 const CACHED_LAYOUTS = 32;
 
-/** Layouts by graph shape, the most recently used last. */
+/** Layouts by graph shape, of the shapes asked for last. */
 export class LayoutCache {
-  readonly #layouts = new Map<string, GraphLayout>();
+  readonly #layouts = new LruMap<string, GraphLayout>(CACHED_LAYOUTS);
 
   /** The layout of `jobs`' graph, computed once per shape. */
   layout(jobs: ReadonlyArray<{ name: string; needs: readonly string[] }>) {
     const key = graphShapeKey(jobs);
     let layout = this.#layouts.get(key);
-    this.#layouts.delete(key);
-    layout ??= layoutJobGraph(jobs);
-    this.#layouts.set(key, layout);
-    if (this.#layouts.size > CACHED_LAYOUTS) {
-      const oldest = this.#layouts.keys().next().value;
-      if (oldest !== undefined) {
-        this.#layouts.delete(oldest);
-      }
+    if (layout === undefined) {
+      layout = layoutJobGraph(jobs);
+      this.#layouts.set(key, layout);
     }
     return layout;
   }

@@ -3,27 +3,19 @@
 // Prints JSON: time from navigation to the graph drawn (median of 5), the
 // longest main-thread task, frame intervals while panning, axe findings.
 //
-//   node bench/ui-graph.mjs [--shape random|mixed|chains|fanout]...
+//   node bench/ui/graph.mjs [--shape random|mixed|chains|fanout]...
 import { createReadStream, existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import { extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
 import { build } from 'vite';
+import { launchChromium } from './browser.mjs';
 
-const ROOT = resolve(fileURLToPath(import.meta.url), '../..');
+const ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
 const OUT = join(ROOT, 'bench/.scratch/graph-demo');
 const LOADS = 5;
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 const TYPES = {
   '.html': 'text/html',
   '.js': 'text/javascript',
@@ -59,11 +51,7 @@ const server = createServer((request, response) => {
 await new Promise((done) => server.listen(0, '127.0.0.1', done));
 const base = `http://127.0.0.1:${server.address().port}/graph-demo.html`;
 
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  headless: true,
-  args: CHROMIUM_ARGS,
-});
+const browser = await launchChromium();
 const axeSource = createRequire(import.meta.url).resolve('axe-core');
 
 try {
