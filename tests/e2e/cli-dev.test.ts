@@ -39,7 +39,7 @@ describe('river dev', () => {
     }
   });
 
-  it('starts a service that was killed again, and stops all on Ctrl-C', async () => {
+  it('starts a service that was killed again, serves the web UI, and stops all on Ctrl-C', async () => {
     dev = spawnRiver(['dev'], undefined);
     const started = dev;
     await expect
@@ -65,6 +65,30 @@ describe('river dev', () => {
     const run = await river(['run', 'tests/fixtures/hello.ts'], natsUrl);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
+
+    // The printed link serves the UI, and its token is an operator's.
+    const [, uiUrl, token] =
+      /web UI: (http:\/\/127\.0\.0\.1:\d+\/)#token=(\S+)/.exec(
+        started.output(),
+      ) ?? [];
+    expect(uiUrl, started.output()).toBeDefined();
+    const page = await fetch(uiUrl as string);
+    expect(await page.text()).toMatch(/<div id="app">/);
+    const session = await fetch(new URL('api/session', uiUrl), {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ token }),
+    });
+    expect(await session.json()).toEqual({ role: 'operator' });
+    const runs = await fetch(new URL('api/runs', uiUrl), {
+      headers: { Authorization: `Bearer ${token}` },
+    });
+    const { runs: listed } = (await runs.json()) as {
+      runs: { project: string; status: string }[];
+    };
+    expect(listed).toContainEqual(
+      expect.objectContaining({ project: 'hello', status: 'succeeded' }),
+    );
 
     const services = childrenOf(started.pid).map((child) => child.pid);
     started.interrupt();

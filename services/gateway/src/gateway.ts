@@ -53,7 +53,21 @@ export async function startGateway(
     credentials,
   });
   const hub = new EventHub();
-  const index = new RunsIndex();
+  const layouts = new LayoutCache();
+  // A run's graph is laid out as it starts, so that its page, opened
+  // while it runs, finds the layout made.
+  const index = new RunsIndex((started) =>
+    setImmediate(() => {
+      try {
+        layouts.layout(jobOutlines(started.event.jobs));
+      } catch (error) {
+        log.warn(
+          { runId: started.event.runId, err: error },
+          'Could not lay out the graph of a run that started',
+        );
+      }
+    }),
+  );
   let client: RiverClient | undefined;
   try {
     await requireEventsStream(connection);
@@ -79,7 +93,7 @@ export async function startGateway(
     index,
     connection,
     snapshots: new RunSnapshots(connection),
-    layouts: new LayoutCache(),
+    layouts,
     client,
     heartbeatMs: config.heartbeatMs,
   });
@@ -113,6 +127,13 @@ export async function startGateway(
       await connection.nc.drain();
     },
   };
+}
+
+/** The jobs of a `run.started` event, as the layout takes them. */
+function jobOutlines(jobs: unknown): { name: string; needs: string[] }[] {
+  return Array.isArray(jobs)
+    ? (jobs as { name: string; needs: string[] }[])
+    : [];
 }
 
 /**

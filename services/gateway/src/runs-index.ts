@@ -52,9 +52,18 @@ export interface RunsPage {
 export class RunsIndex {
   readonly #runs = new Map<string, RunSummary>();
   readonly #abort = new AbortController();
+  readonly #onStarted: ((record: SequencedRecord) => void) | undefined;
   #sorted: RunSummary[] | undefined;
   #seq = 0;
   #following: Promise<void> = Promise.resolve();
+
+  /**
+   * @param onStarted called with each `run.started` event that arrives
+   *   while the index follows (not for the history it loads at start).
+   */
+  constructor(onStarted?: (record: SequencedRecord) => void) {
+    this.#onStarted = onStarted;
+  }
 
   /**
    * Reads the history of every run, then follows new run events.
@@ -92,6 +101,9 @@ export class RunsIndex {
         const event = eventRecordOf(msg.subject, msg.data);
         if (event !== undefined) {
           this.#apply({ seq: msg.seq, event });
+          if (event.type === 'run.started') {
+            this.#onStarted?.({ seq: msg.seq, event });
+          }
         }
         this.#seq = msg.seq;
       }

@@ -48,7 +48,7 @@ function SceneView(props: SceneProps) {
   const highlighted: string[] = [];
   for (const edgeIndex of index.edgesIn(area)) {
     const edge = index.layout.edges[edgeIndex] as GraphEdge;
-    const path = edgePath(edge);
+    const path = props.outline ? straightPath(edge) : edgePath(edge, area);
     if (
       props.selectedNode &&
       (edge.from === props.selectedNode || edge.to === props.selectedNode)
@@ -146,26 +146,51 @@ function nodeView(node: GraphNode, props: SceneProps) {
 }
 
 /**
- * An edge as SVG path data: curves between columns, straight runs through
- * them, and an open arrowhead at the end.
+ * An edge as one straight line from its start to its end, for views
+ * zoomed too far out to tell its bends: a tenth of the path data of a big
+ * graph, which is what drawing it zoomed out costs.
  */
-function edgePath(edge: GraphEdge): string {
+function straightPath(edge: GraphEdge): string {
   const { points } = edge;
-  if (points.length < 2) return '';
-  let x = points[0] as number;
-  let y = points[1] as number;
-  let path = `M${x} ${y}`;
-  for (let index = 2; index < points.length; index += 2) {
-    const nextX = points[index] as number;
-    const nextY = points[index + 1] as number;
+  const last = points.length - 2;
+  if (last < 2) return '';
+  return `M${points[0]} ${points[1]}L${points[last]} ${points[last + 1]}`;
+}
+
+/**
+ * An edge as SVG path data: curves between columns, straight runs through
+ * them, and an open arrowhead at the end. Only the stretches that reach
+ * into `area` are drawn: a long edge crosses the whole graph, and drawing
+ * all of it for every view cost more than the rest of the scene.
+ */
+function edgePath(edge: GraphEdge, area: Rect): string {
+  const { points } = edge;
+  let path = '';
+  let drawing = false;
+  for (let index = 0; index + 3 < points.length; index += 2) {
+    const x = points[index] as number;
+    const y = points[index + 1] as number;
+    const nextX = points[index + 2] as number;
+    const nextY = points[index + 3] as number;
+    // Edges run left to right, so a stretch is in view by its x alone
+    // (their boxes were already matched against the area).
+    if (nextX < area.left || x > area.right) {
+      drawing = false;
+      continue;
+    }
+    if (!drawing) {
+      path += `M${x} ${y}`;
+      drawing = true;
+    }
     if (nextY === y) {
       path += `L${nextX} ${nextY}`;
     } else {
       const middle = (x + nextX) / 2;
       path += `C${middle} ${y} ${middle} ${nextY} ${nextX} ${nextY}`;
     }
-    x = nextX;
-    y = nextY;
   }
+  if (!drawing) return path;
+  const x = points.at(-2) as number;
+  const y = points.at(-1) as number;
   return `${path}M${x - ARROW_SIZE} ${y - ARROW_SIZE}L${x} ${y}L${x - ARROW_SIZE} ${y + ARROW_SIZE}`;
 }
