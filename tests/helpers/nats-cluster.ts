@@ -3,7 +3,7 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { jetstreamManager } from '@nats-io/jetstream';
+import { jetstreamManager, StorageType } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import {
   freePort,
@@ -108,11 +108,49 @@ export async function startNatsCluster(
   try {
     await Promise.all(nodes.map((node) => node.start()));
     await Promise.all(nodes.map((node) => jetStreamReady(node.url)));
+    if (size > 1) {
+      await replicasPlaceable(cluster.url, size);
+    }
   } catch (error) {
     await cluster.dispose();
     throw error;
   }
   return cluster;
+}
+
+/**
+ * Resolves once a stream with `replicas` copies can be made: JetStream
+ * answers on every node before its meta group knows all of them, and a
+ * stream made in between is refused with "no suitable peers for
+ * placement" (seen on a loaded machine).
+ */
+async function replicasPlaceable(url: string, replicas: number) {
+  const deadline = Date.now() + JETSTREAM_READY_TIMEOUT_MS;
+  const nc = await connect({ servers: url });
+  try {
+    const jsm = await jetstreamManager(nc, { timeout: 5_000 });
+    for (;;) {
+      try {
+        await jsm.streams.add({
+          name: 'PLACEMENT_PROBE',
+          subjects: ['placement.probe'],
+          storage: StorageType.Memory,
+          num_replicas: replicas,
+        });
+        await jsm.streams.delete('PLACEMENT_PROBE');
+        return;
+      } catch (error) {
+        if (Date.now() > deadline) {
+          throw new Error(
+            `The cluster at ${url} cannot place ${replicas} replicas: ${error}`,
+          );
+        }
+      }
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    }
+  } finally {
+    await nc.close();
+  }
 }
 
 /** Resolves once JetStream answers API requests at `url`. */
