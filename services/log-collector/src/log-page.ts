@@ -16,6 +16,8 @@ export const DEFAULT_PAGE_BYTES = 256 * 1024;
 export const MAX_PAGE_BYTES = 512 * 1024;
 /** Messages asked of the stream at once while a page fills. */
 const FETCH_BATCH = 256;
+/** Messages asked for first, before their size is known: four chunks. */
+const FIRST_FETCH = 4;
 /** How long one fetch waits for messages the stream said it holds. */
 const FETCH_EXPIRES_MS = 2_000;
 /**
@@ -120,7 +122,7 @@ async function readWithConsumer(
   }
   while (pending > 0) {
     const batch = await consumer.fetch({
-      max_messages: Math.min(pending, FETCH_BATCH),
+      max_messages: Math.min(pending, FETCH_BATCH, page.messagesToFill()),
       expires: FETCH_EXPIRES_MS,
     });
     let received = 0;
@@ -175,11 +177,27 @@ class PageBuilder {
   #bytes = 0;
   #lastSeq = 0;
   #scanned = 0;
+  /** Bytes of the messages looked at, to tell how many fill the page. */
+  #scannedBytes = 0;
 
   constructor(budget: number, log: Logger, filter: ChunkFilter = {}) {
     this.#budget = budget;
     this.#log = log;
     this.#filter = filter;
+  }
+
+  /**
+   * About how many more messages fill the page, from the size of those
+   * read so far, and one more: asking for a whole batch of 64 KiB chunks
+   * pulled 256 of them (16 MiB) for a page of four, and dropped the rest.
+   */
+  messagesToFill(): number {
+    if (this.#scannedBytes === 0) {
+      return FIRST_FETCH;
+    }
+    const perMessage = this.#scannedBytes / this.#scanned;
+    const room = Math.max(0, this.#budget - this.#bytes);
+    return Math.max(1, Math.ceil(room / perMessage) + 1);
   }
 
   /**
@@ -196,6 +214,7 @@ class PageBuilder {
     if (this.#scanned++ >= MAX_SCANNED_CHUNKS) {
       return false;
     }
+    this.#scannedBytes += data.length;
     this.#lastSeq = seq;
     if (chunk === undefined) {
       return true;
