@@ -78,6 +78,11 @@ export function serveLiveStream(
     // Tells nginx and its kin to pass each event on at once.
     'X-Accel-Buffering': 'no',
   });
+  if (req.method === 'HEAD') {
+    // No body follows a HEAD, so nothing would ever send the headers.
+    res.end();
+    return;
+  }
   req.socket.setNoDelay(true);
   res.write(`retry: ${RETRY_MS}\n\n`);
 
