@@ -53,8 +53,62 @@ describe('visibleText', () => {
     expect(visibleText('abcdef\r\x1b[0KXY')).toBe('XY');
     expect(visibleText('abcdef\rab\x1b[1Kz')).toBe('  zdef');
     expect(visibleText('abc\x1b[2Kd')).toBe('   d');
+    expect(visibleText('abcdef\rab\x1b[1Kxyz\x1b[2Kq')).toBe('     q');
+    expect(visibleText('abcdef\x1b[2K\rXY\x1b[1K\rZ')).toBe('Z     ');
+    expect(visibleText('abcdef\rabc\x1b[K\x1b[1Kz')).toBe('   z');
+  });
+
+  it('agrees with a column-by-column terminal on rewrites and erases', () => {
+    const pieces = ['ab', 'xyz', '\r', '\x1b[K', '\x1b[1K', '\x1b[2K', 'q'];
+    let seed = 11;
+    const pick = () => {
+      seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+      return pieces[seed % pieces.length] as string;
+    };
+    for (let round = 0; round < 500; round++) {
+      const line = Array.from({ length: 1 + (round % 12) }, pick).join('');
+      expect(visibleText(line), JSON.stringify(line)).toBe(terminalModel(line));
+    }
+  });
+
+  it('takes time in proportion to a line full of rewrites or erases', () => {
+    const rewrites = `${'X'.repeat(500_000)}${'\rab'.repeat(100_000)}`;
+    const erases = 'xy\x1b[2K'.repeat(100_000);
+    const started = performance.now();
+    expect(visibleText(rewrites)).toBe(`ab${'X'.repeat(499_998)}`);
+    expect(visibleText(erases)).toBe(' '.repeat(200_000));
+    expect(styledSpans(erases)).toEqual([{ text: ' '.repeat(200_000) }]);
+    // Each took over half a minute when every rewrite or erase copied
+    // the line.
+    expect(performance.now() - started).toBeLessThan(5_000);
   });
 });
+
+/**
+ * A terminal line played column by column, for lines of text, "\r" and
+ * erase-in-line only: what visibleText must agree with.
+ */
+function terminalModel(line: string): string {
+  const columns: string[] = [];
+  let cursor = 0;
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: ESC is the point
+  for (const token of line.match(/\x1b\[[0-2]?K|\r|[^\r\x1b]/g) ?? []) {
+    if (token === '\r') {
+      cursor = 0;
+    } else if (token === '\x1b[K') {
+      columns.length = Math.min(columns.length, cursor);
+    } else if (token === '\x1b[1K') {
+      for (let at = 0; at <= cursor && at < columns.length; at++) {
+        columns[at] = ' ';
+      }
+    } else if (token === '\x1b[2K') {
+      columns.fill(' ');
+    } else {
+      columns[cursor++] = token;
+    }
+  }
+  return columns.join('');
+}
 
 describe('styledSpans', () => {
   it('returns one unstyled span for plain text, none for an empty line', () => {

@@ -63,6 +63,7 @@ export function visibleText(line: string): string {
   }
   const canvas = new LineCanvas();
   render(body, canvas);
+  canvas.settle();
   return canvas.chars.join('');
 }
 
@@ -77,13 +78,24 @@ function overlaySegments(line: string): string | undefined {
   if (SURROGATES.test(line)) {
     return undefined;
   }
-  let text = '';
+  const parts: string[] = [];
   for (const segment of line.split('\r')) {
     const part = stripEscapes(segment);
     if (part === undefined) {
       return undefined;
     }
-    text = part.length >= text.length ? part : part + text.slice(part.length);
+    parts.push(part);
+  }
+  // Each column shows the last part that reaches it. Laying the parts
+  // from the last one back only appends the columns still uncovered, so
+  // a long text under many short rewrites costs its length once rather
+  // than once per rewrite.
+  let text = parts.pop() ?? '';
+  for (let index = parts.length - 1; index >= 0; index--) {
+    const part = parts[index] as string;
+    if (part.length > text.length) {
+      text += part.slice(text.length);
+    }
   }
   return text;
 }
@@ -141,6 +153,7 @@ export function styledSpans(line: string): StyledSpan[] {
   }
   const canvas = new LineCanvas();
   render(line, canvas);
+  canvas.settle();
 
   const spans: StyledSpan[] = [];
   let start = 0;
@@ -157,17 +170,28 @@ export function styledSpans(line: string): StyledSpan[] {
   return spans;
 }
 
-/** One terminal line: a character and its style per column, a cursor. */
+/**
+ * One terminal line: a character and its style per column, a cursor.
+ * Erasing up to the cursor or the whole line only notes how far it
+ * reaches; {@link LineCanvas.settle} blanks what each erase covered, so a
+ * line of many erases costs its length once rather than once per erase.
+ */
 class LineCanvas {
   readonly chars: string[] = [];
   readonly styles: TextStyle[] = [];
   style: TextStyle = UNSTYLED;
   column = 0;
+  /** Per column, how many erases came before its character was written. */
+  readonly #writtenAfter: number[] = [];
+  /** Per erase, in order, the column it blanks up to (excluded). */
+  readonly #erasedUpTo: number[] = [];
 
   write(text: string): void {
+    const erases = this.#erasedUpTo.length;
     for (const char of text) {
       this.chars[this.column] = char;
       this.styles[this.column] = this.style;
+      this.#writtenAfter[this.column] = erases;
       this.column++;
     }
   }
@@ -177,15 +201,30 @@ class LineCanvas {
     if (mode === 0) {
       this.chars.length = Math.min(this.chars.length, this.column);
       this.styles.length = this.chars.length;
+      this.#writtenAfter.length = this.chars.length;
       return;
     }
-    const end =
-      mode === 1
-        ? Math.min(this.chars.length, this.column + 1)
-        : this.chars.length;
-    for (let at = 0; at < end; at++) {
-      this.chars[at] = ' ';
-      this.styles[at] = UNSTYLED;
+    this.#erasedUpTo.push(
+      mode === 1 ? this.column + 1 : Number.POSITIVE_INFINITY,
+    );
+  }
+
+  /** Blanks every column an erase after its writing covered. */
+  settle(): void {
+    const erases = this.#erasedUpTo;
+    if (erases.length === 0) {
+      return;
+    }
+    // The farthest reach of the erases from the n-th on.
+    const reach = new Array<number>(erases.length + 1).fill(0);
+    for (let index = erases.length - 1; index >= 0; index--) {
+      reach[index] = Math.max(reach[index + 1] ?? 0, erases[index] ?? 0);
+    }
+    for (let at = 0; at < this.chars.length; at++) {
+      if ((reach[this.#writtenAfter[at] ?? 0] ?? 0) > at) {
+        this.chars[at] = ' ';
+        this.styles[at] = UNSTYLED;
+      }
     }
   }
 }

@@ -1,4 +1,5 @@
-/** How times and durations read everywhere in the UI. */
+/** How times, durations and messages read everywhere in the UI. */
+import { visibleText } from '@river/run-view';
 
 const SECOND_MS = 1_000;
 const MINUTE_MS = 60 * SECOND_MS;
@@ -63,4 +64,13 @@ export function fromLocalInput(value: string): number | undefined {
   if (value === '') return undefined;
   const ms = new Date(value).getTime();
   return Number.isNaN(ms) ? undefined : ms;
+}
+
+/**
+ * A message from a run (a job's error, an attempt's reason) as a terminal
+ * would show it: a tool's coloured error text keeps its words and loses
+ * its escape sequences, which would show as stray boxes.
+ */
+export function shownMessage(text: string): string {
+  return text.split('\n').map(visibleText).join('\n');
 }

@@ -5,7 +5,7 @@
 import type { JobState, RunDetail } from '@river/run-view';
 import { useEffect, useRef } from 'preact/hooks';
 import { StatusLabel } from '../components/status.js';
-import { formatDuration } from '../format.js';
+import { formatDuration, shownMessage } from '../format.js';
 import { Link, logPath } from '../router.js';
 import { attemptStatus } from './attempt-status.js';
 
@@ -51,7 +51,7 @@ export function JobPanel({ detail, job, onClose }: JobPanelProps) {
       {job.needs.length > 0 ? (
         <p class="dim">Needs: {job.needs.join(', ')}</p>
       ) : null}
-      {job.error ? <p class="run-error">{job.error}</p> : null}
+      {job.error ? <p class="run-error">{shownMessage(job.error)}</p> : null}
       {job.taskIds.length === 0 ? <p>No task yet.</p> : null}
       <ul class="task-list">
         {job.taskIds.map((taskId) => {
@@ -86,7 +86,10 @@ export function JobPanel({ detail, job, onClose }: JobPanelProps) {
                       </span>
                     ) : null}
                     {attempt.message ? (
-                      <span class="dim"> · {attempt.message}</span>
+                      <span class="dim">
+                        {' '}
+                        · {shownMessage(attempt.message)}
+                      </span>
                     ) : null}
                   </li>
                 ))}

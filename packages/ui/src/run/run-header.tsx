@@ -1,7 +1,12 @@
 /** A run's heading: its status, times, duration, error and actions. */
 import type { RunSummary } from '@river/run-view';
 import { StatusLabel } from '../components/status.js';
-import { formatDuration, formatTime, isoTime } from '../format.js';
+import {
+  formatDuration,
+  formatTime,
+  isoTime,
+  shownMessage,
+} from '../format.js';
 import { Link, runPath } from '../router.js';
 import { runDuration } from '../runs/runs-table.js';
 import { RunActions } from './run-actions.js';
@@ -67,7 +72,7 @@ export function RunHeader({ summary, now }: RunHeaderProps) {
       </dl>
       {summary.error ? (
         <p class="run-error">
-          <strong>Error:</strong> {summary.error}
+          <strong>Error:</strong> {shownMessage(summary.error)}
         </p>
       ) : null}
     </header>

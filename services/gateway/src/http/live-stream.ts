@@ -1,10 +1,11 @@
 import { once } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Subjects, TOKEN_PATTERN } from '@river/protocol';
+import { Subjects } from '@river/protocol';
 import type { Logger, RiverConnection } from '@river/protocol/internal';
 import type { SequencedRecord } from '@river/run-view';
 import type { EventHub } from '../event-hub.js';
 import { readEventRange } from '../event-reader.js';
+import { checkedId } from './params.js';
 import { HttpError, SAFETY_HEADERS } from './respond.js';
 
 /** Events sent per pass before the stream looks at the socket again. */
@@ -50,10 +51,8 @@ export function serveLiveStream(
   url: URL,
   sources: LiveStreamSources,
 ): void {
-  const runId = url.searchParams.get('run') ?? undefined;
-  if (runId !== undefined && !TOKEN_PATTERN.test(runId)) {
-    throw new HttpError(400, `run must be a run id; it was ${runId}.`);
-  }
+  const run = url.searchParams.get('run');
+  const runId = run === null ? undefined : checkedId(run, 'run');
   const lastEventId = req.headers['last-event-id'];
   const after =
     sequenceOf(
@@ -79,6 +78,11 @@ export function serveLiveStream(
     // Tells nginx and its kin to pass each event on at once.
     'X-Accel-Buffering': 'no',
   });
+  if (req.method === 'HEAD') {
+    // No body follows a HEAD, so nothing would ever send the headers.
+    res.end();
+    return;
+  }
   req.socket.setNoDelay(true);
   res.write(`retry: ${RETRY_MS}\n\n`);
 

@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import type { ServerResponse } from 'node:http';
+import { isRunFinished } from '@river/run-view';
 import { RiverError, RiverErrorCode } from '@river/sdk';
 import type { RiverClient } from '@river/sdk/client';
 import type { RunSnapshots } from '../run-snapshots.js';
@@ -73,6 +74,9 @@ export async function handleLogRequest(
           1_000,
       }),
     );
+    if (found.hits === 0 && !found.complete) {
+      await requireAttempt(runId, taskId, attempt, sources);
+    }
     sendJson(res, 200, {
       hits: found.hits,
       matchingLines: found.matchingLines,
@@ -103,7 +107,50 @@ export async function handleLogRequest(
         : { ...attemptField, tail },
     ),
   );
+  if (lines.totalLines === 0 && !lines.complete) {
+    await requireAttempt(runId, taskId, attempt, sources);
+  }
   sendJson(res, 200, lines);
+}
+
+/**
+ * Checks, for an empty log that is not complete, that the attempt can
+ * still write one: the log-collector cannot tell a task that has not
+ * printed yet from one that never was, and a page would wait forever.
+ *
+ * @throws HttpError 404 for a run that is not stored, and for a task or
+ *   attempt that its ended run does not hold.
+ */
+async function requireAttempt(
+  runId: string,
+  taskId: string,
+  attempt: number | undefined,
+  { snapshots }: LogApiSources,
+): Promise<void> {
+  const run = await snapshots.get(runId);
+  if (run === undefined) {
+    throw new HttpError(404, `No run ${runId} is stored on this server.`);
+  }
+  if (!isRunFinished(run.summary.status)) {
+    return;
+  }
+  const task = run.tasks[taskId];
+  if (task === undefined) {
+    throw new HttpError(
+      404,
+      `Run ${runId} has no task ${taskId}; it has ended.`,
+    );
+  }
+  if (
+    attempt !== undefined &&
+    !task.attempts.some((each) => each.attempt === attempt)
+  ) {
+    throw new HttpError(
+      404,
+      `Task ${taskId} of run ${runId} has no attempt ${attempt}; ` +
+        `it ran ${task.attempts.length} time(s).`,
+    );
+  }
 }
 
 /** Streams one attempt's whole output, page by page, as a file. */
@@ -119,6 +166,13 @@ async function download(
   if (task === undefined || attempt === undefined) {
     throw new HttpError(404, `Run ${runId} has no task ${taskId} with a log.`);
   }
+  if (!task.attempts.some((each) => each.attempt === attempt)) {
+    throw new HttpError(
+      404,
+      `Task ${taskId} of run ${runId} has no attempt ${attempt}; ` +
+        `it ran ${task.attempts.length} time(s).`,
+    );
+  }
   const chunks = client.logs(runId, { taskId, attempt });
   // The first page is read before the answer starts, so that a failure
   // is still an error status rather than a cut download.
@@ -129,9 +183,15 @@ async function download(
     'Content-Disposition': `attachment; filename="${runId}-${taskId}-${attempt}.log"`,
     'Cache-Control': 'no-store',
   });
+  // One signal for every wait on a full socket: a wait that races
+  // 'drain' against 'close' left a listener behind each time it ended.
+  const closed = new AbortController();
+  res.once('close', () => closed.abort());
   while (next.done !== true && !res.destroyed) {
     if (!res.write(next.value.data)) {
-      await Promise.race([once(res, 'drain'), once(res, 'close')]);
+      await once(res, 'drain', { signal: closed.signal }).catch(
+        () => undefined,
+      );
     }
     next = await chunks.next();
   }

@@ -18,10 +18,21 @@ export function tokenOf(req: IncomingMessage): string | undefined {
   for (const part of (req.headers.cookie ?? '').split(';')) {
     const [name, ...value] = part.trim().split('=');
     if (name === SESSION_COOKIE) {
-      return decodeURIComponent(value.join('='));
+      return cookieValue(value.join('='));
     }
   }
   return undefined;
+}
+
+/** A cookie's value decoded; malformed percent-encoding is kept as sent. */
+function cookieValue(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    // Such a value is no token this gateway made: it is refused as one
+    // that is not valid, not failed on.
+    return text;
+  }
 }
 
 /**
