@@ -272,6 +272,31 @@ describe('the gateway', () => {
     await resumed.done;
   });
 
+  it('tells a browser resuming beyond the stored events to start over', async () => {
+    const response = await api(ui, 'viewer', 'api/stream', {
+      headers: { 'Last-Event-ID': '999999999' },
+    });
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+    let text = '';
+    while (!text.includes('event: reset')) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += new TextDecoder().decode(value);
+    }
+    await reader.cancel();
+    expect(text).toMatch(/event: reset\ndata: \{"lastSeq":\d+\}/);
+  });
+
+  it('refuses a sign-in without a token string, saying how to send it', async () => {
+    const response = await fetch(new URL('api/session', ui.url), {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ token: 123 }),
+    });
+    expect(response.status).toBe(400);
+    expect((await read(response)).error).toMatch(/\{"token": "…"\}/);
+  });
+
   it('serves the UI for any page path, and nothing outside it', async () => {
     const page = await fetch(new URL(`runs/${failedRun}`, ui.url));
     expect(page.status).toBe(200);

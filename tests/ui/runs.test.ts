@@ -244,7 +244,11 @@ describe('the web UI', () => {
       if (event.type === 'task.started') break;
     }
     await page.goto(`${ui.url}runs/${run.runId}`);
-    const cancel = page.getByRole('button', { name: 'Cancel' });
+    const cancel = page.getByRole('button', { name: 'Cancel', exact: true });
+    await cancel.waitFor();
+    // The first click asks; keeping the run changes nothing.
+    await cancel.click();
+    await page.getByRole('button', { name: 'Keep it running' }).click();
     await cancel.waitFor();
     // Every text the actions show, however briefly.
     await page.evaluate(`
@@ -255,6 +259,7 @@ describe('the web UI', () => {
     `);
 
     await cancel.click();
+    await page.getByRole('button', { name: 'Cancel the run' }).click();
     await page.getByText('Run cancelled.').waitFor();
     expect(
       await page.locator('.run-header .status').first().textContent(),

@@ -22,6 +22,13 @@ type StateListener = (state: ConnectionState) => void;
 const REOPEN_DELAY_MS = 2_000;
 
 /**
+ * How long a hidden tab keeps its stream. Browsers allow six connections
+ * to a host over HTTP/1.1, and every tab's stream holds one: background
+ * tabs let theirs go, and take up again from the last event they saw.
+ */
+const HIDDEN_CLOSE_MS = 10_000;
+
+/**
  * One EventSource at a time, re-opened when the watched run changes.
  * The browser reconnects by itself with `Last-Event-ID`; when it gives
  * up (the gateway answered with an error), the stream opens again after
@@ -33,6 +40,9 @@ export class LiveStream {
   private lastSeq: number | undefined;
   private reopenTimer: ReturnType<typeof setTimeout> | undefined;
   private currentState: ConnectionState = 'idle';
+  private hiddenTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Closed while the tab is hidden, to be opened again when shown. */
+  private suspended = false;
   private readonly recordListeners = new Set<RecordListener>();
   private readonly stateListeners = new Set<StateListener>();
 
@@ -56,6 +66,7 @@ export class LiveStream {
 
   /** Closes the connection, for sign-out or a page that waits. */
   close(): void {
+    this.suspended = false;
     clearTimeout(this.reopenTimer);
     this.reopenTimer = undefined;
     this.source?.close();
@@ -79,6 +90,26 @@ export class LiveStream {
     };
   }
 
+  /**
+   * Lets a hidden tab's stream go after a while and opens it again from
+   * the last sequence seen when the tab shows.
+   */
+  followVisibility(): void {
+    document.addEventListener('visibilitychange', () => {
+      clearTimeout(this.hiddenTimer);
+      if (document.visibilityState === 'hidden') {
+        this.hiddenTimer = setTimeout(() => {
+          if (this.source === undefined) return;
+          this.close();
+          this.suspended = true;
+        }, HIDDEN_CLOSE_MS);
+      } else if (this.suspended) {
+        this.suspended = false;
+        this.open();
+      }
+    });
+  }
+
   private open(): void {
     const params = new URLSearchParams();
     if (this.watchedRunId !== undefined) params.set('run', this.watchedRunId);
@@ -90,6 +121,9 @@ export class LiveStream {
 
     source.onopen = () => this.setState('live');
     source.addEventListener('river', (message) => this.receive(message));
+    // The gateway's events stream was emptied or made again: what the
+    // page shows no longer matches it, so the page loads afresh.
+    source.addEventListener('reset', () => window.location.reload());
     source.onerror = () => {
       if (source.readyState === EventSource.CLOSED) {
         source.close();
@@ -130,3 +164,4 @@ export class LiveStream {
 
 /** The tab's stream. */
 export const live = new LiveStream();
+live.followVisibility();

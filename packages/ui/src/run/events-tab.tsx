@@ -11,8 +11,8 @@ import { VirtualList } from '../components/virtual-list.js';
 import { formatClock } from '../format.js';
 import { useFrameRender } from '../use-frame-render.js';
 
-/** Events per request. */
-const PAGE_SIZE = 500;
+/** Events per request, the most the gateway gives at once. */
+const PAGE_SIZE = 2_000;
 /** Height in px of a collapsed row, and of a line of expanded JSON. */
 const ROW_HEIGHT_PX = 32;
 const JSON_LINE_PX = 18;

@@ -31,6 +31,8 @@ export function RunActions({ summary }: RunActionsProps) {
   // POST's answer, so they are kept whatever is pending.
   const [retries, setRetries] = useState<string[]>([]);
   const [confirmedRetry, setConfirmedRetry] = useState<string | undefined>();
+  // Cancelling kills running tasks: it takes a second click to confirm.
+  const [asking, setAsking] = useState(false);
 
   const finished = isRunFinished(summary.status);
 
@@ -58,6 +60,7 @@ export function RunActions({ summary }: RunActionsProps) {
   if (role !== 'operator') return null;
 
   const cancel = async () => {
+    setAsking(false);
     setError(undefined);
     setNotice(undefined);
     setPending({ action: 'cancel', phase: 'sending' });
@@ -92,11 +95,21 @@ export function RunActions({ summary }: RunActionsProps) {
 
   return (
     <div class="run-actions">
-      {canCancel || cancelling ? (
+      {asking && canCancel && !cancelling ? (
+        <span role="group" aria-label="Confirm the cancel" class="confirm">
+          Kill its running tasks and skip the rest?{' '}
+          <button type="button" class="danger" onClick={cancel}>
+            Cancel the run
+          </button>{' '}
+          <button type="button" onClick={() => setAsking(false)}>
+            Keep it running
+          </button>
+        </span>
+      ) : canCancel || cancelling ? (
         <button
           type="button"
           class="danger"
-          onClick={cancel}
+          onClick={() => setAsking(true)}
           disabled={pending.action !== 'none'}
         >
           {cancelling ? 'Cancelling…' : 'Cancel'}

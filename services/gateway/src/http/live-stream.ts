@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Subjects } from '@river/protocol';
+import { Streams, Subjects } from '@river/protocol';
 import type { Logger, RiverConnection } from '@river/protocol/internal';
 import type { SequencedRecord } from '@river/run-view';
 import type { EventHub } from '../event-hub.js';
@@ -105,7 +105,7 @@ async function pump(
   { hub, connection, heartbeatMs }: LiveStreamSources,
   closed: AbortSignal,
 ): Promise<number> {
-  let cursor = after;
+  let cursor = await startingPoint(res, after, hub, connection, closed);
   let sent = 0;
   while (!closed.aborted) {
     let batch = hub.after(cursor, BATCH);
@@ -143,6 +143,38 @@ async function pump(
     }
   }
   return sent;
+}
+
+/**
+ * Where the stream starts: after `after`, unless that is beyond the last
+ * event stored, which only a stream emptied or made again since the
+ * browser's last event can cause. Going on from there would skip every
+ * event until the sequence caught up: the browser is told to start over
+ * (`event: reset`), and the stream goes on from the last event stored.
+ */
+async function startingPoint(
+  res: ServerResponse,
+  after: number,
+  hub: EventHub,
+  connection: RiverConnection,
+  closed: AbortSignal,
+): Promise<number> {
+  if (after <= hub.latestSeq) {
+    return after;
+  }
+  // The hub may lag the stream by a moment; the stream itself decides.
+  const { last_seq: lastSeq } = (
+    await connection.jsm.streams.info(Streams.events)
+  ).state;
+  if (after <= lastSeq) {
+    return after;
+  }
+  await write(
+    res,
+    `event: reset\ndata: ${JSON.stringify({ lastSeq })}\n\n`,
+    closed,
+  );
+  return lastSeq;
 }
 
 /** Writes, and waits while the socket's buffer is full. */

@@ -93,7 +93,13 @@ export async function handleSession(
   switch (req.method) {
     case 'POST': {
       const { token } = await readJsonBody(req);
-      const role = tokens.roleOf(typeof token === 'string' ? token : '');
+      if (typeof token !== 'string' || token === '') {
+        throw new HttpError(
+          400,
+          'Send the access token as {"token": "…"}, a non-empty string.',
+        );
+      }
+      const role = tokens.roleOf(token);
       if (role === undefined) {
         throw new HttpError(401, 'The access token is not valid here.');
       }
@@ -102,11 +108,7 @@ export async function handleSession(
         200,
         { role },
         {
-          'Set-Cookie': cookie(
-            token as string,
-            COOKIE_MAX_AGE_S,
-            isSecure(req),
-          ),
+          'Set-Cookie': cookie(token, COOKIE_MAX_AGE_S, isSecure(req)),
         },
       );
       return;
