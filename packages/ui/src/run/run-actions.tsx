@@ -96,15 +96,15 @@ export function RunActions({ summary }: RunActionsProps) {
   return (
     <div class="run-actions">
       {asking && canCancel && !cancelling ? (
-        <span role="group" aria-label="Confirm the cancel" class="confirm">
-          Kill its running tasks and skip the rest?{' '}
+        <fieldset class="confirm">
+          <legend>Kill its running tasks and skip the rest?</legend>
           <button type="button" class="danger" onClick={cancel}>
             Cancel the run
           </button>{' '}
           <button type="button" onClick={() => setAsking(false)}>
             Keep it running
           </button>
-        </span>
+        </fieldset>
       ) : canCancel || cancelling ? (
         <button
           type="button"
