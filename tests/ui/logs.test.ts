@@ -121,6 +121,18 @@ beforeAll(async () => {
   expect(result.code, result.stderr).toBe(0);
   bigRun = runIdOf(result.stdout);
   bigTask = await taskOf(bigRun, 'big');
+  // The collector indexes a fast log a few seconds behind the task: the
+  // viewer is measured on the stored log, as a user opens it later.
+  for (let waited = 0; ; waited += 250) {
+    const tail = await api(
+      ui,
+      'viewer',
+      `api/${logPath(bigRun, bigTask)}?tail=1`,
+    );
+    if (((await tail.json()) as { complete: boolean }).complete) break;
+    if (waited > 60_000) throw new Error('The big log was not indexed in 60 s');
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
   browser = await launchBrowser();
   // axe-core is injected, which the UI's content security policy refuses.
   page = await browser.newPage({

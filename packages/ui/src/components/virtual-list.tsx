@@ -6,6 +6,7 @@
  */
 import type { ComponentChildren, JSX } from 'preact';
 import { useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
+import './virtual-list.css';
 
 /** Rows drawn beyond the visible ones on each side, for smooth scrolling. */
 const OVERSCAN_ROWS = 8;

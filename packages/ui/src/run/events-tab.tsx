@@ -10,6 +10,7 @@ import { useLiveRecords } from '../api/use-live.js';
 import { VirtualList } from '../components/virtual-list.js';
 import { formatClock } from '../format.js';
 import { useFrameRender } from '../use-frame-render.js';
+import './events.css';
 
 /** Events per request, the most the gateway gives at once. */
 const PAGE_SIZE = 2_000;

@@ -6,6 +6,7 @@ import { useEffect } from 'preact/hooks';
 import { live } from '../api/live.js';
 import { Link, runPath } from '../router.js';
 import { LogView } from './log-view.js';
+import './run.css';
 
 /** Props of {@link LogPage}. */
 export interface LogPageProps {

@@ -10,6 +10,7 @@ import { RunHeader } from './run-header.js';
 import { panelId, RUN_TABS, type RunTab, RunTabs, tabId } from './run-tabs.js';
 import { TimelineTab } from './timeline-tab.js';
 import { useRunDetail } from './use-run-detail.js';
+import './run.css';
 
 /** Props of {@link RunPage}. */
 export interface RunPageProps {

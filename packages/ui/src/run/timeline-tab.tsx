@@ -16,6 +16,7 @@ import {
   timelineRows,
   timelineSpan,
 } from './timeline-rows.js';
+import './timeline.css';
 
 /** Height of a timeline row in px; the CSS draws rows this high. */
 const ROW_HEIGHT_PX = 28;

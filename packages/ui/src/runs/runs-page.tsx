@@ -21,6 +21,7 @@ import {
 } from './filter-query.js';
 import { RunsFilters } from './runs-filters.js';
 import { RunsTable } from './runs-table.js';
+import './runs.css';
 
 /** Props of {@link RunsPage}. */
 export interface RunsPageProps {
