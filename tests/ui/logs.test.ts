@@ -276,7 +276,14 @@ describe('the log viewer', () => {
       await pointAtLog();
       await page.mouse.wheel(0, -800);
       await page.waitForSelector('.log-resume');
-      const pausedAt = await lastVisibleLine();
+      // The wheel scrolls smoothly for a moment: let it come to rest.
+      let pausedAt = await lastVisibleLine();
+      for (;;) {
+        await page.waitForTimeout(150);
+        const now = await lastVisibleLine();
+        if (now === pausedAt) break;
+        pausedAt = now;
+      }
       await page.waitForTimeout(600);
       expect(await lastVisibleLine()).toBe(pausedAt);
 
