@@ -39,7 +39,7 @@ describe('river dev', () => {
     }
   });
 
-  it('starts a service that was killed again, serves the web UI, and stops all on Ctrl-C', async () => {
+  it('restarts a killed service, serves the web UI, stops all on Ctrl-C', async () => {
     dev = spawnRiver(['dev'], undefined);
     const started = dev;
     await expect

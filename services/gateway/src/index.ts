@@ -8,7 +8,7 @@
  * ```ts
  * import { loadGatewayConfig, startGateway } from '@river/gateway';
  * const gateway = await startGateway(loadGatewayConfig());
- * console.log(gateway.url);
+ * process.once('SIGTERM', () => void gateway.close());
  * ```
  *
  * @packageDocumentation

@@ -1,19 +1,15 @@
 import { performance } from 'node:perf_hooks';
 import type { LogChunk } from '@river/protocol';
-import { connectRiver, type RiverConnection } from '@river/protocol/internal';
+import type { RiverConnection } from '@river/protocol/internal';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  startNatsServer,
-  type TestNatsServer,
-} from '../../../tests/helpers/nats-server.js';
-import {
-  captureLogger,
+  type CollectorStack,
   chunk,
   indexEntry,
   publishChunks,
   queryLogs,
+  startCollectorStack,
 } from '../test/helpers.js';
-import { type LogCollector, startLogCollector } from './log-collector.js';
 
 const LINES = 1_000_000;
 const CHUNK_BYTES = 64 * 1024;
@@ -39,30 +35,15 @@ function logLine(line: number): string {
 /** 1,000 hits of "Needle" and 4 more split by escape sequences. */
 const NEEDLES = 1_004;
 
-let server: TestNatsServer;
+let stack: CollectorStack;
 let river: RiverConnection;
-let collector: LogCollector;
-const { log } = captureLogger();
 
 beforeAll(async () => {
-  server = await startNatsServer();
-  collector = await startLogCollector(
-    {
-      natsUrl: server.url,
-      logLevel: 'warn',
-      retentionDays: 1,
-      streamReplicas: 1,
-    },
-    { log },
-  );
-  river = await connectRiver({ servers: server.url, name: 'large-test' });
+  stack = await startCollectorStack('large-test');
+  river = stack.river;
 });
 
-afterAll(async () => {
-  await collector?.close();
-  await river?.nc.close();
-  await server?.dispose();
-});
+afterAll(() => stack?.stop());
 
 async function timed<T>(read: () => Promise<T>): Promise<[T, number]> {
   const started = performance.now();

@@ -5,48 +5,30 @@ import {
   type LogQueryReply,
   SCHEMA_VERSION,
 } from '@river/protocol';
-import { connectRiver, type RiverConnection } from '@river/protocol/internal';
+import type { Logger, RiverConnection } from '@river/protocol/internal';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  startNatsServer,
-  type TestNatsServer,
-} from '../../../tests/helpers/nats-server.js';
-import {
-  captureLogger,
+  type CollectorStack,
   chunk,
   indexEntryWhen,
   publishChunks,
   queryLogs,
+  startCollectorStack,
 } from '../test/helpers.js';
 import { LogIndexStore, type StoredIndexEntry } from './index-store.js';
-import { type LogCollector, startLogCollector } from './log-collector.js';
 import { readLogLines } from './log-lines.js';
 import { StreamReader } from './stream-reader.js';
 
-let server: TestNatsServer;
+let stack: CollectorStack;
 let river: RiverConnection;
-let collector: LogCollector;
-const { log } = captureLogger();
+let log: Logger;
 
 beforeAll(async () => {
-  server = await startNatsServer();
-  collector = await startLogCollector(
-    {
-      natsUrl: server.url,
-      logLevel: 'warn',
-      retentionDays: 1,
-      streamReplicas: 1,
-    },
-    { log },
-  );
-  river = await connectRiver({ servers: server.url, name: 'lines-test' });
+  stack = await startCollectorStack('lines-test');
+  ({ river, log } = stack);
 });
 
-afterAll(async () => {
-  await collector?.close();
-  await river?.nc.close();
-  await server?.dispose();
-});
+afterAll(() => stack?.stop());
 
 const encoder = new TextEncoder();
 

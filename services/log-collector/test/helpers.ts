@@ -17,8 +17,13 @@ import {
   Streams,
   Subjects,
 } from '@river/protocol';
-import type { RiverConnection } from '@river/protocol/internal';
+import { connectRiver, type RiverConnection } from '@river/protocol/internal';
 import { type Logger, pino } from 'pino';
+import {
+  startNatsServer,
+  type TestNatsServer,
+} from '../../../tests/helpers/nats-server.js';
+import { type LogCollector, startLogCollector } from '../src/log-collector.js';
 
 const WAIT_MS = 10_000;
 
@@ -35,6 +40,48 @@ export function captureLogger(): {
     },
   });
   return { log: pino({ level: 'debug' }, sink), lines };
+}
+
+/** A nats-server, a collector on it and the test's own connection. */
+export interface CollectorStack {
+  server: TestNatsServer;
+  collector: LogCollector;
+  river: RiverConnection;
+  /** The collector's logger. */
+  log: Logger;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a nats-server on a free port, a log-collector logging into a
+ * captured logger at `warn`, and a connection named `name`.
+ */
+export async function startCollectorStack(
+  name: string,
+): Promise<CollectorStack> {
+  const server = await startNatsServer();
+  const { log } = captureLogger();
+  const collector = await startLogCollector(
+    {
+      natsUrl: server.url,
+      logLevel: 'warn',
+      retentionDays: 1,
+      streamReplicas: 1,
+    },
+    { log },
+  );
+  const river = await connectRiver({ servers: server.url, name });
+  return {
+    server,
+    collector,
+    river,
+    log,
+    async stop() {
+      await collector.close();
+      await river.nc.close();
+      await server.dispose();
+    },
+  };
 }
 
 /** A chunk of attempt 1 of `taskId`. */
