@@ -51,6 +51,14 @@ async function consumersOf(stream: string): Promise<string[]> {
   return names;
 }
 
+/** Whether the run's `run.finished` is stored (read without a consumer). */
+async function hasFinished(runId: string): Promise<boolean> {
+  const finished = await connection.jsm.streams.getMessage(Streams.events, {
+    last_by_subj: Subjects.event(runId, 'run.finished'),
+  });
+  return finished !== null;
+}
+
 /** Reads an iterator to its end. */
 async function all(
   events: AsyncIterable<SequencedEvent>,
@@ -107,10 +115,16 @@ describe('watching a run with its sequences', () => {
 
   it('stops a watch from the submission that is ended before its first event is read', async () => {
     await withClient(async (client) => {
-      const { events } = await client.submitAndWatch('tests/fixtures/hello.ts');
+      const { runId, events } = await client.submitAndWatch(
+        'tests/fixtures/hello.ts',
+      );
       await events.return(undefined);
 
-      // The run's own feed goes once the run is done; the watch at once.
+      // The watch's consumer goes at once, the run's own feed once the run
+      // is done; how long the run takes depends on the machine's load.
+      await expect
+        .poll(() => hasFinished(runId), { timeout: 60_000, interval: 200 })
+        .toBe(true);
       await expect
         .poll(async () => (await consumersOf(Streams.events)).length, {
           timeout: 10_000,
