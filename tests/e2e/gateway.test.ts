@@ -285,6 +285,8 @@ describe('the gateway', () => {
     }
     await reader.cancel();
     expect(text).toMatch(/event: reset\ndata: \{"lastSeq":\d+\}/);
+    // Every stream first says whether the gateway reaches NATS.
+    expect(text).toContain('event: nats\ndata: {"reachable":true}\n\n');
   });
 
   it('refuses a sign-in without a token string, saying how to send it', async () => {

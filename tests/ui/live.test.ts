@@ -158,4 +158,31 @@ describe('live updates in the browser', () => {
     expect([...shown].sort((a, b) => a - b)).toEqual(shown);
     expect(shown.slice(-100)).toEqual(missed);
   });
+
+  it('says so while the gateway cannot reach NATS, and goes on once it can', async () => {
+    const nats = ui.stack.embedded;
+    if (nats === undefined) throw new Error('the UI stack has no own NATS');
+    const stopped = Date.now();
+    await nats.stop();
+    await page
+      .getByRole('status', { name: 'Live updates: NATS unreachable' })
+      .waitFor({ timeout: 10_000 });
+    const noticed = Date.now() - stopped;
+
+    const restarted = Date.now();
+    await nats.restart();
+    await page
+      .getByRole('status', { name: 'Live updates: live' })
+      .waitFor({ timeout: 30_000 });
+    const back = Date.now() - restarted;
+    process.stdout.write(
+      `NATS stopped: said so after ${noticed} ms; live ${back} ms after restart\n`,
+    );
+    // The gateway's follower comes back too: a new event shows.
+    const seq = await publishLine('after NATS came back');
+    await page.waitForFunction(`window.seen['${seq}'] !== undefined`, null, {
+      timeout: 30_000,
+      polling: 50,
+    });
+  });
 });

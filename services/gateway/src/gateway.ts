@@ -13,9 +13,16 @@ import { EventHub } from './event-hub.js';
 import { LayoutCache } from './http/graph-api.js';
 import { createGatewayServer } from './http/server.js';
 import { defaultUiDir } from './http/static-files.js';
+import { NatsReachability } from './nats-reachability.js';
 import { RunSnapshots } from './run-snapshots.js';
 import { RunsIndex } from './runs-index.js';
 import { TokenTable } from './tokens.js';
+
+/**
+ * How often the gateway pings NATS: a server that stops answering (a
+ * frozen process, a cut network) is noticed after two missed pings.
+ */
+const NATS_PING_MS = 5_000;
 
 /** A running gateway. */
 export interface Gateway {
@@ -51,7 +58,10 @@ export async function startGateway(
     servers: config.natsUrl,
     name: 'river-gateway',
     credentials,
+    // Pages say within seconds when NATS stops answering.
+    pingIntervalMs: NATS_PING_MS,
   });
+  const nats = new NatsReachability(connection.nc, log);
   const hub = new EventHub();
   const layouts = new LayoutCache();
   // A run's graph is laid out as it starts, so that its page, opened
@@ -92,6 +102,7 @@ export async function startGateway(
     hub,
     index,
     connection,
+    nats,
     snapshots: new RunSnapshots(connection),
     layouts,
     client,

@@ -29,25 +29,37 @@ export function watchConnection(nc: NatsConnection): void {
     return;
   }
   watched.set(nc, true);
+  followConnectionState(nc, (connected) => {
+    if (watched.has(nc)) {
+      watched.set(nc, connected);
+    }
+  });
+  nc.closed().then(
+    () => watched.delete(nc),
+    () => watched.delete(nc),
+  );
+}
 
+/**
+ * Calls `onChange(false)` when `nc` loses its server (a disconnect, or a
+ * server that stopped answering pings) and `onChange(true)` once it has
+ * reconnected, until the connection closes.
+ */
+export function followConnectionState(
+  nc: NatsConnection,
+  onChange: (connected: boolean) => void,
+): void {
   const follow = async () => {
     for await (const status of nc.status()) {
-      if (!watched.has(nc)) {
-        return;
-      }
       if (status.type === 'disconnect' || status.type === 'staleConnection') {
-        watched.set(nc, false);
+        onChange(false);
       } else if (status.type === 'reconnect') {
-        watched.set(nc, true);
+        onChange(true);
       }
     }
   };
   // The status iterator ends with the connection; nothing to report.
   follow().catch(() => undefined);
-  nc.closed().then(
-    () => watched.delete(nc),
-    () => watched.delete(nc),
-  );
 }
 
 /** What the probes know of this process's NATS connections. */

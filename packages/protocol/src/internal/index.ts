@@ -32,6 +32,7 @@ export {
   followBucket,
 } from './follow-bucket.js';
 export {
+  followConnectionState,
   HEALTH_SETTINGS,
   type HealthServer,
   type HealthSettings,

@@ -57,6 +57,12 @@ export interface ConnectOptions {
   /** Who to connect as; without credentials, as nobody in particular. */
   credentials?: NatsCredentials | undefined;
   /**
+   * How often to ping the server; a server that misses two pings counts
+   * as lost. The client's default, two minutes, unless set: a process
+   * that tells people whether NATS answers wants to know sooner.
+   */
+  pingIntervalMs?: number;
+  /**
    * Copies of each stream and bucket this connection may create, and the
    * setting that asked for them, as a refusal names it. More than one
    * needs a server that is part of a cluster. `RIVER_STREAM_REPLICAS`
@@ -105,6 +111,9 @@ export async function connectRiver(
     maxReconnectAttempts: options.maxReconnectAttempts ?? -1,
     reconnectTimeWait: RECONNECT_WAIT_MS,
     timeout: options.timeoutMs ?? 5_000,
+    ...(options.pingIntervalMs === undefined
+      ? {}
+      : { pingInterval: options.pingIntervalMs, maxPingOut: 2 }),
     // The client would capture a stack trace for every request and
     // publish, in case it fails: about a tenth of a service's CPU time.
     // River's errors name the operation themselves.

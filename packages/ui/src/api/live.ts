@@ -5,8 +5,16 @@
  */
 import type { EventRecord, SequencedRecord } from '@river/run-view';
 
-/** Whether live updates arrive. */
-export type ConnectionState = 'idle' | 'connecting' | 'live' | 'reconnecting';
+/**
+ * Whether live updates arrive: `nats-unreachable` means the stream to the
+ * gateway is open but the gateway has lost NATS, so none come for now.
+ */
+export type ConnectionState =
+  | 'idle'
+  | 'connecting'
+  | 'live'
+  | 'nats-unreachable'
+  | 'reconnecting';
 
 /** What the stream follows: `runId` adds that run's every event. */
 export interface WatchTarget {
@@ -40,6 +48,8 @@ export class LiveStream {
   private lastSeq: number | undefined;
   private reopenTimer: ReturnType<typeof setTimeout> | undefined;
   private currentState: ConnectionState = 'idle';
+  /** What the open stream last said of the gateway's link to NATS. */
+  private gatewayReachesNats = true;
   private hiddenTimer: ReturnType<typeof setTimeout> | undefined;
   /** Closed while the tab is hidden, to be opened again when shown. */
   private suspended = false;
@@ -119,8 +129,12 @@ export class LiveStream {
     this.source = source;
     this.setState('connecting');
 
-    source.onopen = () => this.setState('live');
+    source.onopen = () => this.setState(this.openState());
     source.addEventListener('river', (message) => this.receive(message));
+    source.addEventListener('nats', (message) => {
+      this.gatewayReachesNats = isReachable(message.data);
+      this.setState(this.openState());
+    });
     // The gateway's events stream was emptied or made again: what the
     // page shows no longer matches it, so the page loads afresh.
     source.addEventListener('reset', () => window.location.reload());
@@ -150,15 +164,29 @@ export class LiveStream {
       return;
     }
     if (Number.isFinite(seq)) this.lastSeq = seq;
-    if (this.currentState !== 'live') this.setState('live');
+    this.setState(this.openState());
     const record: SequencedRecord = { seq, event };
     for (const listener of this.recordListeners) listener(record);
+  }
+
+  /** The state while the stream to the gateway is open. */
+  private openState(): ConnectionState {
+    return this.gatewayReachesNats ? 'live' : 'nats-unreachable';
   }
 
   private setState(state: ConnectionState): void {
     if (state === this.currentState) return;
     this.currentState = state;
     for (const listener of this.stateListeners) listener(state);
+  }
+}
+
+/** Whether a `nats` event's data says the gateway reaches NATS. */
+function isReachable(data: string): boolean {
+  try {
+    return (JSON.parse(data) as { reachable?: unknown }).reachable !== false;
+  } catch {
+    return true;
   }
 }
 

@@ -8,6 +8,7 @@ const CONNECTION_WORDS: Record<ConnectionState, string> = {
   idle: 'not connected',
   connecting: 'connecting',
   live: 'live',
+  'nats-unreachable': 'NATS unreachable',
   reconnecting: 'reconnecting',
 };
 

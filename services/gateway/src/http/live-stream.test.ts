@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { RiverConnection } from '@river/protocol/internal';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { EventHub } from '../event-hub.js';
+import type { NatsReachability } from '../nats-reachability.js';
 import { serveLiveStream } from './live-stream.js';
 
 let server: Server | undefined;
@@ -25,6 +26,7 @@ describe('the live stream', () => {
       serveLiveStream(req, res, new URL(req.url ?? '/', 'http://gw'), {
         hub,
         connection: {} as RiverConnection,
+        nats: { reachable: true } as NatsReachability,
         heartbeatMs: 60_000,
         log: log as never,
       }),

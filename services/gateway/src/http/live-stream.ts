@@ -5,6 +5,7 @@ import type { Logger, RiverConnection } from '@river/protocol/internal';
 import type { SequencedRecord } from '@river/run-view';
 import type { EventHub } from '../event-hub.js';
 import { readEventRange } from '../event-reader.js';
+import type { NatsReachability } from '../nats-reachability.js';
 import { checkedId } from './params.js';
 import { HttpError, SAFETY_HEADERS } from './respond.js';
 
@@ -17,6 +18,8 @@ const RETRY_MS = 1_000;
 export interface LiveStreamSources {
   hub: EventHub;
   connection: RiverConnection;
+  /** Whether the gateway reaches NATS, which each stream passes on. */
+  nats: NatsReachability;
   heartbeatMs: number;
   log: Logger;
 }
@@ -42,6 +45,9 @@ function sequenceOf(text: string | null | undefined, name: string) {
  * as its id. It starts after `?after=` or, on a reconnect, after the
  * browser's `Last-Event-ID`, so nothing is missed or sent twice. Recent
  * events come from the shared hub; older ones are read from the stream.
+ * A `nats` event says whether the gateway reaches NATS: first as the
+ * stream opens, then on each change, since no events come while it does
+ * not.
  *
  * @throws HttpError 400 for a malformed `run`, `after` or `Last-Event-ID`.
  */
@@ -87,7 +93,18 @@ export function serveLiveStream(
   res.write(`retry: ${RETRY_MS}\n\n`);
 
   const closed = new AbortController();
-  req.on('close', () => closed.abort());
+  const sendReachability = (reachable: boolean) =>
+    write(
+      res,
+      `event: nats\ndata: ${JSON.stringify({ reachable })}\n\n`,
+      closed.signal,
+    );
+  void sendReachability(sources.nats.reachable);
+  const unfollow = sources.nats.onChange(sendReachability);
+  req.on('close', () => {
+    unfollow();
+    closed.abort();
+  });
   sources.log.info({ ...fields, after }, 'Live stream opened');
 
   void pump(res, after, inScope, sources, closed.signal)
