@@ -3,6 +3,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
 import {
+  api,
   launchBrowser,
   openSignedIn,
   publishRunEvent,
@@ -69,6 +70,32 @@ const READ_ALL_ROWS = `(async () => {
   }
   return order;
 })()`;
+
+/** Reads a live stream as text as it comes, until `stop()`. */
+function readStream(path: string, headers: Record<string, string>) {
+  const abort = new AbortController();
+  let text = '';
+  let ended = false;
+  void (async () => {
+    const response = await api(ui, 'viewer', path, {
+      signal: abort.signal,
+      headers,
+    });
+    const decoder = new TextDecoder();
+    for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
+      text += decoder.decode(chunk, { stream: true });
+    }
+  })()
+    .catch(() => undefined)
+    .finally(() => {
+      ended = true;
+    });
+  return {
+    text: () => text,
+    ended: () => ended,
+    stop: () => abort.abort(),
+  };
+}
 
 beforeAll(async () => {
   ui = await startUiStack();
@@ -169,6 +196,26 @@ describe('live updates in the browser', () => {
       .waitFor({ timeout: 10_000 });
     const noticed = Date.now() - stopped;
 
+    // Meanwhile: a stream that must ask NATS where to start waits for it
+    // rather than end after the request's timeout (5 s), the API says why
+    // it cannot answer, and a page opened now says so and tries again.
+    const stream = readStream('api/stream', { 'Last-Event-ID': '999999999' });
+    const streamOpened = Date.now();
+    const second = await browser.newPage();
+    await openSignedIn(second, ui, 'viewer', `runs/${RUN}`);
+    const answer = await api(ui, 'viewer', `api/runs/${RUN}`);
+    expect(answer.status).toBe(503);
+    expect(((await answer.json()) as { error: string }).error).toMatch(
+      /could not reach NATS/,
+    );
+    await expect
+      .poll(() => second.getByRole('alert').textContent(), { timeout: 15_000 })
+      .toMatch(/could not reach NATS.*Trying again/);
+    const waited = Date.now() - streamOpened;
+    await new Promise((resolve) => setTimeout(resolve, 6_500 - waited));
+    expect(stream.ended()).toBe(false);
+    expect(stream.text()).toContain('event: nats\ndata: {"reachable":false}');
+
     const restarted = Date.now();
     await nats.restart();
     await page
@@ -178,11 +225,17 @@ describe('live updates in the browser', () => {
     process.stdout.write(
       `NATS stopped: said so after ${noticed} ms; live ${back} ms after restart\n`,
     );
+    await second
+      .getByRole('status', { name: 'Live updates: live' })
+      .waitFor({ timeout: 15_000 });
+    await expect.poll(() => stream.text()).toContain('event: reset');
+    stream.stop();
+    await second.close();
     // The gateway's follower comes back too: a new event shows.
     const seq = await publishLine('after NATS came back');
     await page.waitForFunction(`window.seen['${seq}'] !== undefined`, null, {
       timeout: 30_000,
       polling: 50,
     });
-  });
+  }, 90_000);
 });

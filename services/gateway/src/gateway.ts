@@ -87,6 +87,8 @@ export async function startGateway(
       servers: config.natsUrl,
       name: 'river-gateway-actions',
       credentials,
+      // Cancel and retry must work again however long NATS was away.
+      maxReconnectAttempts: -1,
     });
   } catch (error) {
     await hub.stop();

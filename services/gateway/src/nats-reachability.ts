@@ -11,6 +11,8 @@ export type ReachabilityListener = (reachable: boolean) => void;
  */
 export class NatsReachability {
   #reachable = true;
+  /** How many times the connection has lost its server. */
+  #losses = 0;
   readonly #listeners = new Set<ReachabilityListener>();
 
   /** Follows `nc` until it closes. */
@@ -20,6 +22,9 @@ export class NatsReachability {
         return;
       }
       this.#reachable = connected;
+      if (!connected) {
+        this.#losses += 1;
+      }
       if (connected) {
         log.info({ server: nc.getServer() }, 'NATS reachable again');
       } else {
@@ -34,6 +39,40 @@ export class NatsReachability {
   /** Whether the connection has a server now. */
   get reachable(): boolean {
     return this.#reachable;
+  }
+
+  /** A mark to ask {@link NatsReachability.lostSince} about later. */
+  mark(): number {
+    return this.#reachable ? this.#losses : -1;
+  }
+
+  /**
+   * Whether NATS is unreachable now or was at any moment since `mark`
+   * was taken: a request that failed then may have failed for that.
+   */
+  lostSince(mark: number): boolean {
+    return !this.#reachable || mark === -1 || this.#losses !== mark;
+  }
+
+  /**
+   * Resolves with true once the connection has a server (at once if it
+   * has), or with false after `timeoutMs` or when `signal` aborts.
+   */
+  reachableWithin(timeoutMs: number, signal: AbortSignal): Promise<boolean> {
+    if (this.#reachable || signal.aborted) {
+      return Promise.resolve(this.#reachable);
+    }
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        unfollow();
+        signal.removeEventListener('abort', done);
+        resolve(this.#reachable);
+      };
+      const timer = setTimeout(done, timeoutMs);
+      const unfollow = this.onChange(done);
+      signal.addEventListener('abort', done, { once: true });
+    });
   }
 
   /** Calls `listener` on each change; returns the unsubscribe. */

@@ -4,6 +4,7 @@ import {
   DeliverPolicy,
   type JetStreamClient,
 } from '@nats-io/jetstream';
+import { ClosedConnectionError } from '@nats-io/transport-node';
 import { delay, FOLLOW_OPTIONS } from './consume.js';
 import { NatsAccessError } from './nats-access.js';
 
@@ -106,7 +107,8 @@ export async function* followSubject(
         }
       } catch (error) {
         // A refusal of the user's rights stays one: retrying would hide it.
-        if (error instanceof NatsAccessError) {
+        // A connection that gave up on its server never comes back.
+        if (error instanceof NatsAccessError || isClosedConnection(error)) {
           throw error;
         }
         // Made again below, unless the caller is done.
@@ -124,6 +126,16 @@ export async function* followSubject(
   } finally {
     signal?.removeEventListener('abort', stop);
   }
+}
+
+/** Whether `error`, or an error that caused it, is a closed connection's. */
+export function isClosedConnection(error: unknown): boolean {
+  for (let cause = error; cause instanceof Error; cause = cause.cause) {
+    if (cause instanceof ClosedConnectionError) {
+      return true;
+    }
+  }
+  return false;
 }
 
 /**

@@ -25,6 +25,7 @@ export {
   type FollowedMessage,
   type FollowStart,
   followSubject,
+  isClosedConnection,
 } from './follow.js';
 export {
   FOLLOW_CHECK_MS,

@@ -105,6 +105,12 @@ export interface ClientOptions {
   name?: string;
   /** The NATS user to connect as, normally River's `sdk` role. */
   credentials?: NatsCredentials | undefined;
+  /**
+   * Reconnection attempts, 250 ms apart, before the client gives up on
+   * its server and its calls fail: 120 (about 30 s) unless set; -1 keeps
+   * trying, as a long-running process that serves others wants.
+   */
+  maxReconnectAttempts?: number;
 }
 
 /** A run that has been submitted. */
@@ -168,7 +174,8 @@ export class RiverClient {
       const connection = await connectRiver({
         servers: options.servers,
         name: options.name ?? 'river-client',
-        maxReconnectAttempts: CLIENT_RECONNECT_ATTEMPTS,
+        maxReconnectAttempts:
+          options.maxReconnectAttempts ?? CLIENT_RECONNECT_ATTEMPTS,
         credentials: options.credentials,
         // The client creates no stream, and buckets with one copy only.
         streamReplicas: { count: 1, setting: 'replicas' },

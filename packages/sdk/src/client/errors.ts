@@ -1,3 +1,4 @@
+import { isClosedConnection } from '@river/protocol/internal';
 import { RiverError, RiverErrorCode } from '../authoring/errors.js';
 
 /** A project file could not be bundled; names the file and line. */
@@ -19,6 +20,22 @@ export class ConnectionError extends RiverError {
   constructor(message: string, cause?: unknown) {
     super(RiverErrorCode.connection, message, cause);
   }
+}
+
+/**
+ * `error` as a ConnectionError saying that NATS was lost while `doing`,
+ * and how to go on, when the connection gave up on its server; any other
+ * error as it is.
+ */
+export function lostNats(error: unknown, doing: string, goOn: string) {
+  if (!isClosedConnection(error)) {
+    return error;
+  }
+  return new ConnectionError(
+    `Lost NATS while ${doing}: no server answered, and the connection ` +
+      `gave up. ${goOn}`,
+    error,
+  );
 }
 
 /**

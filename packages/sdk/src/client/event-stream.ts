@@ -1,6 +1,7 @@
 import type { FinalStatus } from '@river/protocol';
 import { Streams, Subjects } from '@river/protocol';
 import { followSubject, type RiverConnection } from '@river/protocol/internal';
+import { lostNats } from './errors.js';
 import { RunFacts } from './run-facts.js';
 import { decodeSequenced, type SequencedEvent } from './sequenced-event.js';
 
@@ -103,6 +104,12 @@ export async function* streamEvents(
         return;
       }
     }
+  } catch (error) {
+    throw lostNats(
+      error,
+      'reading events',
+      'A new read after the last sequence seen (afterSeq; river events --after-seq) goes on where this one stopped.',
+    );
   } finally {
     abort.abort();
     await messages.return(undefined);

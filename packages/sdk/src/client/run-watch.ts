@@ -5,6 +5,7 @@ import {
   followSubject,
   type RiverConnection,
 } from '@river/protocol/internal';
+import { lostNats } from './errors.js';
 import { decodeSequenced, type SequencedEvent } from './sequenced-event.js';
 
 /**
@@ -170,6 +171,12 @@ export async function* watchRun(
         return;
       }
     }
+  } catch (error) {
+    throw lostNats(
+      error,
+      `watching run ${runId}`,
+      `The run goes on without the watch; a new watch (river watch ${runId}) takes it up again.`,
+    );
   } finally {
     // Ends a wait for the next message, so that the follower can close.
     abort.abort();

@@ -8,6 +8,7 @@ import { ApiError } from '../api/http.js';
 import { live } from '../api/live.js';
 import { fetchRun } from '../api/runs.js';
 import { useLiveRecords } from '../api/use-live.js';
+import { useRetryOnOutage } from '../api/use-retry.js';
 import { useFrameRender } from '../use-frame-render.js';
 
 /** What {@link useRunDetail} gives. */
@@ -30,6 +31,7 @@ export function useRunDetail(runId: string): RunDetailState {
   const [error, setError] = useState<string | undefined>(undefined);
   const [missing, setMissing] = useState(false);
   const [version, scheduleRender] = useFrameRender();
+  const [attempt, failed] = useRetryOnOutage();
 
   useEffect(() => {
     const controller = new AbortController();
@@ -51,11 +53,11 @@ export function useRunDetail(runId: string): RunDetailState {
         if (failure instanceof ApiError && failure.status === 404) {
           setMissing(true);
         }
-        setError(failure.message);
+        setError(failed(failure));
       },
     );
     return () => controller.abort();
-  }, [runId, scheduleRender]);
+  }, [runId, scheduleRender, attempt, failed]);
 
   useLiveRecords((record) => {
     if (record.event.runId !== runId) return;

@@ -11,6 +11,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { live } from '../api/live.js';
 import { fetchProjects, fetchRuns, type RunPage } from '../api/runs.js';
 import { useLiveRecords } from '../api/use-live.js';
+import { useRetryOnOutage } from '../api/use-retry.js';
 import { navigate } from '../router.js';
 import { useFrameRender } from '../use-frame-render.js';
 import { useNow } from '../use-now.js';
@@ -38,6 +39,7 @@ export function RunsPage({ query }: RunsPageProps) {
   const [projects, setProjects] = useState<string[]>([]);
   const [previousCursors, setPreviousCursors] = useState<string[]>([]);
   const [, scheduleRender] = useFrameRender();
+  const [attempt, failed] = useRetryOnOutage();
 
   // Events that arrive while a page loads wait here, then apply on top.
   const waiting = useRef<SequencedRecord[] | undefined>([]);
@@ -63,11 +65,12 @@ export function RunsPage({ query }: RunsPageProps) {
         live.watch({ after: loaded.seq });
       },
       (failure: Error) => {
-        if (!controller.signal.aborted) setError(failure.message);
+        if (controller.signal.aborted) return;
+        setError(failed(failure));
       },
     );
     return () => controller.abort();
-  }, [queryKey]);
+  }, [queryKey, attempt]);
 
   const applyRecord = (target: RunPage, record: SequencedRecord) => {
     if (!record.event.type.startsWith('run.')) return;

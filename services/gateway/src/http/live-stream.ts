@@ -93,14 +93,7 @@ export function serveLiveStream(
   res.write(`retry: ${RETRY_MS}\n\n`);
 
   const closed = new AbortController();
-  const sendReachability = (reachable: boolean) =>
-    write(
-      res,
-      `event: nats\ndata: ${JSON.stringify({ reachable })}\n\n`,
-      closed.signal,
-    );
-  void sendReachability(sources.nats.reachable);
-  const unfollow = sources.nats.onChange(sendReachability);
+  const unfollow = sendReachability(res, sources.nats, closed.signal);
   req.on('close', () => {
     unfollow();
     closed.abort();
@@ -115,25 +108,67 @@ export function serveLiveStream(
     });
 }
 
+/**
+ * Sends `event: nats` now and on each change; returns the unsubscribe.
+ * A browser that reads slowly gets the latest state once its socket
+ * drains, not a queue of every change.
+ */
+function sendReachability(
+  res: ServerResponse,
+  nats: NatsReachability,
+  closed: AbortSignal,
+): () => void {
+  let pending: boolean | undefined;
+  const send = (reachable: boolean) => {
+    if (closed.aborted) {
+      return;
+    }
+    if (res.writableNeedDrain) {
+      if (pending === undefined) {
+        res.once('drain', () => {
+          const latest = pending;
+          pending = undefined;
+          if (latest !== undefined) {
+            send(latest);
+          }
+        });
+      }
+      pending = reachable;
+      return;
+    }
+    res.write(`event: nats\ndata: ${JSON.stringify({ reachable })}\n\n`);
+  };
+  send(nats.reachable);
+  return nats.onChange(send);
+}
+
 async function pump(
   res: ServerResponse,
   after: number,
   inScope: (record: SequencedRecord) => boolean,
-  { hub, connection, heartbeatMs }: LiveStreamSources,
+  sources: LiveStreamSources,
   closed: AbortSignal,
 ): Promise<number> {
-  let cursor = await startingPoint(res, after, hub, connection, closed);
+  const { hub, connection, heartbeatMs } = sources;
+  const start = await startingPoint(res, after, sources, closed);
+  if (start === undefined) {
+    return 0;
+  }
+  let cursor = start;
   let sent = 0;
   while (!closed.aborted) {
     let batch = hub.after(cursor, BATCH);
     if (batch === undefined) {
       // Behind what memory holds: catch up from the stream itself.
-      const range = await readEventRange(
-        connection,
-        Subjects.allEvents,
-        cursor,
-        BATCH,
+      const range = await readFromNats(
+        () => readEventRange(connection, Subjects.allEvents, cursor, BATCH),
+        res,
+        sources,
+        closed,
       );
+      if (range === undefined) {
+        break;
+      }
       batch = range.records;
       if (batch.length === 0) {
         cursor = Math.max(range.lastSeq, hub.coveredFrom - 1);
@@ -172,17 +207,23 @@ async function pump(
 async function startingPoint(
   res: ServerResponse,
   after: number,
-  hub: EventHub,
-  connection: RiverConnection,
+  sources: LiveStreamSources,
   closed: AbortSignal,
-): Promise<number> {
-  if (after <= hub.latestSeq) {
+): Promise<number | undefined> {
+  if (after <= sources.hub.latestSeq) {
     return after;
   }
   // The hub may lag the stream by a moment; the stream itself decides.
-  const { last_seq: lastSeq } = (
-    await connection.jsm.streams.info(Streams.events)
-  ).state;
+  const info = await readFromNats(
+    () => sources.connection.jsm.streams.info(Streams.events),
+    res,
+    sources,
+    closed,
+  );
+  if (info === undefined) {
+    return undefined;
+  }
+  const lastSeq = info.state.last_seq;
   if (after <= lastSeq) {
     return after;
   }
@@ -192,6 +233,37 @@ async function startingPoint(
     closed,
   );
   return lastSeq;
+}
+
+/**
+ * Reads from NATS. While the gateway cannot reach it, a failed read waits
+ * for it to come back, keeping the stream alive, and is made again: ending
+ * the stream would only have the browser open it again, and fail again.
+ * Undefined when the stream closes meanwhile.
+ *
+ * @throws what `read` throws while NATS is reachable.
+ */
+async function readFromNats<T>(
+  read: () => Promise<T>,
+  res: ServerResponse,
+  { nats, heartbeatMs }: LiveStreamSources,
+  closed: AbortSignal,
+): Promise<T | undefined> {
+  for (;;) {
+    try {
+      return await read();
+    } catch (error) {
+      if (nats.reachable) {
+        throw error;
+      }
+    }
+    while (!(await nats.reachableWithin(heartbeatMs, closed))) {
+      if (closed.aborted) {
+        return undefined;
+      }
+      await write(res, ': keep-alive\n\n', closed);
+    }
+  }
 }
 
 /** Writes, and waits while the socket's buffer is full. */

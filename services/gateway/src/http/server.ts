@@ -39,8 +39,9 @@ const TASK_LOG_PATH = /^tasks\/([^/]+)\/log(?:\/(search|raw))?$/;
 /** The gateway's HTTP server: the API, the live streams and the UI. */
 export function createGatewayServer(sources: ServerSources): Server {
   return createServer((req, res) => {
+    const natsMark = sources.nats.mark();
     handle(req, res, sources).catch((error: unknown) =>
-      fail(res, error, req, sources.log),
+      fail(res, asNatsOutage(error, sources, natsMark), req, sources.log),
     );
   });
 }
@@ -116,6 +117,25 @@ function decodedPath(path: string): string {
   } catch {
     throw new HttpError(400, `The path ${path.slice(0, 200)} is malformed.`);
   }
+}
+
+/**
+ * A request that failed while the gateway could not reach NATS failed for
+ * that reason: a 503 that says so, rather than the timeout it ran into.
+ */
+function asNatsOutage(
+  error: unknown,
+  sources: ServerSources,
+  natsMark: number,
+): unknown {
+  if (error instanceof HttpError || !sources.nats.lostSince(natsMark)) {
+    return error;
+  }
+  return new HttpError(
+    503,
+    'The gateway could not reach NATS; try again once it is back ' +
+      `(${(error as Error).message ?? error}).`,
+  );
 }
 
 function fail(
