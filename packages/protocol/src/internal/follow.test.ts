@@ -6,15 +6,11 @@ import {
 } from '../../../../tests/helpers/nats-server.js';
 import { followSubject } from './follow.js';
 import { connectRiver } from './nats.js';
-import { setupRiver } from './setup.js';
 
 let server: TestNatsServer;
 
 beforeAll(async () => {
   server = await startNatsServer();
-  const admin = await connectRiver({ servers: server.url, name: 'setup' });
-  await setupRiver(admin);
-  await admin.nc.close();
 });
 
 afterAll(async () => {

@@ -108,7 +108,8 @@ export async function* streamEvents(
     throw lostNats(
       error,
       'reading events',
-      'A new read after the last sequence seen (afterSeq; river events --after-seq) goes on where this one stopped.',
+      'A new read after the last sequence seen (afterSeq; river events ' +
+        '--after-seq) goes on where this one stopped.',
     );
   } finally {
     abort.abort();

@@ -1,4 +1,3 @@
-import { connectRiver, setupRiver } from '@river/protocol/internal';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   startNatsServer,
@@ -11,9 +10,6 @@ let server: TestNatsServer;
 
 beforeAll(async () => {
   server = await startNatsServer();
-  const admin = await connectRiver({ servers: server.url, name: 'setup' });
-  await setupRiver(admin);
-  await admin.nc.close();
 });
 
 afterAll(async () => {

@@ -175,7 +175,8 @@ export async function* watchRun(
     throw lostNats(
       error,
       `watching run ${runId}`,
-      `The run goes on without the watch; a new watch (river watch ${runId}) takes it up again.`,
+      'The run goes on without the watch; a new watch ' +
+        `(river watch ${runId}) takes it up again.`,
     );
   } finally {
     // Ends a wait for the next message, so that the follower can close.
