@@ -404,6 +404,19 @@ describe('every run’s events', () => {
     expect(watched.stdout).toMatch(/slowest tasks:/);
   });
 
+  it("resumed after a finished run's last event, exits with the run's status", async () => {
+    const history = await withClient((client) =>
+      all(client.watch(runOf(hello), { follow: false })),
+    );
+    const lastSeq = String(history.at(-1)?.seq);
+    const resumed = await river(
+      ['watch', runOf(hello), '--after-seq', lastSeq],
+      stack.natsUrl,
+    );
+    expect(resumed.stderr).toBe('');
+    expect(resumed.code).toBe(0);
+  });
+
   it('draws the live tree on a pseudo-terminal and ends with the summary', () => {
     const cli = `${REPO_ROOT}packages/cli/dist/main.js`;
     const output = execFileSync(

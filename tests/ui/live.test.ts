@@ -211,6 +211,9 @@ describe('live updates in the browser', () => {
     await expect
       .poll(() => second.getByRole('alert').textContent(), { timeout: 15_000 })
       .toMatch(/could not reach NATS.*Trying again/);
+    await second
+      .getByRole('status', { name: 'Live updates: NATS unreachable' })
+      .waitFor({ timeout: 5_000 });
     const waited = Date.now() - streamOpened;
     await new Promise((resolve) => setTimeout(resolve, 6_500 - waited));
     expect(stream.ended()).toBe(false);
@@ -238,4 +241,19 @@ describe('live updates in the browser', () => {
       polling: 50,
     });
   }, 90_000);
+
+  it('answers 503 when a frozen NATS does not answer in time, before it counts as lost', async () => {
+    const pid = ui.stack.embedded?.pid();
+    if (pid === undefined) throw new Error('the UI stack has no own NATS');
+    process.kill(pid, 'SIGSTOP');
+    try {
+      const answer = await api(ui, 'viewer', `api/runs/${RUN}/events`);
+      expect(answer.status).toBe(503);
+      expect(((await answer.json()) as { error: string }).error).toMatch(
+        /NATS did not answer the gateway in time/,
+      );
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+  }, 30_000);
 });

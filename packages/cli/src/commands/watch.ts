@@ -1,3 +1,5 @@
+import type { FinalStatus } from '@river/protocol';
+import type { RiverClient } from '@river/sdk/client';
 import { showRun } from '../render/show-run.js';
 import { statusDisplay, statusMode } from '../render/status-display.js';
 import { connectToExisting } from './context.js';
@@ -32,14 +34,36 @@ export async function watchCommand(
       }),
       statusDisplay(mode, process.stdout),
     );
-    if (shown.status === undefined) {
+    // Resumed after the run's end, the watch shows nothing new: its
+    // history says how it ended.
+    const status =
+      shown.status ??
+      (options.afterSeq === undefined
+        ? undefined
+        : await finalStatus(client, runId));
+    if (status === undefined) {
+      const lastSeq = Math.max(shown.lastSeq, options.afterSeq ?? 0);
       throw new Error(
         `The events of run ${runId} stopped before it finished; go on ` +
-          `with: river watch ${runId} --after-seq ${shown.lastSeq}`,
+          `with: river watch ${runId} --after-seq ${lastSeq}`,
       );
     }
-    return shown.status === 'succeeded' ? 0 : 1;
+    return status === 'succeeded' ? 0 : 1;
   } finally {
     await client.close();
   }
+}
+
+/** How the run ended, from its stored events; undefined while it runs. */
+async function finalStatus(
+  client: RiverClient,
+  runId: string,
+): Promise<FinalStatus | undefined> {
+  let status: FinalStatus | undefined;
+  for await (const event of client.watch(runId, { follow: false })) {
+    if (event.type === 'run.finished') {
+      status = event.status;
+    }
+  }
+  return status;
 }

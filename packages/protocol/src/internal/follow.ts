@@ -4,9 +4,9 @@ import {
   DeliverPolicy,
   type JetStreamClient,
 } from '@nats-io/jetstream';
-import { ClosedConnectionError } from '@nats-io/transport-node';
 import { delay, FOLLOW_OPTIONS } from './consume.js';
 import { NatsAccessError } from './nats-access.js';
+import { isClosedConnection } from './nats-errors.js';
 
 /** The header JetStream deduplicates publishes by. */
 const MSG_ID_HEADER = 'Nats-Msg-Id';
@@ -126,16 +126,6 @@ export async function* followSubject(
   } finally {
     signal?.removeEventListener('abort', stop);
   }
-}
-
-/** Whether `error`, or an error that caused it, is a closed connection's. */
-export function isClosedConnection(error: unknown): boolean {
-  for (let cause = error; cause instanceof Error; cause = cause.cause) {
-    if (cause instanceof ClosedConnectionError) {
-      return true;
-    }
-  }
-  return false;
 }
 
 /**

@@ -25,7 +25,6 @@ export {
   type FollowedMessage,
   type FollowStart,
   followSubject,
-  isClosedConnection,
 } from './follow.js';
 export {
   FOLLOW_CHECK_MS,
@@ -66,6 +65,7 @@ export {
   NatsAccessError,
   type NatsOperation,
 } from './nats-access.js';
+export { isClosedConnection, isNatsTimeout } from './nats-errors.js';
 export { holdsContent, readObjectChunks } from './objects.js';
 export { notRunOutcome } from './outcomes.js';
 export { PUBLISH_RETRY_LIMIT_MS, publishWithRetry } from './publish.js';

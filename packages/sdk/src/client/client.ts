@@ -13,6 +13,7 @@ import {
 } from '@river/protocol';
 import {
   connectRiver,
+  isClosedConnection,
   JobRealm,
   type NatsCredentials,
   openCancels,
@@ -623,6 +624,12 @@ export class RiverClient {
 
   /** Closes the connection after flushing what was published. */
   async close(): Promise<void> {
-    await this.#connection.nc.drain();
+    // A connection that gave up on its server is closed already: the
+    // error that said so is the one worth reporting, not a second one.
+    await this.#connection.nc.drain().catch((error: unknown) => {
+      if (!isClosedConnection(error)) {
+        throw error;
+      }
+    });
   }
 }

@@ -4,7 +4,7 @@ import {
   type Server,
   type ServerResponse,
 } from 'node:http';
-import type { Logger } from '@river/protocol/internal';
+import { isNatsTimeout, type Logger } from '@river/protocol/internal';
 import type { TokenTable } from '../tokens.js';
 import { type GraphSources, getRunGraph } from './graph-api.js';
 import { type LiveStreamSources, serveLiveStream } from './live-stream.js';
@@ -120,22 +120,33 @@ function decodedPath(path: string): string {
 }
 
 /**
- * A request that failed while the gateway could not reach NATS failed for
- * that reason: a 503 that says so, rather than the timeout it ran into.
+ * A request that failed while the gateway could not reach NATS, or that
+ * NATS did not answer in time (a server that hangs is noticed as lost only
+ * after two missed pings), failed for that reason: a 503 that says so,
+ * which the UI tries again, rather than a 500.
  */
 function asNatsOutage(
   error: unknown,
   sources: ServerSources,
   natsMark: number,
 ): unknown {
-  if (error instanceof HttpError || !sources.nats.lostSince(natsMark)) {
+  if (error instanceof HttpError) {
     return error;
   }
-  return new HttpError(
-    503,
-    'The gateway could not reach NATS; try again once it is back ' +
-      `(${(error as Error).message ?? error}).`,
-  );
+  const cause = (error as Error).message ?? String(error);
+  if (sources.nats.lostSince(natsMark)) {
+    return new HttpError(
+      503,
+      `The gateway could not reach NATS; try again once it is back (${cause}).`,
+    );
+  }
+  if (isNatsTimeout(error)) {
+    return new HttpError(
+      503,
+      `NATS did not answer the gateway in time; try again shortly (${cause}).`,
+    );
+  }
+  return error;
 }
 
 function fail(
