@@ -123,7 +123,22 @@ describe('a three-node NATS cluster with streams replicated three times', () => 
 
     const finished = eventsOf(history, 'run.finished');
     expect(finished).toHaveLength(1);
-    expect(finished[0]?.status, finished[0]?.error).toBe('succeeded');
+    // A failure names the attempts that failed or were lost, and why.
+    const failures = [
+      ...eventsOf(history, 'task.finished')
+        .filter((event) => !event.outcome.ok)
+        .map((event) => ({
+          taskId: event.taskId,
+          attempt: event.attempt,
+          reason: event.outcome.reason,
+          message: event.outcome.message,
+        })),
+      ...eventsOf(history, 'task.lost'),
+    ];
+    expect(
+      finished[0]?.status,
+      `${finished[0]?.error}: ${JSON.stringify(failures)}`,
+    ).toBe('succeeded');
     const counts = finishCounts(history);
     expect(counts.size).toBe(TASKS + 1);
     expect([...counts].filter(([, n]) => n !== 1)).toEqual([]);

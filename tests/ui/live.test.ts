@@ -1,3 +1,4 @@
+import { Streams } from '@river/protocol';
 import { connectRiver, type RiverConnection } from '@river/protocol/internal';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -234,7 +235,18 @@ describe('live updates in the browser', () => {
     await expect.poll(() => stream.text()).toContain('event: reset');
     stream.stop();
     await second.close();
-    // The gateway's follower comes back too: a new event shows.
+    // The gateway's follower comes back too: a new event shows. The
+    // restarted server takes a moment to load its streams.
+    await expect
+      .poll(
+        () =>
+          raw.jsm.streams.info(Streams.events).then(
+            () => true,
+            () => false,
+          ),
+        { timeout: 30_000 },
+      )
+      .toBe(true);
     const seq = await publishLine('after NATS came back');
     await page.waitForFunction(`window.seen['${seq}'] !== undefined`, null, {
       timeout: 30_000,
