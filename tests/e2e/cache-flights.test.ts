@@ -215,6 +215,9 @@ describe('a run cancelled while its task waits for an identical one', () => {
 
       await client.cancel(holder.runId, 'holder cancelled');
       await until(waiter.runId, (event) => event.type === 'task.started');
+      // `task.started` comes as the sandbox starts the command, which
+      // notes its run a moment later: the waiter is not cancelled first.
+      await expect.poll(() => executions(nonce)).toBe(2);
 
       const [story] = storiesOf(await runEvents(client, holder.runId));
       expect(story?.finished?.outcome.reason).toBe('cancelled');
