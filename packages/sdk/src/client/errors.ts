@@ -27,7 +27,7 @@ export class ConnectionError extends RiverError {
  * and how to go on, when the connection gave up on its server; any other
  * error as it is.
  */
-export function lostNats(error: unknown, doing: string, goOn: string) {
+export function lostNats(error: unknown, doing: string, goOn: string): unknown {
   if (!isClosedConnection(error)) {
     return error;
   }

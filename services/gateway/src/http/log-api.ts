@@ -141,10 +141,21 @@ async function requireAttempt(
       `Run ${runId} has no task ${taskId}; it has ended.`,
     );
   }
-  if (
-    attempt !== undefined &&
-    !task.attempts.some((each) => each.attempt === attempt)
-  ) {
+  if (attempt !== undefined) {
+    requireAttemptRan(task, attempt, runId, taskId);
+  }
+}
+
+/**
+ * @throws HttpError 404 when `task` has no attempt `attempt`.
+ */
+function requireAttemptRan(
+  task: { attempts: readonly { attempt: number }[] },
+  attempt: number,
+  runId: string,
+  taskId: string,
+): void {
+  if (!task.attempts.some((each) => each.attempt === attempt)) {
     throw new HttpError(
       404,
       `Task ${taskId} of run ${runId} has no attempt ${attempt}; ` +
@@ -166,13 +177,7 @@ async function download(
   if (task === undefined || attempt === undefined) {
     throw new HttpError(404, `Run ${runId} has no task ${taskId} with a log.`);
   }
-  if (!task.attempts.some((each) => each.attempt === attempt)) {
-    throw new HttpError(
-      404,
-      `Task ${taskId} of run ${runId} has no attempt ${attempt}; ` +
-        `it ran ${task.attempts.length} time(s).`,
-    );
-  }
+  requireAttemptRan(task, attempt, runId, taskId);
   const chunks = client.logs(runId, { taskId, attempt });
   // The first page is read before the answer starts, so that a failure
   // is still an error status rather than a cut download.
